@@ -1,0 +1,63 @@
+package model
+
+// The operator set of the native graph. Op names, input order and attribute
+// names follow ONNX (opsets 11–17) so a converted graph reads like its source;
+// the differences, all resolved by the converter, are:
+//
+//   - every operand that ONNX allows as a tensor input but signet needs at plan
+//     time is a constant: Clip's min/max become float attributes "min"/"max";
+//     Split's split, Slice's starts/ends/axes/steps, ReduceL2/ReduceMean axes
+//     become int attributes; Reshape's shape stays an Int64 initializer input;
+//   - Conv, Gemm and MatMul may carry a fused activation: attribute
+//     "activation" (one of the Act* names below) and "activation_params"
+//     (floats: Clip min,max; LeakyRelu alpha; HardSigmoid alpha,beta);
+//   - BatchNormalization after Conv is folded into the Conv's weights;
+//     a standalone one (no preceding Conv) stays and is executed;
+//   - OpSiLU replaces x*Sigmoid(x); OpL2Normalize replaces the
+//     ReduceL2 → Clip(min=eps) → Expand → Div pattern PyTorch's F.normalize
+//     emits (y = x / max(‖x‖₂ over axis, epsilon));
+//   - Identity and Dropout are removed.
+//
+// Conv keeps ONNX's OIHW weight layout [Cout, Cin/group, kH, kW] in the file;
+// the engine repacks weights once at load for its kernels.
+const (
+	OpConv               = "Conv"               // X, W, B?; strides, pads, dilations, group, auto_pad, kernel_shape
+	OpGemm               = "Gemm"               // A, B, C?; alpha, beta, transA, transB
+	OpMatMul             = "MatMul"             // A, B
+	OpBatchNormalization = "BatchNormalization" // X, scale, B, mean, var; epsilon
+	OpRelu               = "Relu"
+	OpClip               = "Clip" // min, max (float attrs; absent = unbounded)
+	OpLeakyRelu          = "LeakyRelu"
+	OpSigmoid            = "Sigmoid"
+	OpHardSigmoid        = "HardSigmoid" // alpha (0.2), beta (0.5)
+	OpHardSwish          = "HardSwish"
+	OpSiLU               = "SiLU" // x*sigmoid(x); signet-native
+	OpMaxPool            = "MaxPool"
+	OpAveragePool        = "AveragePool"
+	OpGlobalAveragePool  = "GlobalAveragePool"
+	OpAdd                = "Add"
+	OpSub                = "Sub"
+	OpMul                = "Mul"
+	OpDiv                = "Div"
+	OpConcat             = "Concat"
+	OpFlatten            = "Flatten"
+	OpReshape            = "Reshape"
+	OpTranspose          = "Transpose"
+	OpSplit              = "Split"
+	OpSlice              = "Slice"
+	OpReduceMean         = "ReduceMean"
+	OpReduceL2           = "ReduceL2"
+	OpLpNormalization    = "LpNormalization"
+	OpL2Normalize        = "L2Normalize" // axis, epsilon; signet-native
+)
+
+// Names of fused activations (the "activation" attribute of Conv, Gemm, MatMul).
+const (
+	ActRelu        = "Relu"
+	ActClip        = "Clip"
+	ActLeakyRelu   = "LeakyRelu"
+	ActSigmoid     = "Sigmoid"
+	ActHardSigmoid = "HardSigmoid"
+	ActHardSwish   = "HardSwish"
+	ActSiLU        = "SiLU"
+)
