@@ -102,11 +102,11 @@ func NewInt64Tensor(name string, shape []int64, values []int64) Tensor {
 type AttrKind uint8
 
 const (
-	AttrInt     AttrKind = 1
-	AttrFloat   AttrKind = 2
-	AttrInts    AttrKind = 3
-	AttrFloats  AttrKind = 4
-	AttrString  AttrKind = 5
+	AttrInt    AttrKind = 1
+	AttrFloat  AttrKind = 2
+	AttrInts   AttrKind = 3
+	AttrFloats AttrKind = 4
+	AttrString AttrKind = 5
 )
 
 // Attr is one node attribute.
