@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Regenerate testdata/onnx-node: ONNX's own backend node tests for the ops
+signet supports.
+
+The cases come from the onnx package's generator (onnx.backend.test.cmd_tools
+generate-data), written into a temporary directory; only cases whose ops are
+in signet's op set and whose tensors are float32 are copied.
+
+The generator predates numpy 1.24, which removed the np.float/np.int/np.bool/
+np.object aliases some case definitions still use, so they are restored before
+the generator is imported. Many cases draw random inputs without seeding; the
+global numpy seed is fixed first so a rerun with the same onnx version writes
+identical bytes.
+
+Usage (from the repository root):
+    python3 tools/testdata-gen/gen_onnx_node.py [-o testdata/onnx-node]
+"""
+
+import argparse
+import os
+import re
+import shutil
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for _alias, _builtin in (("float", float), ("int", int), ("bool", bool), ("object", object)):
+        setattr(np, _alias, _builtin)
+
+# Imported after the aliases exist: case modules use them at import time.
+import onnx  # noqa: E402
+from onnx import TensorProto  # noqa: E402
+from onnx.backend.test import cmd_tools  # noqa: E402
+
+# Case-name prefixes of the ops signet supports (model/ops.go).
+PREFIXES = (
+    "conv", "basic_conv", "maxpool", "averagepool", "globalaveragepool", "gemm",
+    "matmul", "relu", "clip", "leakyrelu", "sigmoid", "hardsigmoid", "hardswish",
+    "add", "sub", "mul", "div", "concat", "flatten", "reshape", "transpose",
+    "split", "slice", "reduce_mean", "reduce_l2", "batchnorm", "lpnormalization",
+    "identity", "dropout",
+)
+
+# Ops a copied case may contain (an _expanded case qualifies only if every node
+# is one of these).
+SUPPORTED_OPS = {
+    "Conv", "Gemm", "MatMul", "BatchNormalization", "Relu", "Clip", "LeakyRelu",
+    "Sigmoid", "HardSigmoid", "HardSwish", "MaxPool", "AveragePool",
+    "GlobalAveragePool", "Add", "Sub", "Mul", "Div", "Concat", "Flatten",
+    "Reshape", "Transpose", "Split", "Slice", "ReduceMean", "ReduceL2",
+    "LpNormalization", "Identity", "Dropout",
+}
+
+# Cases that match a prefix and use supported ops but are left out on purpose.
+EXCLUDED = {
+    "test_averagepool_3d_default": "3-D pooling over NCDHW (signet is a 2-D CNN engine); 740 KB of data",
+    "test_maxpool_3d_default": "3-D pooling over NCDHW (signet is a 2-D CNN engine); 740 KB of data",
+}
+
+# Data types a case may use: float32 tensors, plus the int64 constant operands
+# (Reshape shape, Slice starts/ends/axes/steps, Split split) that the test binds
+# as constants.
+FLOAT = TensorProto.FLOAT
+INT64 = TensorProto.INT64
+
+
+def reason_to_skip(name, model):
+    """Returns why a case is not copied, or None to copy it."""
+    if name in EXCLUDED:
+        return EXCLUDED[name]
+    ops = {n.op_type for n in model.graph.node}
+    other = sorted(ops - SUPPORTED_OPS)
+    if other:
+        return "uses ops outside signet's set: " + ", ".join(other)
+    values = [(v, True) for v in model.graph.input] + [(v, False) for v in model.graph.output]
+    for v, is_input in values:
+        if not v.type.HasField("tensor_type"):
+            return "value %r is not a tensor (sequence/optional type)" % v.name
+        et = v.type.tensor_type.elem_type
+        if et == FLOAT or (et == INT64 and is_input):
+            continue
+        return "value %r has dtype %s (signet computes in float32)" % (
+            v.name, TensorProto.DataType.Name(et))
+    return None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-o", "--output", default=os.path.join("testdata", "onnx-node"))
+    args = ap.parse_args()
+
+    np.random.seed(0)
+    pat = re.compile(r"^test_(%s)" % "|".join(re.escape(p) for p in PREFIXES))
+    tmp = tempfile.mkdtemp(prefix="onnx-node-")
+    try:
+        cmd_tools.generate_data(argparse.Namespace(output=tmp, op_type=None))
+        src = os.path.join(tmp, "node")
+        if os.path.isdir(args.output):
+            shutil.rmtree(args.output)
+        os.makedirs(args.output)
+        copied, skipped = [], []
+        for name in sorted(os.listdir(src)):
+            if not pat.match(name):
+                continue
+            model = onnx.load(os.path.join(src, name, "model.onnx"))
+            why = reason_to_skip(name, model)
+            if why:
+                skipped.append((name, why))
+                continue
+            shutil.copytree(os.path.join(src, name), os.path.join(args.output, name))
+            copied.append(name)
+    finally:
+        shutil.rmtree(tmp)
+
+    with open(os.path.join(args.output, "EXCLUDED.txt"), "w") as f:
+        f.write("# Cases matching signet's op prefixes that were not copied, with the reason.\n")
+        f.write("# Generated by tools/testdata-gen/gen_onnx_node.py from onnx %s.\n" % onnx.__version__)
+        for name, why in skipped:
+            f.write("%s\t%s\n" % (name, why))
+    print("onnx %s: copied %d cases, excluded %d" % (onnx.__version__, len(copied), len(skipped)), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
