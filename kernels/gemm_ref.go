@@ -2,6 +2,11 @@ package kernels
 
 import "math"
 
+// Identity returns the epilogue that stores acc+bias unchanged.
+func Identity() Epilogue {
+	return Epilogue{Kind: EpiClamp, Lo: float32(math.Inf(-1)), Hi: float32(math.Inf(1))}
+}
+
 // Apply applies the epilogue to one value. It is the scalar definition the
 // assembly epilogues must match.
 func (e *Epilogue) Apply(x float32) float32 {
@@ -34,8 +39,4 @@ func GemmRef(MR, NR, k int, a, b, c []float32, ldc, mr, nr int, bias []float32, 
 			c[i*ldc+j] = acc
 		}
 	}
-}
-
-func gemmGeneric4x8(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
-	GemmRef(4, 8, k, a, b, c, ldc, mr, nr, bias, epi, accumulate, final)
 }

@@ -1,0 +1,241 @@
+package kernels
+
+// The GEMM driver computes C[M×N] = A[M×K]·B[K×N] + bias, then an epilogue,
+// with any GemmMicrokernel. B (the weights) is packed once into NR-wide
+// panels; A is packed per MR-row tile into a small per-thread scratch by an
+// APacker, which lets a convolution write its im2col rows straight from the
+// input into the panel without ever materialising the im2col matrix.
+//
+// Work is split into tasks (one MR-row tile × a range of NR panels); each output
+// element is computed by exactly one task with a summation order that depends
+// only on K and KC, so results are bit-identical for any thread count.
+
+// PackedB is B [K×N] packed for one microkernel width NR: panel j (columns
+// j*NR .. j*NR+NR-1) occupies Data[j*K*NR : (j+1)*K*NR], element (p, jj) at
+// p*NR+jj; columns past N are zero.
+type PackedB struct {
+	K, N, NR int
+	Data     []float32
+}
+
+// Panels returns the number of NR-wide panels.
+func (b *PackedB) Panels() int { return (b.N + b.NR - 1) / b.NR }
+
+// PackB packs B for microkernel width nr. B element (k, n) is read from
+// b[k*ldb+n], or from b[n*ldb+k] when trans is set (B given as [N×K]).
+func PackB(nr, K, N int, b []float32, ldb int, trans bool) *PackedB {
+	pb := &PackedB{K: K, N: N, NR: nr}
+	np := (N + nr - 1) / nr
+	pb.Data = make([]float32, np*K*nr)
+	for j := 0; j < np; j++ {
+		panel := pb.Data[j*K*nr : (j+1)*K*nr]
+		for p := 0; p < K; p++ {
+			for jj := 0; jj < nr; jj++ {
+				n := j*nr + jj
+				if n >= N {
+					break
+				}
+				if trans {
+					panel[p*nr+jj] = b[n*ldb+p]
+				} else {
+					panel[p*nr+jj] = b[p*ldb+n]
+				}
+			}
+		}
+	}
+	return pb
+}
+
+// An APacker writes rows m0 .. m0+mr-1, columns k0 .. k1-1 of A into dst as
+// k1-k0 steps of MR floats (dst[(k-k0)*MR+i] = A[m0+i][k]); rows mr..MR-1 of
+// each step must be zero.
+type APacker interface {
+	PackA(dst []float32, MR, m0, mr, k0, k1 int)
+}
+
+// DenseA is a row-major A matrix: element (m, k) at Data[m*LD+k].
+type DenseA struct {
+	Data []float32
+	LD   int
+}
+
+// PackA implements APacker.
+func (a DenseA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
+	kc := k1 - k0
+	dst = dst[:kc*MR]
+	if mr < MR {
+		clear(dst)
+	}
+	for i := 0; i < mr; i++ {
+		row := a.Data[(m0+i)*a.LD+k0 : (m0+i)*a.LD+k1]
+		for p, v := range row {
+			dst[p*MR+i] = v
+		}
+	}
+}
+
+// DenseAT is A given transposed: element (m, k) at Data[k*LD+m].
+type DenseAT struct {
+	Data []float32
+	LD   int
+}
+
+// PackA implements APacker.
+func (a DenseAT) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
+	kc := k1 - k0
+	dst = dst[:kc*MR]
+	for p := 0; p < kc; p++ {
+		col := a.Data[(k0+p)*a.LD+m0 : (k0+p)*a.LD+m0+mr]
+		d := dst[p*MR : p*MR+MR]
+		copy(d, col)
+		clear(d[mr:])
+	}
+}
+
+// GemmKC is the default K block: large enough to amortise the C reload,
+// small enough that an A tile and a B panel stay in L1 for the small tiles.
+const GemmKC = 512
+
+// GemmOp describes one GEMM C = A·B + bias (+ epilogue) with packed B.
+type GemmOp struct {
+	MK   GemmMicrokernel
+	M    int
+	B    *PackedB
+	Bias []float32 // length N or nil
+	Epi  Epilogue
+	KC   int // K block; 0 means GemmKC
+}
+
+// ScratchLen is the number of floats of per-thread A scratch Run needs.
+func (g *GemmOp) ScratchLen() int {
+	return g.MK.MR * min(g.kc(), g.B.K)
+}
+
+func (g *GemmOp) kc() int {
+	if g.KC > 0 {
+		return g.KC
+	}
+	return GemmKC
+}
+
+// Tiles returns the number of MR-row tiles of M.
+func (g *GemmOp) Tiles() int { return (g.M + g.MK.MR - 1) / g.MK.MR }
+
+// GemmTile computes the rows of M tile mt, NR panels j0 .. j1-1, of g into c
+// (element (m, n) at c[m*ldc+n]), packing A with a. scratch must hold
+// g.ScratchLen() floats. It is generic over the packer so that a packer value
+// is never boxed into an interface (no allocation per call).
+func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, scratch []float32) {
+	MR, NR := g.MK.MR, g.MK.NR
+	K, N := g.B.K, g.B.N
+	m0 := mt * MR
+	mr := min(MR, g.M-m0)
+	kcMax := g.kc()
+	fn := g.MK.Fn
+	for k0 := 0; k0 < K; k0 += kcMax {
+		k1 := min(K, k0+kcMax)
+		kc := k1 - k0
+		ap := scratch[:kc*MR]
+		a.PackA(ap, MR, m0, mr, k0, k1)
+		first, last := k0 == 0, k1 == K
+		for j := j0; j < j1; j++ {
+			n0 := j * NR
+			nr := min(NR, N-n0)
+			bp := g.B.Data[j*K*NR+k0*NR : j*K*NR+k1*NR]
+			var bias []float32
+			if g.Bias != nil {
+				bias = g.Bias[n0:]
+			}
+			fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
+		}
+	}
+}
+
+func gemmGeneric4x8(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	var (
+		c00, c01, c02, c03, c04, c05, c06, c07 float32
+		c10, c11, c12, c13, c14, c15, c16, c17 float32
+		c20, c21, c22, c23, c24, c25, c26, c27 float32
+		c30, c31, c32, c33, c34, c35, c36, c37 float32
+	)
+	a = a[:4*k]
+	b = b[:8*k]
+	for len(a) >= 4 && len(b) >= 8 {
+		a0, a1, a2, a3 := a[0], a[1], a[2], a[3]
+		b0, b1, b2, b3, b4, b5, b6, b7 := b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c04 += a0 * b4
+		c05 += a0 * b5
+		c06 += a0 * b6
+		c07 += a0 * b7
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c14 += a1 * b4
+		c15 += a1 * b5
+		c16 += a1 * b6
+		c17 += a1 * b7
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c24 += a2 * b4
+		c25 += a2 * b5
+		c26 += a2 * b6
+		c27 += a2 * b7
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+		c34 += a3 * b4
+		c35 += a3 * b5
+		c36 += a3 * b6
+		c37 += a3 * b7
+		a = a[4:]
+		b = b[8:]
+	}
+	acc := [4][8]float32{
+		{c00, c01, c02, c03, c04, c05, c06, c07},
+		{c10, c11, c12, c13, c14, c15, c16, c17},
+		{c20, c21, c22, c23, c24, c25, c26, c27},
+		{c30, c31, c32, c33, c34, c35, c36, c37},
+	}
+	storeTile(acc[:mr], c, ldc, nr, bias, epi, accumulate, final)
+}
+
+// storeTile finishes a register tile: adds C (accumulate) or bias, applies
+// the epilogue when final, and stores the nr valid columns of each row.
+func storeTile(acc [][8]float32, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	for i := range acc {
+		row := c[i*ldc : i*ldc+nr]
+		a := acc[i][:nr]
+		switch {
+		case accumulate:
+			for j := range row {
+				a[j] += row[j]
+			}
+		case bias != nil:
+			bs := bias[:nr]
+			for j := range a {
+				a[j] += bs[j]
+			}
+		}
+		if final {
+			if epi.Kind == EpiClamp {
+				lo, hi := epi.Lo, epi.Hi
+				for j := range a {
+					a[j] = min(max(a[j], lo), hi)
+				}
+			} else {
+				for j := range a {
+					a[j] = epi.Apply(a[j])
+				}
+			}
+		}
+		copy(row, a)
+	}
+}

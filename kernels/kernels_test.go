@@ -1,0 +1,383 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand"
+	"testing"
+)
+
+const sentinel = float32(-12345.5)
+
+func randSlice(r *rand.Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = r.Float32()*2 - 1
+	}
+	return s
+}
+
+// guarded returns a slice of n elements inside a larger one whose borders
+// hold the sentinel; check reports any border element that changed.
+func guarded(n int) (inner, whole []float32) {
+	const g = 17
+	whole = make([]float32, n+2*g)
+	for i := range whole {
+		whole[i] = sentinel
+	}
+	return whole[g : g+n : g+n], whole
+}
+
+func checkGuards(t *testing.T, whole []float32, n int) {
+	t.Helper()
+	const g = 17
+	for i := 0; i < g; i++ {
+		if whole[i] != sentinel || whole[g+n+i] != sentinel {
+			t.Fatalf("guard band overwritten")
+		}
+	}
+}
+
+// tol is the bound on |got-want| for a sum whose absolute terms add to mag.
+func tol(mag float64) float64 { return 1e-5 * (1 + mag) }
+
+func tiers() []GemmMicrokernel {
+	var ks []GemmMicrokernel
+	for _, t := range Available() {
+		ks = append(ks, Gemm(t))
+	}
+	return ks
+}
+
+func TestMicrokernelsAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	epis := []Epilogue{Identity(), {Kind: EpiClamp, Lo: 0, Hi: 6}, {Kind: EpiHardSwish}, {Kind: EpiSiLU}}
+	for _, mk := range tiers() {
+		MR, NR := mk.MR, mk.NR
+		for _, k := range []int{1, 2, 3, 4, 7, 8, 16, 33} {
+			a := randSlice(r, k*MR)
+			b := randSlice(r, k*NR)
+			bias := randSlice(r, NR)
+			for mr := 1; mr <= MR; mr++ {
+				for nr := 1; nr <= NR; nr++ {
+					// Packed padding rows/columns must be zero per the contract.
+					ap := append([]float32(nil), a...)
+					bp := append([]float32(nil), b...)
+					for p := 0; p < k; p++ {
+						clear(ap[p*MR+mr : p*MR+MR])
+						clear(bp[p*NR+nr : p*NR+NR])
+					}
+					for ei, epi := range epis {
+						for _, acc := range []bool{false, true} {
+							ldc := NR + 3
+							init := randSlice(r, MR*ldc)
+							want := append([]float32(nil), init...)
+							got, whole := guarded(MR * ldc)
+							copy(got, init)
+							var bs []float32
+							if ei%2 == 0 {
+								bs = bias
+							}
+							GemmRef(MR, NR, k, ap, bp, want, ldc, mr, nr, bs, &epi, acc, true)
+							mk.Fn(k, ap, bp, got, ldc, mr, nr, bs, &epi, acc, true)
+							checkGuards(t, whole, MR*ldc)
+							for i := range want {
+								if d := math.Abs(float64(got[i] - want[i])); d > tol(float64(k)+2) {
+									t.Fatalf("%s k=%d mr=%d nr=%d epi=%d acc=%v: c[%d]=%v want %v", mk.Name, k, mr, nr, ei, acc, i, got[i], want[i])
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func naiveGemm(M, N, K int, a, b, bias []float32, epi *Epilogue) ([]float32, []float64) {
+	c := make([]float32, M*N)
+	mag := make([]float64, M*N)
+	for i := 0; i < M; i++ {
+		for j := 0; j < N; j++ {
+			var s float64
+			var m float64
+			for p := 0; p < K; p++ {
+				s += float64(a[i*K+p]) * float64(b[p*N+j])
+				m += math.Abs(float64(a[i*K+p]) * float64(b[p*N+j]))
+			}
+			if bias != nil {
+				s += float64(bias[j])
+			}
+			c[i*N+j] = epi.Apply(float32(s))
+			mag[i*N+j] = m
+		}
+	}
+	return c, mag
+}
+
+func TestGemmDriver(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	for _, mk := range tiers() {
+		MR, NR := mk.MR, mk.NR
+		for _, K := range []int{1, 3, 8, 17} {
+			for _, kc := range []int{0, 5} {
+				for M := 0; M <= 2*MR+1; M++ {
+					for N := 1; N <= 2*NR+1; N++ {
+						a := randSlice(r, M*K)
+						b := randSlice(r, K*N)
+						bias := randSlice(r, N)
+						epi := Epilogue{Kind: EpiClamp, Lo: -0.5, Hi: 0.7}
+						want, mag := naiveGemm(M, N, K, a, b, bias, &epi)
+						op := GemmOp{MK: mk, M: M, B: PackB(NR, K, N, b, N, false), Bias: bias, Epi: epi, KC: kc}
+						got, whole := guarded(M * N)
+						scratch := make([]float32, op.ScratchLen())
+						for mt := 0; mt < op.Tiles(); mt++ {
+							GemmTile(&op, DenseA{Data: a, LD: K}, got, N, mt, 0, op.B.Panels(), scratch)
+						}
+						checkGuards(t, whole, M*N)
+						for i := range want {
+							if d := math.Abs(float64(got[i] - want[i])); d > tol(mag[i]) {
+								t.Fatalf("%s M=%d N=%d K=%d kc=%d: c[%d]=%v want %v", mk.Name, M, N, K, kc, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestGemmTransposedOperands(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	mk := Gemm(Generic)
+	M, N, K := 7, 13, 9
+	a := randSlice(r, M*K)
+	b := randSlice(r, K*N)
+	at := make([]float32, K*M)
+	bt := make([]float32, N*K)
+	for i := 0; i < M; i++ {
+		for p := 0; p < K; p++ {
+			at[p*M+i] = a[i*K+p]
+		}
+	}
+	for p := 0; p < K; p++ {
+		for j := 0; j < N; j++ {
+			bt[j*K+p] = b[p*N+j]
+		}
+	}
+	id := Identity()
+	want, mag := naiveGemm(M, N, K, a, b, nil, &id)
+	op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, bt, K, true), Epi: id}
+	got := make([]float32, M*N)
+	scratch := make([]float32, op.ScratchLen())
+	for mt := 0; mt < op.Tiles(); mt++ {
+		GemmTile(&op, DenseAT{Data: at, LD: M}, got, N, mt, 0, op.B.Panels(), scratch)
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); d > tol(mag[i]) {
+			t.Fatalf("c[%d]=%v want %v", i, got[i], want[i])
+		}
+	}
+}
+
+func nchwToNHWC(x []float32, n, c, h, w int) []float32 {
+	y := make([]float32, len(x))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < h*w; p++ {
+				y[(i*h*w+p)*c+ch] = x[(i*c+ch)*h*w+p]
+			}
+		}
+	}
+	return y
+}
+
+func nhwcToNCHW(x []float32, n, c, h, w int) []float32 {
+	y := make([]float32, len(x))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for p := 0; p < h*w; p++ {
+				y[(i*c+ch)*h*w+p] = x[(i*h*w+p)*c+ch]
+			}
+		}
+	}
+	return y
+}
+
+func compareRel(t *testing.T, name string, got, want []float32, bound float64) {
+	t.Helper()
+	var maxRef float64
+	for _, v := range want {
+		maxRef = max(maxRef, math.Abs(float64(v)))
+	}
+	for i := range want {
+		if d := math.Abs(float64(got[i] - want[i])); d > bound*(1+maxRef) || math.IsNaN(d) {
+			t.Fatalf("%s: [%d]=%v want %v", name, i, got[i], want[i])
+		}
+	}
+}
+
+var convCases = []ConvParams{
+	{N: 1, C: 3, H: 7, W: 9, K: 5, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
+	{N: 2, C: 8, H: 5, W: 5, K: 17, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
+	{N: 1, C: 8, H: 6, W: 7, K: 9, KH: 1, KW: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1},
+	{N: 1, C: 6, H: 9, W: 8, K: 4, KH: 3, KW: 2, StrideH: 2, StrideW: 1, DilH: 2, DilW: 3, PadT: 0, PadL: 2, PadB: 3, PadR: 1, Group: 2},
+	{N: 1, C: 12, H: 6, W: 6, K: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 3},
+	{N: 1, C: 4, H: 5, W: 5, K: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 4},
+	{N: 1, C: 40, H: 4, W: 3, K: 33, KH: 5, KW: 5, StrideH: 3, StrideW: 2, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1},
+}
+
+func TestConvGemmAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	for _, mk := range tiers() {
+		for ci, p := range convCases {
+			if !p.Resolve() {
+				t.Fatalf("case %d does not resolve", ci)
+			}
+			x := randSlice(r, p.N*p.C*p.H*p.W)
+			w := randSlice(r, p.K*(p.C/p.Group)*p.KH*p.KW)
+			bias := randSlice(r, p.K)
+			want := make([]float32, p.N*p.K*p.OH*p.OW)
+			Conv2DRef(&p, x, w, bias, want)
+			for _, act := range []Act{{}, {Kind: ActLeakyRelu, A: 0.1}, {Kind: ActClamp, A: 0, B: 6}} {
+				for _, split := range []int{1, 3} {
+					cv := NewConvGemm(p, mk, w, bias, act)
+					cv.SetSplit(split)
+					in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+					out, whole := guarded(len(want))
+					scratch := make([]float32, cv.ScratchLen())
+					for task := 0; task < cv.Tasks(); task++ {
+						cv.RunTask(task, in, out, scratch)
+					}
+					checkGuards(t, whole, len(want))
+					wa := make([]float32, len(want))
+					act.ApplySlice(wa, want)
+					compareRel(t, fmt.Sprintf("%s conv case %d act %d split %d", mk.Name, ci, act.Kind, split), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), wa, 1e-5)
+				}
+			}
+		}
+	}
+}
+
+func TestDepthwiseAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for _, c := range []int{1, 3, 8, 17} {
+		for _, s := range []int{1, 2, 3} {
+			for _, k := range []int{3, 5} {
+				for _, pad := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 2, 1}} {
+					p := ConvParams{N: 2, C: c, H: 7, W: 6, K: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
+						PadT: pad[0], PadL: pad[1], PadB: pad[2], PadR: pad[3], Group: c}
+					if !p.Resolve() {
+						continue
+					}
+					x := randSlice(r, p.N*p.C*p.H*p.W)
+					w := randSlice(r, p.K*p.KH*p.KW)
+					bias := randSlice(r, p.K)
+					want := make([]float32, p.N*p.K*p.OH*p.OW)
+					Conv2DRef(&p, x, w, bias, want)
+					act := Act{Kind: ActHardSwish}
+					act.ApplySlice(want, want)
+					d := NewDepthwise(p, w, bias, act)
+					in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+					out, whole := guarded(len(want))
+					for task := 0; task < d.Tasks(); task++ {
+						d.RunTask(task, in, out)
+					}
+					checkGuards(t, whole, len(want))
+					compareRel(t, fmt.Sprintf("dw c=%d s=%d k=%d pad=%v", c, s, k, pad), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), want, 1e-5)
+				}
+			}
+		}
+	}
+}
+
+func TestPoolsAgainstRef(t *testing.T) {
+	r := rand.New(rand.NewSource(6))
+	cases := []PoolParams{
+		{N: 1, C: 3, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
+		{N: 2, C: 5, H: 6, W: 5, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, CeilMode: true},
+		{N: 1, C: 4, H: 8, W: 9, KH: 3, KW: 2, StrideH: 2, StrideW: 3, DilH: 1, DilW: 1, PadT: 0, PadL: 1, PadB: 2, PadR: 0, CeilMode: true},
+		{N: 1, C: 2, H: 9, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 2, DilH: 2, DilW: 2, PadT: 2, PadL: 1, PadB: 1, PadR: 2},
+	}
+	for ci, p := range cases {
+		if !p.Resolve() {
+			t.Fatalf("case %d invalid", ci)
+		}
+		x := randSlice(r, p.N*p.C*p.H*p.W)
+		in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+		n := p.N * p.C * p.OH * p.OW
+		want := make([]float32, n)
+		MaxPoolRef(&p, x, want)
+		out, whole := guarded(n)
+		for task := 0; task < p.N*p.OH; task++ {
+			MaxPoolRow(&p, task, in, out)
+		}
+		checkGuards(t, whole, n)
+		compareRel(t, fmt.Sprintf("maxpool %d", ci), nhwcToNCHW(out, p.N, p.C, p.OH, p.OW), want, 0)
+		if p.DilH != 1 {
+			continue
+		}
+		for _, cp := range []bool{false, true} {
+			AvgPoolRef(&p, cp, x, want)
+			out, whole := guarded(n)
+			for task := 0; task < p.N*p.OH; task++ {
+				AvgPoolRow(&p, cp, task, in, out)
+			}
+			checkGuards(t, whole, n)
+			compareRel(t, fmt.Sprintf("avgpool %d countPad=%v", ci, cp), nhwcToNCHW(out, p.N, p.C, p.OH, p.OW), want, 1e-6)
+		}
+	}
+	// Global average pooling, split over channel ranges.
+	x := randSlice(r, 2*7*30)
+	want := make([]float32, 2*7)
+	GlobalAvgPoolRef(2, 7, 30, x, want)
+	in := nchwToNHWC(x, 2, 7, 5, 6)
+	got, whole := guarded(14)
+	for n := 0; n < 2; n++ {
+		GlobalAvgPoolNHWC(n, 30, 7, 0, 3, in, got)
+		GlobalAvgPoolNHWC(n, 30, 7, 3, 7, in, got)
+	}
+	checkGuards(t, whole, 14)
+	compareRel(t, "gap", got, want, 1e-6)
+}
+
+func TestPoolCeilMode(t *testing.T) {
+	// 5 wide, kernel 2, stride 2: floor gives 2, ceil gives 3.
+	p := PoolParams{N: 1, C: 1, H: 5, W: 5, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1}
+	p.Resolve()
+	if p.OH != 2 {
+		t.Fatalf("floor OH=%d", p.OH)
+	}
+	p.CeilMode = true
+	p.Resolve()
+	if p.OH != 3 {
+		t.Fatalf("ceil OH=%d", p.OH)
+	}
+	// A window that would start in the end padding is dropped.
+	p = PoolParams{N: 1, C: 1, H: 4, W: 4, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadB: 1, PadR: 1, CeilMode: true}
+	p.Resolve()
+	if p.OH != 2 {
+		t.Fatalf("ceil with pad OH=%d", p.OH)
+	}
+}
+
+func BenchmarkGemmTile(b *testing.B) {
+	for _, mk := range tiers() {
+		M, N, K := 196, 256, 576
+		r := rand.New(rand.NewSource(1))
+		a := randSlice(r, M*K)
+		w := randSlice(r, K*N)
+		op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, w, N, false), Epi: Identity()}
+		c := make([]float32, M*N)
+		scratch := make([]float32, op.ScratchLen())
+		b.Run(mk.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				for mt := 0; mt < op.Tiles(); mt++ {
+					GemmTile(&op, DenseA{Data: a, LD: K}, c, N, mt, 0, op.B.Panels(), scratch)
+				}
+			}
+			b.ReportMetric(2*float64(M*N*K)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

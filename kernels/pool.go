@@ -1,0 +1,86 @@
+package kernels
+
+import "math"
+
+// Pooling over NHWC activations; the unit of work is one output row
+// (t = n*OH + oh), vectorised over channels.
+
+// MaxPoolRow computes output row t of a max pooling of NHWC in into NHWC out.
+// Semantics match MaxPoolRef.
+func MaxPoolRow(p *PoolParams, t int, in, out []float32) {
+	n, oh := t/p.OH, t%p.OH
+	C := p.C
+	ninf := float32(math.Inf(-1))
+	ih0 := oh*p.StrideH - p.PadT
+	for ow := 0; ow < p.OW; ow++ {
+		iw0 := ow*p.StrideW - p.PadL
+		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
+		for c := range o {
+			o[c] = ninf
+		}
+		for kh := 0; kh < p.KH; kh++ {
+			ih := ih0 + kh*p.DilH
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < p.KW; kw++ {
+				iw := iw0 + kw*p.DilW
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				x := in[((n*p.H+ih)*p.W+iw)*C:]
+				x = x[:len(o)]
+				for c, v := range x {
+					if v > o[c] || v != v {
+						o[c] = v
+					}
+				}
+			}
+		}
+	}
+}
+
+// AvgPoolRow computes output row t of an average pooling (dilation 1) of
+// NHWC in into NHWC out. Semantics match AvgPoolRef.
+func AvgPoolRow(p *PoolParams, countPad bool, t int, in, out []float32) {
+	n, oh := t/p.OH, t%p.OH
+	C := p.C
+	h0 := oh*p.StrideH - p.PadT
+	dh := avgPoolSpan(h0, p.KH, p.H, p.PadT, p.PadB, countPad)
+	for ow := 0; ow < p.OW; ow++ {
+		w0 := ow*p.StrideW - p.PadL
+		dw := avgPoolSpan(w0, p.KW, p.W, p.PadL, p.PadR, countPad)
+		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
+		clear(o)
+		for ih := max(h0, 0); ih < min(h0+p.KH, p.H); ih++ {
+			for iw := max(w0, 0); iw < min(w0+p.KW, p.W); iw++ {
+				x := in[((n*p.H+ih)*p.W+iw)*C:]
+				x = x[:len(o)]
+				for c, v := range x {
+					o[c] += v
+				}
+			}
+		}
+		inv := float32(dh * dw)
+		for c := range o {
+			o[c] /= inv
+		}
+	}
+}
+
+// GlobalAvgPoolNHWC averages channels c0..c1-1 of NHWC in ([n][hw][c]) over
+// the hw pixels of image n into out[n*c+ch]. acc is summed in pixel order.
+func GlobalAvgPoolNHWC(n, hw, c, c0, c1 int, in, out []float32) {
+	o := out[n*c+c0 : n*c+c1]
+	clear(o)
+	for i := 0; i < hw; i++ {
+		x := in[(n*hw+i)*c+c0 : (n*hw+i)*c+c1]
+		for j, v := range x {
+			o[j] += v
+		}
+	}
+	d := float32(hw)
+	for j := range o {
+		o[j] /= d
+	}
+}
