@@ -1,0 +1,524 @@
+//go:build !purego
+
+// Hand-written amd64 GEMM microkernels. The Go declarations and the loops
+// they compute are in gemm_amd64.go.
+
+#include "textflag.h"
+
+// Constants of the SiLU epilogue, one float32 each, used through broadcasts.
+// exp(t) = 2^n · P(r) with n = round(t·log2e), r = t - n·ln2 (Cody–Waite
+// split in ln2hi + ln2lo) and P the degree-7 polynomial
+// 1 + r + r²(c0 + c1 r + c2 r² + c3 r³ + c4 r⁴ + c5 r⁵) (Cephes expf).
+DATA epiconst<>+0(SB)/4, $0x3f800000  // 1.0
+DATA epiconst<>+4(SB)/4, $0x40400000  // 3.0
+DATA epiconst<>+8(SB)/4, $0x40c00000  // 6.0
+DATA epiconst<>+12(SB)/4, $0x3fb8aa3b // log2(e)
+DATA epiconst<>+16(SB)/4, $0x3f318000 // ln2hi = 0.693359375
+DATA epiconst<>+20(SB)/4, $0xb95e8083 // ln2lo = -2.12194440e-4
+DATA epiconst<>+24(SB)/4, $0x39506967 // c5 = 1.9875691500e-4
+DATA epiconst<>+28(SB)/4, $0x3ab743ce // c4 = 1.3981999507e-3
+DATA epiconst<>+32(SB)/4, $0x3c088908 // c3 = 8.3334519073e-3
+DATA epiconst<>+36(SB)/4, $0x3d2aa9c1 // c2 = 4.1665795894e-2
+DATA epiconst<>+40(SB)/4, $0x3e2aaaaa // c1 = 1.6666665459e-1
+DATA epiconst<>+44(SB)/4, $0x3f000000 // c0 = 5.0000001201e-1
+DATA epiconst<>+48(SB)/4, $0xc2d00000 // -104: AVX-512 lower clamp of -x (exp underflows to 0)
+DATA epiconst<>+52(SB)/4, $0x42b20000 // 89: AVX-512 upper clamp of -x (exp overflows to +Inf)
+DATA epiconst<>+56(SB)/4, $0xc2aea8f6 // -87.33: AVX2 lower clamp (2^n stays normal)
+DATA epiconst<>+60(SB)/4, $0x42b18000 // 88.75: AVX2 upper clamp (n = 128 builds +Inf)
+DATA epiconst<>+64(SB)/4, $0x0000007f // 127, the float32 exponent bias
+GLOBL epiconst<>(SB), RODATA|NOPTR, $68
+
+#define C_ONE epiconst<>+0(SB)
+#define C_THREE epiconst<>+4(SB)
+#define C_SIX epiconst<>+8(SB)
+#define C_LOG2E epiconst<>+12(SB)
+#define C_LN2HI epiconst<>+16(SB)
+#define C_LN2LO epiconst<>+20(SB)
+#define C_C5 epiconst<>+24(SB)
+#define C_C4 epiconst<>+28(SB)
+#define C_C3 epiconst<>+32(SB)
+#define C_C2 epiconst<>+36(SB)
+#define C_C1 epiconst<>+40(SB)
+#define C_C0 epiconst<>+44(SB)
+#define C_TMIN512 epiconst<>+48(SB)
+#define C_TMAX512 epiconst<>+52(SB)
+#define C_TMIN256 epiconst<>+56(SB)
+#define C_TMAX256 epiconst<>+60(SB)
+#define C_BIAS127 epiconst<>+64(SB)
+
+// ---------------------------------------------------------------------------
+// f32-gemm-12x32-avx512
+//
+// Z0..Z23: accumulators, row i in Z(2i) (columns 0..15) and Z(2i+1) (16..31).
+// Z24, Z25: the packed B step; Z26, Z27: broadcast A elements.
+// K1, K2: store masks of the two column halves (nr < 32 edge tiles).
+// Registers: SI=a, BX=b, DI=c, R8=ldc in bytes, R9=mr, CX=k.
+
+// One k step: 24 FMAs. ao, bo: byte offsets into the packed A and B panels.
+#define K512(ao, bo) \
+	VMOVUPS bo(BX), Z24; \
+	VMOVUPS bo+64(BX), Z25; \
+	VBROADCASTSS ao(SI), Z26; \
+	VBROADCASTSS ao+4(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS ao+8(SI), Z26; \
+	VBROADCASTSS ao+12(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	VBROADCASTSS ao+16(SI), Z26; \
+	VBROADCASTSS ao+20(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z8; \
+	VFMADD231PS Z25, Z26, Z9; \
+	VFMADD231PS Z24, Z27, Z10; \
+	VFMADD231PS Z25, Z27, Z11; \
+	VBROADCASTSS ao+24(SI), Z26; \
+	VBROADCASTSS ao+28(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z12; \
+	VFMADD231PS Z25, Z26, Z13; \
+	VFMADD231PS Z24, Z27, Z14; \
+	VFMADD231PS Z25, Z27, Z15; \
+	VBROADCASTSS ao+32(SI), Z26; \
+	VBROADCASTSS ao+36(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z16; \
+	VFMADD231PS Z25, Z26, Z17; \
+	VFMADD231PS Z24, Z27, Z18; \
+	VFMADD231PS Z25, Z27, Z19; \
+	VBROADCASTSS ao+40(SI), Z26; \
+	VBROADCASTSS ao+44(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z20; \
+	VFMADD231PS Z25, Z26, Z21; \
+	VFMADD231PS Z24, Z27, Z22; \
+	VFMADD231PS Z25, Z27, Z23
+
+// Adds row i of C (masked) to its accumulators; R11 walks the rows.
+#define ACC512(i, z0, z1) \
+	CMPQ R9, $i; \
+	JLE  acc512done; \
+	VMOVUPS.Z (R11), K1, Z24; \
+	VMOVUPS.Z 64(R11), K2, Z25; \
+	VADDPS Z24, z0, z0; \
+	VADDPS Z25, z1, z1; \
+	ADDQ R8, R11
+
+// Stores row i (masked) unless i ≥ mr.
+#define HEAD512(i) \
+	CMPQ R9, $i; \
+	JLE  done512
+
+#define STORE512(z0, z1) \
+	VMOVUPS z0, K1, (DI); \
+	VMOVUPS z1, K2, 64(DI); \
+	ADDQ R8, DI
+
+// min(max(x, lo), hi) with Z30=lo, Z31=hi; x is the second source so a NaN
+// x stays NaN, as with Go's min and max.
+#define CLAMP512(z) \
+	VMAXPS z, Z30, z; \
+	VMINPS z, Z31, z
+
+// x·min(max(x+3, 0), 6)/6 with Z29=0.
+#define HSWISH512(z) \
+	VADDPS.BCST C_THREE, z, Z24; \
+	VMAXPS Z24, Z29, Z24; \
+	VMINPS.BCST C_SIX, Z24, Z24; \
+	VMULPS Z24, z, z; \
+	VDIVPS.BCST C_SIX, z, z
+
+// x/(1+exp(-x)); exp through scalef, which over/underflows like exp does.
+#define SILU512(z) \
+	VXORPS Z24, Z24, Z24; \
+	VSUBPS z, Z24, Z24; \
+	VMAXPS.BCST C_TMIN512, Z24, Z24; \
+	VMINPS.BCST C_TMAX512, Z24, Z24; \
+	VMULPS.BCST C_LOG2E, Z24, Z25; \
+	VRNDSCALEPS $0, Z25, Z25; \
+	VFNMADD231PS.BCST C_LN2HI, Z25, Z24; \
+	VFNMADD231PS.BCST C_LN2LO, Z25, Z24; \
+	VBROADCASTSS C_C5, Z26; \
+	VFMADD213PS.BCST C_C4, Z24, Z26; \
+	VFMADD213PS.BCST C_C3, Z24, Z26; \
+	VFMADD213PS.BCST C_C2, Z24, Z26; \
+	VFMADD213PS.BCST C_C1, Z24, Z26; \
+	VFMADD213PS.BCST C_C0, Z24, Z26; \
+	VFMADD213PS.BCST C_ONE, Z24, Z26; \
+	VFMADD213PS.BCST C_ONE, Z24, Z26; \
+	VSCALEFPS Z25, Z26, Z26; \
+	VADDPS.BCST C_ONE, Z26, Z26; \
+	VDIVPS Z26, z, z
+
+#define ROWS512(EPI0, EPI1, EPI2, EPI3, EPI4, EPI5, EPI6, EPI7, EPI8, EPI9, EPI10, EPI11, EPI12, EPI13, EPI14, EPI15, EPI16, EPI17, EPI18, EPI19, EPI20, EPI21, EPI22, EPI23) \
+	HEAD512(0); EPI0; EPI1; STORE512(Z0, Z1); \
+	HEAD512(1); EPI2; EPI3; STORE512(Z2, Z3); \
+	HEAD512(2); EPI4; EPI5; STORE512(Z4, Z5); \
+	HEAD512(3); EPI6; EPI7; STORE512(Z6, Z7); \
+	HEAD512(4); EPI8; EPI9; STORE512(Z8, Z9); \
+	HEAD512(5); EPI10; EPI11; STORE512(Z10, Z11); \
+	HEAD512(6); EPI12; EPI13; STORE512(Z12, Z13); \
+	HEAD512(7); EPI14; EPI15; STORE512(Z14, Z15); \
+	HEAD512(8); EPI16; EPI17; STORE512(Z16, Z17); \
+	HEAD512(9); EPI18; EPI19; STORE512(Z18, Z19); \
+	HEAD512(10); EPI20; EPI21; STORE512(Z20, Z21); \
+	HEAD512(11); EPI22; EPI23; STORE512(Z22, Z23)
+
+// func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32)
+TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ mr+40(FP), R9
+	MOVL nrMask+56(FP), AX
+	KMOVW AX, K1
+	SHRL $16, AX
+	KMOVW AX, K2
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+
+	CMPQ CX, $4
+	JLT  tail512
+
+loop512:
+	K512(0, 0)
+	K512(48, 128)
+	K512(96, 256)
+	K512(144, 384)
+	ADDQ $192, SI
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop512
+
+tail512:
+	TESTQ CX, CX
+	JLE   kdone512
+
+loop1_512:
+	K512(0, 0)
+	ADDQ $48, SI
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  loop1_512
+
+kdone512:
+	MOVQ accumulate+64(FP), AX
+	TESTQ AX, AX
+	JZ   bias512
+	MOVQ DI, R11
+	ACC512(0, Z0, Z1)
+	ACC512(1, Z2, Z3)
+	ACC512(2, Z4, Z5)
+	ACC512(3, Z6, Z7)
+	ACC512(4, Z8, Z9)
+	ACC512(5, Z10, Z11)
+	ACC512(6, Z12, Z13)
+	ACC512(7, Z14, Z15)
+	ACC512(8, Z16, Z17)
+	ACC512(9, Z18, Z19)
+	ACC512(10, Z20, Z21)
+	ACC512(11, Z22, Z23)
+	JMP acc512done
+
+bias512:
+	MOVQ bias+48(FP), AX
+	TESTQ AX, AX
+	JZ   acc512done
+	VMOVUPS.Z (AX), K1, Z24
+	VMOVUPS.Z 64(AX), K2, Z25
+	VADDPS Z24, Z0, Z0
+	VADDPS Z25, Z1, Z1
+	VADDPS Z24, Z2, Z2
+	VADDPS Z25, Z3, Z3
+	VADDPS Z24, Z4, Z4
+	VADDPS Z25, Z5, Z5
+	VADDPS Z24, Z6, Z6
+	VADDPS Z25, Z7, Z7
+	VADDPS Z24, Z8, Z8
+	VADDPS Z25, Z9, Z9
+	VADDPS Z24, Z10, Z10
+	VADDPS Z25, Z11, Z11
+	VADDPS Z24, Z12, Z12
+	VADDPS Z25, Z13, Z13
+	VADDPS Z24, Z14, Z14
+	VADDPS Z25, Z15, Z15
+	VADDPS Z24, Z16, Z16
+	VADDPS Z25, Z17, Z17
+	VADDPS Z24, Z18, Z18
+	VADDPS Z25, Z19, Z19
+	VADDPS Z24, Z20, Z20
+	VADDPS Z25, Z21, Z21
+	VADDPS Z24, Z22, Z22
+	VADDPS Z25, Z23, Z23
+
+acc512done:
+	MOVL epi+60(FP), AX
+	CMPL AX, $1
+	JEQ  clamp512
+	CMPL AX, $2
+	JEQ  hswish512
+	CMPL AX, $3
+	JEQ  silu512
+	ROWS512(NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP)
+	JMP done512
+
+clamp512:
+	VBROADCASTSS lo+72(FP), Z30
+	VBROADCASTSS hi+76(FP), Z31
+	ROWS512(CLAMP512(Z0), CLAMP512(Z1), CLAMP512(Z2), CLAMP512(Z3), CLAMP512(Z4), CLAMP512(Z5), CLAMP512(Z6), CLAMP512(Z7), CLAMP512(Z8), CLAMP512(Z9), CLAMP512(Z10), CLAMP512(Z11), CLAMP512(Z12), CLAMP512(Z13), CLAMP512(Z14), CLAMP512(Z15), CLAMP512(Z16), CLAMP512(Z17), CLAMP512(Z18), CLAMP512(Z19), CLAMP512(Z20), CLAMP512(Z21), CLAMP512(Z22), CLAMP512(Z23))
+	JMP done512
+
+hswish512:
+	VPXORD Z29, Z29, Z29
+	ROWS512(HSWISH512(Z0), HSWISH512(Z1), HSWISH512(Z2), HSWISH512(Z3), HSWISH512(Z4), HSWISH512(Z5), HSWISH512(Z6), HSWISH512(Z7), HSWISH512(Z8), HSWISH512(Z9), HSWISH512(Z10), HSWISH512(Z11), HSWISH512(Z12), HSWISH512(Z13), HSWISH512(Z14), HSWISH512(Z15), HSWISH512(Z16), HSWISH512(Z17), HSWISH512(Z18), HSWISH512(Z19), HSWISH512(Z20), HSWISH512(Z21), HSWISH512(Z22), HSWISH512(Z23))
+	JMP done512
+
+silu512:
+	ROWS512(SILU512(Z0), SILU512(Z1), SILU512(Z2), SILU512(Z3), SILU512(Z4), SILU512(Z5), SILU512(Z6), SILU512(Z7), SILU512(Z8), SILU512(Z9), SILU512(Z10), SILU512(Z11), SILU512(Z12), SILU512(Z13), SILU512(Z14), SILU512(Z15), SILU512(Z16), SILU512(Z17), SILU512(Z18), SILU512(Z19), SILU512(Z20), SILU512(Z21), SILU512(Z22), SILU512(Z23))
+
+done512:
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// f32-gemm-6x16-avx2
+//
+// Y0..Y11: accumulators, row i in Y(2i) (columns 0..7) and Y(2i+1) (8..15).
+// Y12, Y13: the packed B step; Y14, Y15: broadcast A elements, later the
+// epilogue's temporaries. Registers as in the AVX-512 kernel.
+
+#define K256(ao, bo) \
+	VMOVUPS bo(BX), Y12; \
+	VMOVUPS bo+32(BX), Y13; \
+	VBROADCASTSS ao(SI), Y14; \
+	VBROADCASTSS ao+4(SI), Y15; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS ao+8(SI), Y14; \
+	VBROADCASTSS ao+12(SI), Y15; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS ao+16(SI), Y14; \
+	VBROADCASTSS ao+20(SI), Y15; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
+#define ACC256(i, y0, y1) \
+	CMPQ R9, $i; \
+	JLE  acc256done; \
+	VADDPS (R11), y0, y0; \
+	VADDPS 32(R11), y1, y1; \
+	ADDQ R8, R11
+
+#define HEAD256(i) \
+	CMPQ R9, $i; \
+	JLE  done256
+
+#define STORE256(y0, y1) \
+	VMOVUPS y0, (DI); \
+	VMOVUPS y1, 32(DI); \
+	ADDQ R8, DI
+
+// Y14=lo, Y15=hi; NaN x stays NaN.
+#define CLAMP256(y) \
+	VMAXPS y, Y14, y; \
+	VMINPS y, Y15, y
+
+// Y13=0, Y14=3, Y15=6.
+#define HSWISH256(y) \
+	VADDPS Y14, y, Y12; \
+	VMAXPS Y12, Y13, Y12; \
+	VMINPS Y15, Y12, Y12; \
+	VMULPS Y12, y, y; \
+	VDIVPS Y15, y, y
+
+// x/(1+exp(-x)); 2^n is built in the exponent field, so -x is clamped to
+// [-87.33, 88.75]: n ≥ -126 keeps 2^n normal, n = 128 gives +Inf.
+#define SILU256(y) \
+	VXORPS Y12, Y12, Y12; \
+	VSUBPS y, Y12, Y12; \
+	VBROADCASTSS C_TMIN256, Y15; \
+	VMAXPS Y15, Y12, Y12; \
+	VBROADCASTSS C_TMAX256, Y15; \
+	VMINPS Y15, Y12, Y12; \
+	VBROADCASTSS C_LOG2E, Y15; \
+	VMULPS Y15, Y12, Y13; \
+	VROUNDPS $0, Y13, Y13; \
+	VBROADCASTSS C_LN2HI, Y15; \
+	VFNMADD231PS Y15, Y13, Y12; \
+	VBROADCASTSS C_LN2LO, Y15; \
+	VFNMADD231PS Y15, Y13, Y12; \
+	VBROADCASTSS C_C5, Y14; \
+	VBROADCASTSS C_C4, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VBROADCASTSS C_C3, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VBROADCASTSS C_C2, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VBROADCASTSS C_C1, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VBROADCASTSS C_C0, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VBROADCASTSS C_ONE, Y15; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VFMADD213PS Y15, Y12, Y14; \
+	VCVTPS2DQ Y13, Y13; \
+	VPBROADCASTD C_BIAS127, Y12; \
+	VPADDD Y12, Y13, Y13; \
+	VPSLLD $23, Y13, Y13; \
+	VMULPS Y13, Y14, Y14; \
+	VADDPS Y15, Y14, Y14; \
+	VDIVPS Y14, y, y
+
+#define ROWS256(EPI0, EPI1, EPI2, EPI3, EPI4, EPI5, EPI6, EPI7, EPI8, EPI9, EPI10, EPI11) \
+	HEAD256(0); EPI0; EPI1; STORE256(Y0, Y1); \
+	HEAD256(1); EPI2; EPI3; STORE256(Y2, Y3); \
+	HEAD256(2); EPI4; EPI5; STORE256(Y4, Y5); \
+	HEAD256(3); EPI6; EPI7; STORE256(Y6, Y7); \
+	HEAD256(4); EPI8; EPI9; STORE256(Y8, Y9); \
+	HEAD256(5); EPI10; EPI11; STORE256(Y10, Y11)
+
+// func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32)
+TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-80
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), BX
+	MOVQ c+24(FP), DI
+	MOVQ ldc+32(FP), R8
+	SHLQ $2, R8
+	MOVQ mr+40(FP), R9
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	CMPQ CX, $4
+	JLT  tail256
+
+loop256:
+	K256(0, 0)
+	K256(24, 64)
+	K256(48, 128)
+	K256(72, 192)
+	ADDQ $96, SI
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  loop256
+
+tail256:
+	TESTQ CX, CX
+	JLE   kdone256
+
+loop1_256:
+	K256(0, 0)
+	ADDQ $24, SI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  loop1_256
+
+kdone256:
+	MOVQ accumulate+64(FP), AX
+	TESTQ AX, AX
+	JZ   bias256
+	MOVQ DI, R11
+	ACC256(0, Y0, Y1)
+	ACC256(1, Y2, Y3)
+	ACC256(2, Y4, Y5)
+	ACC256(3, Y6, Y7)
+	ACC256(4, Y8, Y9)
+	ACC256(5, Y10, Y11)
+	JMP acc256done
+
+bias256:
+	MOVQ bias+48(FP), AX
+	TESTQ AX, AX
+	JZ   acc256done
+	VMOVUPS (AX), Y12
+	VMOVUPS 32(AX), Y13
+	VADDPS Y12, Y0, Y0
+	VADDPS Y13, Y1, Y1
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y3, Y3
+	VADDPS Y12, Y4, Y4
+	VADDPS Y13, Y5, Y5
+	VADDPS Y12, Y6, Y6
+	VADDPS Y13, Y7, Y7
+	VADDPS Y12, Y8, Y8
+	VADDPS Y13, Y9, Y9
+	VADDPS Y12, Y10, Y10
+	VADDPS Y13, Y11, Y11
+
+acc256done:
+	MOVL epi+56(FP), AX
+	CMPL AX, $1
+	JEQ  clamp256
+	CMPL AX, $2
+	JEQ  hswish256
+	CMPL AX, $3
+	JEQ  silu256
+	ROWS256(NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP)
+	JMP done256
+
+clamp256:
+	VBROADCASTSS lo+72(FP), Y14
+	VBROADCASTSS hi+76(FP), Y15
+	ROWS256(CLAMP256(Y0), CLAMP256(Y1), CLAMP256(Y2), CLAMP256(Y3), CLAMP256(Y4), CLAMP256(Y5), CLAMP256(Y6), CLAMP256(Y7), CLAMP256(Y8), CLAMP256(Y9), CLAMP256(Y10), CLAMP256(Y11))
+	JMP done256
+
+hswish256:
+	VXORPS Y13, Y13, Y13
+	VBROADCASTSS C_THREE, Y14
+	VBROADCASTSS C_SIX, Y15
+	ROWS256(HSWISH256(Y0), HSWISH256(Y1), HSWISH256(Y2), HSWISH256(Y3), HSWISH256(Y4), HSWISH256(Y5), HSWISH256(Y6), HSWISH256(Y7), HSWISH256(Y8), HSWISH256(Y9), HSWISH256(Y10), HSWISH256(Y11))
+	JMP done256
+
+silu256:
+	ROWS256(SILU256(Y0), SILU256(Y1), SILU256(Y2), SILU256(Y3), SILU256(Y4), SILU256(Y5), SILU256(Y6), SILU256(Y7), SILU256(Y8), SILU256(Y9), SILU256(Y10), SILU256(Y11))
+
+done256:
+	VZEROUPPER
+	RET
