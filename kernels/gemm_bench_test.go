@@ -1,0 +1,55 @@
+package kernels
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkGemmMicro measures each available tier's microkernel on one full
+// tile with a large k (operands stay in L1/L2 as in a blocked GEMM), and
+// reports GFLOP/s. Compare with BenchmarkFMAPeak run in the same process.
+func BenchmarkGemmMicro(b *testing.B) {
+	const k = 256
+	for _, tier := range Available() {
+		kern := Gemm(tier)
+		b.Run(tier.String(), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, 4))
+			pa := make([]float32, k*kern.MR)
+			pb := make([]float32, k*kern.NR)
+			for i := range pa {
+				pa[i] = rng.Float32()
+			}
+			for i := range pb {
+				pb[i] = rng.Float32()
+			}
+			c := make([]float32, kern.MR*kern.NR)
+			bias := make([]float32, kern.NR)
+			epi := Epilogue{Kind: EpiClamp, Lo: 0, Hi: 6}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				kern.Fn(k, pa, pb, c, kern.NR, kern.MR, kern.NR, bias, &epi, false, true)
+			}
+			flops := 2 * float64(k*kern.MR*kern.NR) * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkFMAPeak measures the core's fp32 FMA throughput with independent
+// FMA chains (no loads), the ceiling for BenchmarkGemmMicro.
+func BenchmarkFMAPeak(b *testing.B) {
+	for _, tier := range Available() {
+		loop, perIter := fmaPeakLoop(tier)
+		if loop == nil {
+			continue
+		}
+		b.Run(tier.String(), func(b *testing.B) {
+			const iters = 1000
+			for i := 0; i < b.N; i++ {
+				loop(iters)
+			}
+			flops := float64(perIter) * iters * float64(b.N)
+			b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
