@@ -185,7 +185,15 @@ type Model struct {
 	Graph Graph
 
 	fingerprint [32]byte
-	closer      func() error
+	closer      func() error // unmaps the file for models from Open
+
+	// Derived by init (New, Decode): the encoded metadata and graph
+	// sections, the data section's length and the initializer index.
+	ready    bool
+	metaSec  []byte
+	graphSec []byte
+	dataLen  uint64
+	inits    map[string]int
 }
 
 func itoa(v int) string {

@@ -1,0 +1,41 @@
+package model
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"unsafe"
+)
+
+// openRead is Open without memory mapping: the whole file is read into the
+// heap. It is Open on systems without mmap support here, and tests use it
+// everywhere so both paths run on every machine. The buffer is placed on an
+// Alignment boundary so that tensors are as aligned in memory as in the
+// file, just as with a (page-aligned) mapping.
+func openRead(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size > math.MaxInt-Alignment {
+		return nil, fmt.Errorf("%s: %w", path, errf(ErrCorrupt, "file is %d bytes, too large to read", size))
+	}
+	buf := make([]byte, int(size)+Alignment)
+	skip := int(-uintptr(unsafe.Pointer(&buf[0])) & (Alignment - 1))
+	data := buf[skip : skip+int(size) : skip+int(size)]
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("model: reading %s: %w", path, err)
+	}
+	m, err := Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}

@@ -1,0 +1,45 @@
+//go:build linux || darwin
+
+package model
+
+import (
+	"fmt"
+	"math"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open memory-maps the model file at path read-only and decodes it; tensor
+// data aliases the mapping, so a large model costs no heap and pages load on
+// first use. Close unmaps it. The file must not be truncated or rewritten in
+// place while mapped (WriteFile replaces files by rename, which is safe).
+func Open(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close() // the mapping outlives the descriptor
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size == 0 {
+		return nil, fmt.Errorf("%s: %w", path, errf(ErrTruncated, "file is empty"))
+	}
+	if size > math.MaxInt {
+		return nil, fmt.Errorf("%s: %w", path, errf(ErrCorrupt, "file is %d bytes, too large to map", size))
+	}
+	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, fmt.Errorf("model: mmap %s: %w", path, err)
+	}
+	m, err := Decode(data)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	m.closer = func() error { return unix.Munmap(data) }
+	return m, nil
+}

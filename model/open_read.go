@@ -1,0 +1,8 @@
+//go:build !(linux || darwin)
+
+package model
+
+// Open reads the model file at path into memory and decodes it. (On Linux
+// and macOS it is memory-mapped instead.) Close is a no-op here but should
+// still be called, for portability.
+func Open(path string) (*Model, error) { return openRead(path) }
