@@ -1,0 +1,20 @@
+// Package onnx converts ONNX models (opsets 11–17) into signet's native
+// graph (package model).
+//
+// It reads the protobuf wire format itself, with no protobuf dependency: the
+// converter runs on untrusted files, so every declared length is checked
+// against the bytes present before anything is sliced or allocated, nesting
+// is capped, and malformed input yields an error wrapping ErrMalformed, never
+// a panic. Anything the native graph cannot express exactly — an operator, an
+// attribute value, a non-constant operand where the engine needs a constant —
+// yields an error wrapping ErrUnsupported that names the operator, the node
+// and the opset, rather than a graph that computes something else.
+//
+// Conversion infers static shapes from the graph inputs (a dynamic batch
+// becomes 1), folds constant subgraphs (the Shape → Gather → Unsqueeze →
+// Concat chains exporters put in front of Reshape), folds BatchNormalization
+// into the preceding Conv, rewrites x·Sigmoid(x) into SiLU and PyTorch's
+// F.normalize pattern into L2Normalize, fuses activations into Conv, Gemm and
+// MatMul, and removes Identity, Dropout and dead nodes. See model/ops.go for
+// the target operator set.
+package onnx

@@ -1,0 +1,510 @@
+package onnx
+
+import "fmt"
+
+// The subset of onnx.proto (proto2) the converter reads. Field numbers are
+// those of onnx/onnx.proto; fields not listed are skipped.
+
+type modelProto struct {
+	irVersion       int64
+	opsets          []opsetID
+	producerName    string
+	producerVersion string
+	graph           *graphProto
+}
+
+type opsetID struct {
+	domain  string
+	version int64
+}
+
+type graphProto struct {
+	name      string
+	nodes     []nodeProto
+	inits     []tensorProto
+	inputs    []valueInfo
+	outputs   []valueInfo
+	valueInfo []valueInfo
+	sparse    int // count of sparse_initializer entries (unsupported)
+}
+
+type nodeProto struct {
+	inputs  []string
+	outputs []string
+	name    string
+	opType  string
+	domain  string
+	attrs   []attrProto
+}
+
+// AttributeProto.AttributeType values.
+const (
+	attrUndefined = 0
+	attrFloat     = 1
+	attrInt       = 2
+	attrString    = 3
+	attrTensor    = 4
+	attrGraph     = 5
+	attrFloats    = 6
+	attrInts      = 7
+	attrStrings   = 8
+)
+
+type attrProto struct {
+	name    string
+	typ     int32
+	f       float32
+	i       int64
+	s       []byte
+	t       *tensorProto
+	floats  []float32
+	ints    []int64
+	strings [][]byte
+	// set records which fields were present, for models that omit type.
+	hasF, hasI, hasS, hasT, hasOther bool
+}
+
+// TensorProto.DataType values.
+const (
+	dtFloat    = 1
+	dtUint8    = 2
+	dtInt8     = 3
+	dtUint16   = 4
+	dtInt16    = 5
+	dtInt32    = 6
+	dtInt64    = 7
+	dtString   = 8
+	dtBool     = 9
+	dtFloat16  = 10
+	dtDouble   = 11
+	dtUint32   = 12
+	dtUint64   = 13
+	dtBfloat16 = 16
+)
+
+type tensorProto struct {
+	dims         []int64
+	dataType     int32
+	floatData    []float32
+	int32Data    []int64 // int32_data holds every type narrower than 32 bits too
+	int64Data    []int64
+	doubleData   []float64
+	uint64Data   []int64
+	raw          []byte
+	hasRaw       bool
+	name         string
+	dataLocation int32
+	external     bool
+	strings      int
+	segment      bool
+}
+
+type valueInfo struct {
+	name     string
+	isTensor bool
+	elemType int32
+	hasShape bool
+	dims     []int64 // -1 where the dimension is symbolic or unknown
+}
+
+func parseModel(data []byte) (*modelProto, error) {
+	r, err := newReader(data, 0)
+	if err != nil {
+		return nil, err
+	}
+	m := &modelProto{}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		switch f.num {
+		case 1:
+			m.irVersion, err = f.int64("ir_version")
+		case 2:
+			m.producerName, err = f.str("producer_name")
+		case 3:
+			m.producerVersion, err = f.str("producer_version")
+		case 7:
+			var b []byte
+			if b, err = f.bytes("graph"); err == nil {
+				if m.graph != nil {
+					// proto2 merges repeated occurrences of a message field;
+					// no exporter writes two graphs, so refuse rather than merge.
+					return nil, fmt.Errorf("%w: model has more than one graph", ErrMalformed)
+				}
+				m.graph, err = parseGraph(r, b)
+			}
+		case 8:
+			var b []byte
+			if b, err = f.bytes("opset_import"); err == nil {
+				var o opsetID
+				o, err = parseOpset(r, b)
+				m.opsets = append(m.opsets, o)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+func parseOpset(parent *reader, b []byte) (opsetID, error) {
+	var o opsetID
+	r, err := parent.sub(b)
+	if err != nil {
+		return o, err
+	}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return o, err
+		}
+		switch f.num {
+		case 1:
+			o.domain, err = f.str("opset domain")
+		case 2:
+			o.version, err = f.int64("opset version")
+		}
+		if err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+func parseGraph(parent *reader, b []byte) (*graphProto, error) {
+	r, err := parent.sub(b)
+	if err != nil {
+		return nil, err
+	}
+	g := &graphProto{}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		var sub []byte
+		switch f.num {
+		case 1:
+			if sub, err = f.bytes("node"); err == nil {
+				var n nodeProto
+				n, err = parseNode(r, sub)
+				g.nodes = append(g.nodes, n)
+			}
+		case 2:
+			g.name, err = f.str("graph name")
+		case 5:
+			if sub, err = f.bytes("initializer"); err == nil {
+				var t *tensorProto
+				t, err = parseTensor(r, sub)
+				if t != nil {
+					g.inits = append(g.inits, *t)
+				}
+			}
+		case 11, 12, 13:
+			if sub, err = f.bytes("value info"); err == nil {
+				var v valueInfo
+				v, err = parseValueInfo(r, sub)
+				switch f.num {
+				case 11:
+					g.inputs = append(g.inputs, v)
+				case 12:
+					g.outputs = append(g.outputs, v)
+				default:
+					g.valueInfo = append(g.valueInfo, v)
+				}
+			}
+		case 15:
+			_, err = f.bytes("sparse_initializer")
+			g.sparse++
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+func parseNode(parent *reader, b []byte) (nodeProto, error) {
+	var n nodeProto
+	r, err := parent.sub(b)
+	if err != nil {
+		return n, err
+	}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return n, err
+		}
+		var s string
+		switch f.num {
+		case 1:
+			if s, err = f.str("node input"); err == nil {
+				n.inputs = append(n.inputs, s)
+			}
+		case 2:
+			if s, err = f.str("node output"); err == nil {
+				n.outputs = append(n.outputs, s)
+			}
+		case 3:
+			n.name, err = f.str("node name")
+		case 4:
+			n.opType, err = f.str("op_type")
+		case 7:
+			n.domain, err = f.str("node domain")
+		case 5:
+			var sub []byte
+			if sub, err = f.bytes("attribute"); err == nil {
+				var a attrProto
+				a, err = parseAttr(r, sub)
+				n.attrs = append(n.attrs, a)
+			}
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func parseAttr(parent *reader, b []byte) (attrProto, error) {
+	var a attrProto
+	r, err := parent.sub(b)
+	if err != nil {
+		return a, err
+	}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return a, err
+		}
+		switch f.num {
+		case 1:
+			a.name, err = f.str("attribute name")
+		case 20:
+			a.typ, err = f.int32("attribute type")
+		case 2:
+			a.f, err = f.float32("attribute f")
+			a.hasF = true
+		case 3:
+			a.i, err = f.int64("attribute i")
+			a.hasI = true
+		case 4:
+			a.s, err = f.bytes("attribute s")
+			a.hasS = true
+		case 5:
+			var sub []byte
+			if sub, err = f.bytes("attribute t"); err == nil {
+				a.t, err = parseTensor(r, sub)
+				a.hasT = true
+			}
+		case 7:
+			a.floats, err = appendFloats(a.floats, f, "attribute floats")
+		case 8:
+			a.ints, err = appendVarints(a.ints, f, "attribute ints")
+		case 9:
+			var s []byte
+			if s, err = f.bytes("attribute strings"); err == nil {
+				a.strings = append(a.strings, s)
+			}
+		case 6, 10, 11, 14, 15, 22, 23:
+			// graphs, tensors, type protos, sparse tensors: nothing the
+			// supported ops take; remember them so the op can be refused.
+			_, err = f.bytes("attribute")
+			a.hasOther = true
+		}
+		if err != nil {
+			return a, err
+		}
+	}
+	if a.typ == attrUndefined {
+		// Old writers leave type unset; infer it from the one field present.
+		switch {
+		case a.hasF:
+			a.typ = attrFloat
+		case a.hasI:
+			a.typ = attrInt
+		case a.hasS:
+			a.typ = attrString
+		case a.hasT:
+			a.typ = attrTensor
+		case len(a.floats) > 0:
+			a.typ = attrFloats
+		case len(a.ints) > 0:
+			a.typ = attrInts
+		case len(a.strings) > 0:
+			a.typ = attrStrings
+		}
+	}
+	return a, nil
+}
+
+func parseTensor(parent *reader, b []byte) (*tensorProto, error) {
+	r, err := parent.sub(b)
+	if err != nil {
+		return nil, err
+	}
+	t := &tensorProto{}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		switch f.num {
+		case 1:
+			t.dims, err = appendVarints(t.dims, f, "tensor dims")
+		case 2:
+			t.dataType, err = f.int32("tensor data_type")
+		case 3:
+			t.segment = true
+		case 4:
+			t.floatData, err = appendFloats(t.floatData, f, "float_data")
+		case 5:
+			t.int32Data, err = appendVarints(t.int32Data, f, "int32_data")
+		case 6:
+			t.strings++
+		case 7:
+			t.int64Data, err = appendVarints(t.int64Data, f, "int64_data")
+		case 8:
+			t.name, err = f.str("tensor name")
+		case 9:
+			t.raw, err = f.bytes("raw_data")
+			t.hasRaw = true
+		case 10:
+			t.doubleData, err = appendDoubles(t.doubleData, f, "double_data")
+		case 11:
+			t.uint64Data, err = appendVarints(t.uint64Data, f, "uint64_data")
+		case 13:
+			t.external = true
+		case 14:
+			t.dataLocation, err = f.int32("data_location")
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func parseValueInfo(parent *reader, b []byte) (valueInfo, error) {
+	var v valueInfo
+	r, err := parent.sub(b)
+	if err != nil {
+		return v, err
+	}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return v, err
+		}
+		switch f.num {
+		case 1:
+			v.name, err = f.str("value name")
+		case 2:
+			var sub []byte
+			if sub, err = f.bytes("value type"); err == nil {
+				err = parseType(r, sub, &v)
+			}
+		}
+		if err != nil {
+			return v, err
+		}
+	}
+	return v, nil
+}
+
+// parseType reads TypeProto; only tensor_type (field 1) matters, any other
+// kind (sequence, map, optional) leaves isTensor false.
+func parseType(parent *reader, b []byte, v *valueInfo) error {
+	r, err := parent.sub(b)
+	if err != nil {
+		return err
+	}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return err
+		}
+		if f.num != 1 {
+			continue
+		}
+		sub, err := f.bytes("tensor_type")
+		if err != nil {
+			return err
+		}
+		v.isTensor = true
+		tr, err := r.sub(sub)
+		if err != nil {
+			return err
+		}
+		for !tr.done() {
+			tf, err := tr.next()
+			if err != nil {
+				return err
+			}
+			switch tf.num {
+			case 1:
+				v.elemType, err = tf.int32("elem_type")
+			case 2:
+				var sb []byte
+				if sb, err = tf.bytes("shape"); err == nil {
+					v.hasShape = true
+					v.dims, err = parseShape(tr, sb)
+				}
+			}
+			if err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func parseShape(parent *reader, b []byte) ([]int64, error) {
+	r, err := parent.sub(b)
+	if err != nil {
+		return nil, err
+	}
+	dims := []int64{}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return nil, err
+		}
+		if f.num != 1 {
+			continue
+		}
+		sub, err := f.bytes("dim")
+		if err != nil {
+			return nil, err
+		}
+		dr, err := r.sub(sub)
+		if err != nil {
+			return nil, err
+		}
+		d := int64(-1)
+		for !dr.done() {
+			df, err := dr.next()
+			if err != nil {
+				return nil, err
+			}
+			switch df.num {
+			case 1:
+				d, err = df.int64("dim_value")
+				if err == nil && d < 0 {
+					err = fmt.Errorf("%w: negative dim_value %d", ErrMalformed, d)
+				}
+			case 2:
+				_, err = df.bytes("dim_param")
+				d = -1
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+		dims = append(dims, d)
+	}
+	return dims, nil
+}
