@@ -1,0 +1,223 @@
+package gallery
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/signet-go/signet/kernels"
+)
+
+// Candidate is one ranked class of a match.
+type Candidate struct {
+	ID    uint64  `json:"id"`
+	Label string  `json:"label"`
+	Score float32 `json:"score"` // cosine of the query and the class's best row
+	// Margin is Score minus the score of the next class in the ranking (the
+	// runner-up for the first candidate); -1 stands in for a missing next
+	// class, so a one-class gallery has margin Score+1.
+	Margin float32 `json:"margin"`
+}
+
+// Reason says why a match came out Unknown.
+type Reason uint8
+
+// Reasons for an Unknown decision.
+const (
+	Accepted       Reason = iota // not unknown: the best class passed
+	Empty                        // the gallery has no classes
+	BelowThreshold               // best score under the class's threshold
+	LowMargin                    // best − runner-up under Options.MinMargin
+)
+
+func (r Reason) String() string {
+	switch r {
+	case Accepted:
+		return "accepted"
+	case Empty:
+		return "empty gallery"
+	case BelowThreshold:
+		return "below threshold"
+	case LowMargin:
+		return "low margin"
+	}
+	return fmt.Sprintf("reason(%d)", uint8(r))
+}
+
+// Result is the outcome of a match. Reuse one Result across MatchInto calls:
+// it keeps its scratch buffers, so matching allocates nothing once they have
+// grown to the gallery's size.
+type Result struct {
+	// Candidates holds the best classes, best first; MatchInto fills at most
+	// cap(Candidates) of them (at least one).
+	Candidates []Candidate `json:"candidates"`
+	// Known is the decision: true when Candidates[0] is accepted. Only the
+	// best class is ever accepted: when it fails its threshold the answer is
+	// Unknown even if the runner-up would pass its own, because the query
+	// still looks most like the rejected class.
+	Known  bool   `json:"known"`
+	Reason Reason `json:"reason"`
+	// ID and Label name the accepted class (zero values when unknown).
+	ID    uint64 `json:"id,omitempty"`
+	Label string `json:"label,omitempty"`
+	// Score is the best cosine even when unknown: it is the open-set score.
+	Score     float32 `json:"score"`
+	Margin    float32 `json:"margin"`
+	Threshold float32 `json:"threshold"` // the threshold the best class was held to
+	// Version is the gallery version the match saw.
+	Version uint64 `json:"version"`
+
+	snap     *snapshot
+	rowBuf   []float32
+	classBuf []float32
+	top      []int32
+}
+
+// NewResult returns a Result that keeps up to n candidates.
+func NewResult(n int) *Result {
+	if n < 1 {
+		n = 1
+	}
+	return &Result{Candidates: make([]Candidate, 0, n), top: make([]int32, 0, n+1)}
+}
+
+// DefaultCandidates is how many candidates Match returns.
+const DefaultCandidates = 5
+
+// Match ranks the classes for one embedding. It allocates its Result; use
+// MatchInto in a hot loop.
+func (g *Gallery) Match(q []float32) (*Result, error) {
+	r := NewResult(DefaultCandidates)
+	if err := g.MatchInto(q, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// MatchInto ranks the classes for one embedding and writes the outcome into
+// r. The embedding need not be normalised. Concurrent calls need separate
+// Results.
+func (g *Gallery) MatchInto(q []float32, r *Result) error {
+	return g.load().matchInto(q, r)
+}
+
+func (s *snapshot) matchInto(q []float32, r *Result) error {
+	inv, err := invNorm(q, s.dim)
+	if err != nil {
+		return err
+	}
+	n := cap(r.Candidates)
+	if n < 1 {
+		n = 1
+		r.Candidates = make([]Candidate, 0, 1)
+	}
+	r.snap, r.Version = s, s.version
+	r.Candidates = r.Candidates[:0]
+	r.Known, r.Reason, r.ID, r.Label = false, Empty, 0, ""
+	r.Score, r.Margin, r.Threshold = 0, 0, 0
+	nc := len(s.classes)
+	if nc == 0 {
+		return nil
+	}
+	scores := s.classScores(q, r)
+	// Rank by raw dot products (1/‖q‖ is positive, so order is unchanged)
+	// and scale only what is reported.
+	if cap(r.top) < n+1 {
+		r.top = make([]int32, 0, n+1)
+	}
+	top := r.top[:0]
+	for i, v := range scores {
+		if len(top) == n+1 && v <= scores[top[n]] {
+			continue
+		}
+		if len(top) < n+1 {
+			top = append(top, int32(i))
+		} else {
+			top[n] = int32(i)
+		}
+		for j := len(top) - 1; j > 0 && scores[top[j-1]] < v; j-- {
+			top[j], top[j-1] = top[j-1], top[j]
+		}
+	}
+	r.top = top
+	for j := 0; j < len(top) && j < n; j++ {
+		ci := top[j]
+		sc := clampCos(scores[ci] * inv)
+		next := float32(-1)
+		if j+1 < len(top) {
+			next = clampCos(scores[top[j+1]] * inv)
+		}
+		c := s.classes[ci]
+		r.Candidates = append(r.Candidates, Candidate{ID: c.id, Label: c.label, Score: sc, Margin: sc - next})
+	}
+	best := r.Candidates[0]
+	r.Score, r.Margin, r.Threshold = best.Score, best.Margin, s.thr[top[0]]
+	switch {
+	case best.Score < r.Threshold:
+		r.Reason = BelowThreshold
+	case best.Margin < s.opts.MinMargin:
+		r.Reason = LowMargin
+	default:
+		r.Known, r.Reason, r.ID, r.Label = true, Accepted, best.ID, best.Label
+	}
+	return nil
+}
+
+// classScores returns, per class index, the raw dot product of q with the
+// class's best row, in scratch owned by r.
+func (s *snapshot) classScores(q []float32, r *Result) []float32 {
+	nc, nr := len(s.classes), s.nrows()
+	if cap(r.classBuf) < nc {
+		r.classBuf = make([]float32, nc)
+	}
+	cls := r.classBuf[:nc]
+	if nr == nc {
+		// One row per class (mean mode, or every class with one row).
+		kernels.DotRows(q, s.rows, s.dim, nr, cls)
+		return cls
+	}
+	if cap(r.rowBuf) < nr {
+		r.rowBuf = make([]float32, nr)
+	}
+	rows := r.rowBuf[:nr]
+	kernels.DotRows(q, s.rows, s.dim, nr, rows)
+	for i := range cls {
+		cls[i] = float32(math.Inf(-1))
+	}
+	for i, v := range rows {
+		if c := s.rowClass[i]; v > cls[c] {
+			cls[c] = v
+		}
+	}
+	return cls
+}
+
+// invNorm validates a query and returns 1/‖q‖.
+func invNorm(q []float32, dim int) (float32, error) {
+	if len(q) != dim {
+		return 0, fmt.Errorf("%w: got %d, want %d", ErrDim, len(q), dim)
+	}
+	var ss float32
+	for _, x := range q {
+		ss += x * x
+	}
+	if !finite32(ss) {
+		// Either a NaN/Inf element or a magnitude whose squares overflow
+		// float32; the latter would overflow the dot products too.
+		return 0, fmt.Errorf("%w: magnitude overflows float32", ErrNonFinite)
+	}
+	if ss == 0 {
+		return 0, ErrZeroEmbedding
+	}
+	return float32(1 / math.Sqrt(float64(ss))), nil
+}
+
+// clampCos keeps rounding from reporting a cosine outside [-1, 1].
+func clampCos(x float32) float32 {
+	if x > 1 {
+		return 1
+	}
+	if x < -1 {
+		return -1
+	}
+	return x
+}
