@@ -1,0 +1,476 @@
+//go:build !purego
+
+// Hand-written gallery dot products; declarations and the loops they compute
+// are in dot_amd64.go. Register use in every function:
+// SI = q, DI = current row, DX = out, CX = rows left, R8 = dim,
+// R9 = q cursor, R10 = elements left in the row.
+
+#include "textflag.h"
+
+// Horizontal sum of Z0 into X0 (fp32); clobbers Z1.
+#define HSUM512 \
+	VEXTRACTF64X4 $1, Z0, Y1; \
+	VADDPS Y1, Y0, Y0; \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VPSHUFD $1, X0, X1; \
+	VADDSS X1, X0, X0
+
+// Horizontal sum of Y0 into X0 (fp32); clobbers Y1.
+#define HSUM256 \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VMOVHLPS X0, X0, X1; \
+	VADDPS X1, X0, X0; \
+	VPSHUFD $1, X0, X1; \
+	VADDSS X1, X0, X0
+
+// func dotRowsAVX512(q, rows *float32, dim, n int, out *float32)
+TEXT ·dotRowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	// K1 selects the dim%16 tail elements.
+	MOVQ R8, R11
+	ANDQ $15, R11
+	MOVL $1, AX
+	SHLXL R11, AX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $64
+	JLT  by16
+
+by64:
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z6
+	VMOVUPS 192(R9), Z7
+	VFMADD231PS (DI), Z4, Z0
+	VFMADD231PS 64(DI), Z5, Z1
+	VFMADD231PS 128(DI), Z6, Z2
+	VFMADD231PS 192(DI), Z7, Z3
+	ADDQ $256, R9
+	ADDQ $256, DI
+	SUBQ $64, R10
+	CMPQ R10, $64
+	JGE  by64
+
+by16:
+	CMPQ R10, $16
+	JLT  tail
+	VMOVUPS (R9), Z4
+	VFMADD231PS (DI), Z4, Z0
+	ADDQ $64, R9
+	ADDQ $64, DI
+	SUBQ $16, R10
+	JMP  by16
+
+tail:
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z (DI), K1, Z5
+	VFMADD231PS Z5, Z4, Z1
+	LEAQ (DI)(R10*4), DI
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512
+	VMOVSS X0, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func l2RowsAVX512(q, rows *float32, dim, n int, out *float32)
+TEXT ·l2RowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	MOVQ R8, R11
+	ANDQ $15, R11
+	MOVL $1, AX
+	SHLXL R11, AX, AX
+	DECL AX
+	KMOVW AX, K1
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $64
+	JLT  by16
+
+by64:
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z6
+	VMOVUPS 192(R9), Z7
+	VSUBPS (DI), Z4, Z4
+	VSUBPS 64(DI), Z5, Z5
+	VSUBPS 128(DI), Z6, Z6
+	VSUBPS 192(DI), Z7, Z7
+	VFMADD231PS Z4, Z4, Z0
+	VFMADD231PS Z5, Z5, Z1
+	VFMADD231PS Z6, Z6, Z2
+	VFMADD231PS Z7, Z7, Z3
+	ADDQ $256, R9
+	ADDQ $256, DI
+	SUBQ $64, R10
+	CMPQ R10, $64
+	JGE  by64
+
+by16:
+	CMPQ R10, $16
+	JLT  tail
+	VMOVUPS (R9), Z4
+	VSUBPS (DI), Z4, Z4
+	VFMADD231PS Z4, Z4, Z0
+	ADDQ $64, R9
+	ADDQ $64, DI
+	SUBQ $16, R10
+	JMP  by16
+
+tail:
+	VMOVUPS.Z (R9), K1, Z4
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS Z5, Z4, Z4
+	VFMADD231PS Z4, Z4, Z1
+	LEAQ (DI)(R10*4), DI
+	VADDPS Z1, Z0, Z0
+	VADDPS Z3, Z2, Z2
+	VADDPS Z2, Z0, Z0
+	HSUM512
+	VMOVSS X0, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// XOR mask that maps int8 r to uint8 r+128 for vpdpbusd.
+DATA signbytes<>+0(SB)/4, $0x80808080
+GLOBL signbytes<>(SB), RODATA|NOPTR, $4
+
+// func dotRowsInt8VNNI(q, rows *int8, dim, n int, out *int32, corr int32)
+TEXT ·dotRowsInt8VNNI(SB), NOSPLIT, $0-44
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	MOVL corr+40(FP), BX
+	VPBROADCASTD signbytes<>(SB), Z7
+	// K1 selects the dim%64 tail bytes.
+	MOVQ R8, R11
+	ANDQ $63, R11
+	MOVQ $1, AX
+	SHLXQ R11, AX, AX
+	DECQ AX
+	KMOVQ AX, K1
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $128
+	JLT  by64
+
+by128:
+	VPXORD (DI), Z7, Z4
+	VPXORD 64(DI), Z7, Z5
+	VPDPBUSD (R9), Z4, Z0
+	VPDPBUSD 64(R9), Z5, Z1
+	ADDQ $128, R9
+	ADDQ $128, DI
+	SUBQ $128, R10
+	CMPQ R10, $128
+	JGE  by128
+
+by64:
+	CMPQ R10, $64
+	JLT  tail
+	VPXORD (DI), Z7, Z4
+	VPDPBUSD (R9), Z4, Z0
+	ADDQ $64, R9
+	ADDQ $64, DI
+	SUBQ $64, R10
+
+tail:
+	// Masked-off bytes load as zero: q is 0 there, so they add nothing.
+	VMOVDQU8.Z (DI), K1, Z4
+	VMOVDQU8.Z (R9), K1, Z5
+	VPXORD Z4, Z7, Z4
+	VPDPBUSD Z5, Z4, Z1
+	ADDQ R10, DI
+	VPADDD Z1, Z0, Z0
+	VEXTRACTI64X4 $1, Z0, Y1
+	VPADDD Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0xb1, X0, X1
+	VPADDD X1, X0, X0
+	VMOVD X0, AX
+	SUBL BX, AX
+	MOVL AX, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dotRowsAVX2(q, rows *float32, dim, n int, out *float32)
+TEXT ·dotRowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $32
+	JLT  by8
+
+by32:
+	VMOVUPS (R9), Y4
+	VMOVUPS 32(R9), Y5
+	VMOVUPS 64(R9), Y6
+	VMOVUPS 96(R9), Y7
+	VFMADD231PS (DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, R9
+	ADDQ $128, DI
+	SUBQ $32, R10
+	CMPQ R10, $32
+	JGE  by32
+
+by8:
+	CMPQ R10, $8
+	JLT  reduce
+	VMOVUPS (R9), Y4
+	VFMADD231PS (DI), Y4, Y0
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $8, R10
+	JMP  by8
+
+reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	TESTQ R10, R10
+	JLE  store
+
+tail:
+	VMOVSS (R9), X4
+	VFMADD231SS (DI), X4, X0
+	ADDQ $4, R9
+	ADDQ $4, DI
+	DECQ R10
+	JNZ  tail
+
+store:
+	VMOVSS X0, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func l2RowsAVX2(q, rows *float32, dim, n int, out *float32)
+TEXT ·l2RowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $32
+	JLT  by8
+
+by32:
+	VMOVUPS (R9), Y4
+	VMOVUPS 32(R9), Y5
+	VMOVUPS 64(R9), Y6
+	VMOVUPS 96(R9), Y7
+	VSUBPS (DI), Y4, Y4
+	VSUBPS 32(DI), Y5, Y5
+	VSUBPS 64(DI), Y6, Y6
+	VSUBPS 96(DI), Y7, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	ADDQ $128, R9
+	ADDQ $128, DI
+	SUBQ $32, R10
+	CMPQ R10, $32
+	JGE  by32
+
+by8:
+	CMPQ R10, $8
+	JLT  reduce
+	VMOVUPS (R9), Y4
+	VSUBPS (DI), Y4, Y4
+	VFMADD231PS Y4, Y4, Y0
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $8, R10
+	JMP  by8
+
+reduce:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM256
+	TESTQ R10, R10
+	JLE  store
+
+tail:
+	VMOVSS (R9), X4
+	VSUBSS (DI), X4, X4
+	VFMADD231SS X4, X4, X0
+	ADDQ $4, R9
+	ADDQ $4, DI
+	DECQ R10
+	JNZ  tail
+
+store:
+	VMOVSS X0, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dotRowsInt8AVX2(q, rows *int8, dim, n int, out *int32)
+TEXT ·dotRowsInt8AVX2(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	TESTQ CX, CX
+	JLE  done
+
+row:
+	VPXOR Y0, Y0, Y0
+	VPXOR Y1, Y1, Y1
+	MOVQ SI, R9
+	MOVQ R8, R10
+	CMPQ R10, $32
+	JLT  by16
+
+by32:
+	// Sign-extend to int16; vpmaddwd sums pairs of products exactly.
+	VPMOVSXBW (R9), Y4
+	VPMOVSXBW 16(R9), Y5
+	VPMOVSXBW (DI), Y6
+	VPMOVSXBW 16(DI), Y7
+	VPMADDWD Y6, Y4, Y4
+	VPMADDWD Y7, Y5, Y5
+	VPADDD Y4, Y0, Y0
+	VPADDD Y5, Y1, Y1
+	ADDQ $32, R9
+	ADDQ $32, DI
+	SUBQ $32, R10
+	CMPQ R10, $32
+	JGE  by32
+
+by16:
+	CMPQ R10, $16
+	JLT  reduce
+	VPMOVSXBW (R9), Y4
+	VPMOVSXBW (DI), Y6
+	VPMADDWD Y6, Y4, Y4
+	VPADDD Y4, Y0, Y0
+	ADDQ $16, R9
+	ADDQ $16, DI
+	SUBQ $16, R10
+
+reduce:
+	VPADDD Y1, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0x4e, X0, X1
+	VPADDD X1, X0, X0
+	VPSHUFD $0xb1, X0, X1
+	VPADDD X1, X0, X0
+	VMOVD X0, AX
+	TESTQ R10, R10
+	JLE  store
+
+tail:
+	MOVBLSX (R9), BX
+	MOVBLSX (DI), R11
+	IMULL R11, BX
+	ADDL BX, AX
+	INCQ R9
+	INCQ DI
+	DECQ R10
+	JNZ  tail
+
+store:
+	MOVL AX, (DX)
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
