@@ -1,0 +1,406 @@
+// Command bench runs the same ONNX models through signet and through ONNX
+// Runtime's CPU execution provider in one process, alternating the two run by
+// run so that both see the same machine state (clock, cache, neighbours), and
+// prints latency, throughput and output agreement side by side.
+//
+// It lives in its own module because ONNX Runtime is reached through cgo,
+// which the signet module itself never uses. See README.md and run.sh.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/signet-go/signet/internal/npy"
+)
+
+type config struct {
+	root     string
+	models   []string
+	threads  []int
+	runs     int
+	warmup   int
+	ortLib   string
+	ortSpin  bool
+	cosMin   float64
+	absRel   float64
+	markdown string
+	command  string
+}
+
+// result is one (model, thread count) measurement.
+type result struct {
+	Model        string
+	InputShape   []int
+	Threads      int
+	GFLOP        float64
+	Signet, ORT  timing
+	MaxAbsDiff   float64
+	MaxAbsRef    float64
+	Cosine       float64
+	Agree        bool
+	SignetTiers  map[string]int
+	PyTorchCheck string // agreement of signet with the exporter's reference output, when present
+}
+
+type timing struct {
+	Median, P90, Min time.Duration
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseConfig(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 2
+	}
+	version, err := initORT(cfg.ortLib)
+	if err != nil {
+		fmt.Fprintf(stderr, "bench: loading ONNX Runtime from %q: %v\n", cfg.ortLib, err)
+		return 1
+	}
+	var results []result
+	failed := false
+	for _, path := range cfg.models {
+		for _, t := range cfg.threads {
+			fmt.Fprintf(stderr, "%s, %d thread(s) ...\n", displayName(cfg.root, path), t)
+			r, err := benchModel(cfg, path, t)
+			if err != nil {
+				fmt.Fprintf(stderr, "bench: %s: %v\n", path, err)
+				failed = true
+				continue
+			}
+			if !r.Agree {
+				fmt.Fprintf(stderr, "bench: %s: OUTPUTS DISAGREE: max |signet-ORT| = %.3g (max |ORT| = %.3g), cosine = %.7f\n",
+					path, r.MaxAbsDiff, r.MaxAbsRef, r.Cosine)
+				failed = true
+			}
+			results = append(results, r)
+		}
+	}
+	env := describeEnv(version)
+	table := formatTable(cfg, results)
+	fmt.Fprintln(stdout, env)
+	fmt.Fprintln(stdout, table)
+	if cfg.markdown != "" && len(results) > 0 {
+		section := formatSection(cfg, env, table)
+		if err := updateMarkdown(cfg.markdown, section); err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "updated %s\n", cfg.markdown)
+	}
+	if failed {
+		return 1
+	}
+	return 0
+}
+
+func parseConfig(args []string, stderr io.Writer) (*config, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	root := fs.String("root", "", "signet repository root (default: found from the working directory)")
+	models := fs.String("models", "", "comma-separated ONNX files, relative to -root (default: the standard set, see README.md)")
+	threads := fs.String("threads", "1,2", "comma-separated thread counts; each model is measured at each")
+	runs := fs.Int("n", 40, "timed runs per engine (alternating signet/ORT); at least 30")
+	warmup := fs.Int("warmup", 5, "untimed runs per engine before timing")
+	ortLib := fs.String("ort-lib", os.Getenv("ONNXRUNTIME_LIB"), "path to libonnxruntime.so (default $ONNXRUNTIME_LIB)")
+	ortSpin := fs.Bool("ort-spin", true, "let ONNX Runtime's intra-op threads spin between parallel sections (its default)")
+	cosMin := fs.Float64("min-cosine", 0.9999, "fail when the cosine similarity of the outputs is below this")
+	absRel := fs.Float64("max-abs", 1e-3, "fail when max |signet-ORT| exceeds this times max(1, max |ORT|)")
+	md := fs.String("markdown", "", "write the results into this Markdown file between the bench markers")
+	command := fs.String("command", "", "command line to record in the Markdown section (default: this invocation)")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command}
+	if cfg.runs < 30 {
+		return nil, errors.New("-n must be at least 30")
+	}
+	if cfg.warmup < 1 {
+		return nil, errors.New("-warmup must be at least 1")
+	}
+	if cfg.ortLib == "" {
+		return nil, errors.New("no ONNX Runtime library: pass -ort-lib or set ONNXRUNTIME_LIB (run.sh does both)")
+	}
+	for _, s := range strings.Split(*threads, ",") {
+		t, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || t < 1 {
+			return nil, fmt.Errorf("bad thread count %q", s)
+		}
+		cfg.threads = append(cfg.threads, t)
+	}
+	var err error
+	if cfg.root = *root; cfg.root == "" {
+		if cfg.root, err = findRoot(); err != nil {
+			return nil, err
+		}
+	}
+	if *models != "" {
+		for _, m := range strings.Split(*models, ",") {
+			m = strings.TrimSpace(m)
+			if !filepath.IsAbs(m) {
+				m = filepath.Join(cfg.root, m)
+			}
+			cfg.models = append(cfg.models, m)
+		}
+	} else {
+		cfg.models = defaultModels(cfg.root)
+	}
+	for _, m := range cfg.models {
+		if _, err := os.Stat(m); err != nil {
+			return nil, fmt.Errorf("%v (the full-size models come from: python3 tools/testdata-gen/export_torchvision.py --full)", err)
+		}
+	}
+	if cfg.command == "" {
+		cfg.command = "go run ./tools/bench " + strings.Join(args, " ")
+	}
+	return cfg, nil
+}
+
+// defaultModels is the standard comparison set: three ImageNet networks at
+// 224×224 and the embedding encoder signet ships (or, before it exists, a
+// VGG-style encoder of the same shape class).
+func defaultModels(root string) []string {
+	ms := []string{
+		"testdata/torchvision-full/resnet18/model.onnx",
+		"testdata/torchvision-full/mobilenet_v2/model.onnx",
+		"testdata/torchvision-full/efficientnet_b0/model.onnx",
+	}
+	if _, err := os.Stat(filepath.Join(root, "testdata/models/signs.onnx")); err == nil {
+		ms = append(ms, "testdata/models/signs.onnx")
+	} else {
+		ms = append(ms, "testdata/torchvision/vgg_l2/model.onnx")
+	}
+	for i := range ms {
+		ms[i] = filepath.Join(root, ms[i])
+	}
+	return ms
+}
+
+// findRoot walks up from the working directory to the signet module's go.mod.
+func findRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+		if err == nil && strings.Contains(string(b), "module github.com/signet-go/signet\n") {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("cannot find the signet repository root; pass -root")
+		}
+		dir = parent
+	}
+}
+
+func displayName(root, path string) string {
+	if rel, err := filepath.Rel(root, path); err == nil {
+		return rel
+	}
+	return path
+}
+
+func benchModel(cfg *config, path string, threads int) (result, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return result{}, err
+	}
+	name := displayName(cfg.root, path)
+	sg, err := newSignet(data, name, threads)
+	if err != nil {
+		return result{}, err
+	}
+	defer sg.Close()
+	input, ref, err := modelInput(path, sg.InputShape())
+	if err != nil {
+		return result{}, err
+	}
+	if err := sg.SetInput(input); err != nil {
+		return result{}, err
+	}
+	or, err := newORT(data, threads, cfg.ortSpin, input)
+	if err != nil {
+		return result{}, fmt.Errorf("onnxruntime: %w", err)
+	}
+	defer or.Close()
+
+	for i := 0; i < cfg.warmup; i++ {
+		if err := sg.Run(); err != nil {
+			return result{}, fmt.Errorf("signet: %w", err)
+		}
+		if err := or.Run(); err != nil {
+			return result{}, fmt.Errorf("onnxruntime: %w", err)
+		}
+	}
+	r := result{Model: name, InputShape: sg.InputShape(), Threads: threads, GFLOP: sg.gflop, SignetTiers: sg.tiers}
+	r.MaxAbsDiff, r.MaxAbsRef, r.Cosine, err = compare(sg.Output(), or.Output())
+	if err != nil {
+		return result{}, err
+	}
+	r.Agree = r.Cosine >= cfg.cosMin && r.MaxAbsDiff <= cfg.absRel*math.Max(1, r.MaxAbsRef)
+	if ref != nil {
+		d, _, c, err := compare(sg.Output(), ref)
+		if err != nil {
+			r.PyTorchCheck = err.Error()
+		} else {
+			r.PyTorchCheck = fmt.Sprintf("max abs %.2g, cosine %.6f", d, c)
+		}
+	}
+
+	// Alternate which engine goes first so neither always runs on a cache
+	// the other has just warmed (or evicted).
+	ts := make([]time.Duration, cfg.runs)
+	to := make([]time.Duration, cfg.runs)
+	for i := 0; i < cfg.runs; i++ {
+		timeSignet := func() error { t0 := time.Now(); err := sg.Run(); ts[i] = time.Since(t0); return err }
+		timeORT := func() error { t0 := time.Now(); err := or.Run(); to[i] = time.Since(t0); return err }
+		first, second := timeSignet, timeORT
+		if i%2 == 1 {
+			first, second = timeORT, timeSignet
+		}
+		if err := first(); err != nil {
+			return result{}, err
+		}
+		if err := second(); err != nil {
+			return result{}, err
+		}
+	}
+	r.Signet, r.ORT = summarize(ts), summarize(to)
+	return r, nil
+}
+
+// modelInput returns the input the exporter saved beside the model
+// (input_0.npy) and its reference output (output_0.npy) when present, else a
+// fixed pseudo-random tensor with the statistics of a normalised image.
+func modelInput(path string, shape []int) (input, ref []float32, err error) {
+	dir := filepath.Dir(path)
+	if s, x, err := npy.ReadFile(filepath.Join(dir, "input_0.npy")); err == nil {
+		if !slices.Equal(s, shape) {
+			return nil, nil, fmt.Errorf("input_0.npy has shape %v, the model takes %v", s, shape)
+		}
+		if _, y, err := npy.ReadFile(filepath.Join(dir, "output_0.npy")); err == nil {
+			ref = y
+		}
+		return x, ref, nil
+	}
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	input = make([]float32, n)
+	for i := range input {
+		input[i] = float32(rng.NormFloat64())
+	}
+	return input, nil, nil
+}
+
+// compare returns max |a-b|, max |b| and the cosine similarity of a and b.
+func compare(a, b []float32) (maxAbs, maxRef, cosine float64, err error) {
+	if len(a) != len(b) {
+		return 0, 0, 0, fmt.Errorf("output lengths differ: signet %d, reference %d", len(a), len(b))
+	}
+	var dot, na, nb float64
+	for i := range a {
+		x, y := float64(a[i]), float64(b[i])
+		if math.IsNaN(x) || math.IsNaN(y) {
+			return math.NaN(), 0, math.NaN(), fmt.Errorf("NaN in output at %d", i)
+		}
+		maxAbs = math.Max(maxAbs, math.Abs(x-y))
+		maxRef = math.Max(maxRef, math.Abs(y))
+		dot += x * y
+		na += x * x
+		nb += y * y
+	}
+	if na == 0 || nb == 0 {
+		if na == nb {
+			return maxAbs, maxRef, 1, nil
+		}
+		return maxAbs, maxRef, 0, nil
+	}
+	return maxAbs, maxRef, dot / math.Sqrt(na*nb), nil
+}
+
+func summarize(ds []time.Duration) timing {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return timing{Median: percentile(s, 50), P90: percentile(s, 90), Min: s[0]}
+}
+
+// percentile is the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	rank := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	return sorted[max(0, min(rank, len(sorted)-1))]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func describeEnv(ortVersion string) string {
+	return fmt.Sprintf("CPU: %s (%d logical CPUs; %s)\nDate: %s\nGo: %s %s/%s\nONNX Runtime: %s (CPU execution provider)",
+		cpuModel(), runtime.NumCPU(), cpuFeatures(), time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		runtime.Version(), runtime.GOOS, runtime.GOARCH, ortVersion)
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+// cpuFeatures lists the SIMD features that decide which kernels either engine
+// can use.
+func cpuFeatures() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "features unknown"
+	}
+	var have []string
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || (strings.TrimSpace(k) != "flags" && strings.TrimSpace(k) != "Features") {
+			continue
+		}
+		flags := strings.Fields(v)
+		for _, f := range []string{"avx2", "fma", "avx512f", "avx512_vnni", "asimd", "asimddp"} {
+			if slices.Contains(flags, f) {
+				have = append(have, f)
+			}
+		}
+		break
+	}
+	if len(have) == 0 {
+		return "no SIMD features of interest"
+	}
+	return strings.Join(have, " ")
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Benchmarks signet against ONNX Runtime on the same ONNX models.
+#
+#   tools/bench/run.sh [bench flags]          e.g. -threads 1 -n 50
+#   tools/bench/run.sh -markdown BENCHMARKS.md
+#
+# Installs ONNX Runtime's CPU library from the npm package onnxruntime-node
+# into tools/bench/node_modules (ignored by git) when it is missing, exports
+# the full-size torchvision models when they are missing (needs python3 with
+# torch, torchvision and onnx), builds the harness and runs it from the
+# repository root. Every flag is passed to the harness; see README.md.
+set -euo pipefail
+
+ORT_VERSION=1.30.0
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+pkg="$here/node_modules/onnxruntime-node"
+
+case "$(uname -s)/$(uname -m)" in
+Linux/x86_64) platform=linux/x64 ;;
+Linux/aarch64 | Linux/arm64) platform=linux/arm64 ;;
+*)
+	echo "run.sh: no ONNX Runtime CPU library for $(uname -s)/$(uname -m) in onnxruntime-node" >&2
+	exit 1
+	;;
+esac
+
+installed="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$pkg/package.json" 2>/dev/null || true)"
+if [ "$installed" != "$ORT_VERSION" ]; then
+	echo "run.sh: installing onnxruntime-node@$ORT_VERSION into tools/bench/node_modules" >&2
+	npm install --prefix "$here" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
+		"onnxruntime-node@$ORT_VERSION" >&2
+fi
+lib="$(ls "$pkg"/bin/napi-v*/"$platform"/libonnxruntime.so* 2>/dev/null | head -n 1 || true)"
+if [ -z "$lib" ]; then
+	echo "run.sh: libonnxruntime.so not found under $pkg/bin/*/$platform" >&2
+	exit 1
+fi
+
+# The default model set needs the full-size networks, which are generated
+# rather than committed.
+if [[ " $* " != *" -models "* ]] && [ ! -f "$root/testdata/torchvision-full/efficientnet_b0/model.onnx" ]; then
+	echo "run.sh: exporting the full-size torchvision models (testdata/torchvision-full)" >&2
+	(cd "$root" && python3 tools/testdata-gen/export_torchvision.py --full --only resnet18,mobilenet_v2,efficientnet_b0)
+fi
+
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+(cd "$here" && go build -o "$tmp/bench" .)
+
+cd "$root"
+export LD_LIBRARY_PATH="$(dirname "$lib")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+"$tmp/bench" -root "$root" -ort-lib "$lib" -command "tools/bench/run.sh $*" "$@"
