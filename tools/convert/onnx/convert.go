@@ -81,7 +81,9 @@ func ConvertReport(data []byte, opts Options) (*model.Model, *Report, error) {
 	}
 	m, err := model.New(meta, g)
 	if err != nil {
-		return nil, nil, fmt.Errorf("onnx: converted graph rejected: %w", err)
+		// Limits of the native format (name lengths, ranks) the ONNX
+		// model exceeds; the model package's error says which.
+		return nil, nil, fmt.Errorf("%w: converted graph rejected: %w", ErrUnsupported, err)
 	}
 	return m, rep, nil
 }
@@ -141,17 +143,9 @@ func (n *gnode) setAttr(a model.Attr) {
 	n.attrs = append(n.attrs, a)
 }
 
-func (n *gnode) delAttr(name string) {
-	out := n.attrs[:0]
-	for _, a := range n.attrs {
-		if a.Name != name {
-			out = append(out, a)
-		}
-	}
-	n.attrs = out
+func intAttr(name string, v int64) model.Attr {
+	return model.Attr{Name: name, Kind: model.AttrInt, Int: v}
 }
-
-func intAttr(name string, v int64) model.Attr { return model.Attr{Name: name, Kind: model.AttrInt, Int: v} }
 func floatAttr(name string, v float32) model.Attr {
 	return model.Attr{Name: name, Kind: model.AttrFloat, Float: v}
 }
@@ -356,9 +350,6 @@ func (c *conv) load(g *graphProto) error {
 		}
 		shapeUsed = true
 		c.runtime[vi.name] = true
-		if shape == nil {
-			shape = nil
-		}
 		c.inputs = append(c.inputs, model.Value{Name: vi.name, Shape: shape})
 	}
 	if len(c.inputs) == 0 {
