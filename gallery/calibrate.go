@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+
+	"github.com/signet-go/signet/kernels"
 )
 
 // CalibrateOptions tune Calibrate.
@@ -176,12 +178,16 @@ func genuineScores(c *class, dim int, o Options) []float32 {
 	return out
 }
 
-// maxRow is the class score of a unit vector against a class's rows.
+// maxRow is the class score of a unit vector against a class's rows. It
+// goes through kernels.DotRows like matching does, so a score computed here
+// is bit for bit the score a match would see.
 func maxRow(e, rows []float32, dim int) float32 {
 	best := float32(math.Inf(-1))
+	var out [1]float32
 	for r := 0; r+dim <= len(rows); r += dim {
-		if v := dot(e, rows[r:r+dim]); v > best {
-			best = v
+		kernels.DotRows(e, rows[r:r+dim], dim, 1, out[:])
+		if out[0] > best {
+			best = out[0]
 		}
 	}
 	return best
