@@ -1,0 +1,191 @@
+//go:build !purego
+
+// Gallery dot products on NEON; declarations and the loops they compute are
+// in dot_arm64.go. Registers: R0 = q, R1 = current row, R2 = dim,
+// R3 = rows left, R4 = out, R5 = q cursor, R6 = elements left in the row.
+
+#include "textflag.h"
+#include "neon_arm64.h"
+
+// Sum of V0..V3 into S0 (F0).
+#define REDUCE4 \
+	FADD4S(1, 0, 0); \
+	FADD4S(3, 2, 2); \
+	FADD4S(2, 0, 0); \
+	FADDP4S(0, 0, 0); \
+	FADDP2S(0, 0)
+
+// func dotRowsNEON(q, rows *float32, dim, n int, out *float32)
+TEXT ·dotRowsNEON(SB), NOSPLIT, $0-40
+	MOVD q+0(FP), R0
+	MOVD rows+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD out+32(FP), R4
+	CBZ  R3, done
+
+row:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R0, R5
+	MOVD R2, R6
+	CMP  $16, R6
+	BLT  by4
+
+by16:
+	VLD1.P 64(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VFMLA V4.S4, V16.S4, V0.S4
+	VFMLA V5.S4, V17.S4, V1.S4
+	VFMLA V6.S4, V18.S4, V2.S4
+	VFMLA V7.S4, V19.S4, V3.S4
+	SUB  $16, R6
+	CMP  $16, R6
+	BGE  by16
+
+by4:
+	CMP  $4, R6
+	BLT  reduce
+	VLD1.P 16(R5), [V4.S4]
+	VLD1.P 16(R1), [V16.S4]
+	VFMLA V4.S4, V16.S4, V0.S4
+	SUB  $4, R6
+	B    by4
+
+reduce:
+	REDUCE4
+	CBZ  R6, store
+
+tail:
+	FMOVS.P 4(R5), F4
+	FMOVS.P 4(R1), F5
+	FMULS F4, F5, F5
+	FADDS F5, F0, F0
+	SUB  $1, R6
+	CBNZ R6, tail
+
+store:
+	FMOVS.P F0, 4(R4)
+	SUB  $1, R3
+	CBNZ R3, row
+
+done:
+	RET
+
+// func l2RowsNEON(q, rows *float32, dim, n int, out *float32)
+TEXT ·l2RowsNEON(SB), NOSPLIT, $0-40
+	MOVD q+0(FP), R0
+	MOVD rows+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD out+32(FP), R4
+	CBZ  R3, done
+
+row:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	MOVD R0, R5
+	MOVD R2, R6
+	CMP  $16, R6
+	BLT  by4
+
+by16:
+	VLD1.P 64(R5), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R1), [V16.S4, V17.S4, V18.S4, V19.S4]
+	FSUB4S(16, 4, 4)
+	FSUB4S(17, 5, 5)
+	FSUB4S(18, 6, 6)
+	FSUB4S(19, 7, 7)
+	VFMLA V4.S4, V4.S4, V0.S4
+	VFMLA V5.S4, V5.S4, V1.S4
+	VFMLA V6.S4, V6.S4, V2.S4
+	VFMLA V7.S4, V7.S4, V3.S4
+	SUB  $16, R6
+	CMP  $16, R6
+	BGE  by16
+
+by4:
+	CMP  $4, R6
+	BLT  reduce
+	VLD1.P 16(R5), [V4.S4]
+	VLD1.P 16(R1), [V16.S4]
+	FSUB4S(16, 4, 4)
+	VFMLA V4.S4, V4.S4, V0.S4
+	SUB  $4, R6
+	B    by4
+
+reduce:
+	REDUCE4
+	CBZ  R6, store
+
+tail:
+	FMOVS.P 4(R5), F4
+	FMOVS.P 4(R1), F5
+	FSUBS F5, F4, F4
+	FMULS F4, F4, F4
+	FADDS F4, F0, F0
+	SUB  $1, R6
+	CBNZ R6, tail
+
+store:
+	FMOVS.P F0, 4(R4)
+	SUB  $1, R3
+	CBNZ R3, row
+
+done:
+	RET
+
+// func dotRowsInt8NEON(q, rows *int8, dim, n int, out *int32)
+TEXT ·dotRowsInt8NEON(SB), NOSPLIT, $0-40
+	MOVD q+0(FP), R0
+	MOVD rows+8(FP), R1
+	MOVD dim+16(FP), R2
+	MOVD n+24(FP), R3
+	MOVD out+32(FP), R4
+	CBZ  R3, done
+
+row:
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	MOVD R0, R5
+	MOVD R2, R6
+	CMP  $16, R6
+	BLT  reduce
+
+by16:
+	// int8×int8 products are exact in int16; sadalp widens pairs to int32.
+	VLD1.P 16(R5), [V4.B16]
+	VLD1.P 16(R1), [V5.B16]
+	SMULL8B(5, 4, 6)
+	SMULL2B16(5, 4, 7)
+	SADALP8H(6, 0)
+	SADALP8H(7, 1)
+	SUB  $16, R6
+	CMP  $16, R6
+	BGE  by16
+
+reduce:
+	VADD V1.S4, V0.S4, V0.S4
+	VADDV V0.S4, V0
+	VMOV V0.S[0], R7
+	CBZ  R6, store
+
+tail:
+	MOVB.P 1(R5), R8
+	MOVB.P 1(R1), R9
+	MUL  R8, R9, R9
+	ADD  R9, R7, R7
+	SUB  $1, R6
+	CBNZ R6, tail
+
+store:
+	MOVW.P R7, 4(R4)
+	SUB  $1, R3
+	CBNZ R3, row
+
+done:
+	RET
