@@ -1,0 +1,348 @@
+// Package engine runs a signet model: it plans a graph once (shapes, kernels,
+// packed weights, a static memory arena) and then executes it with no
+// allocation per inference.
+//
+// Activations of rank 4 are stored NHWC internally while their logical shape
+// stays NCHW as in the graph; inputs are converted from NCHW on the way in and
+// outputs back on the way out. An Engine is immutable and may be shared by
+// any number of goroutines; each goroutine uses its own Session, which owns
+// the arena, the per-thread scratch and the worker goroutines.
+package engine
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/signet-go/signet/kernels"
+	"github.com/signet-go/signet/model"
+)
+
+// Sentinel errors; every error the package returns for bad input wraps one.
+var (
+	// ErrShape reports an input or output slice of the wrong length, or a
+	// graph whose shapes do not fit together.
+	ErrShape = errors.New("engine: shape mismatch")
+	// ErrNonFinite reports a NaN or ±Inf in an input tensor. Inputs are
+	// checked before anything runs; the message names the first bad index.
+	ErrNonFinite = errors.New("engine: non-finite input value")
+	// ErrNilImage reports a nil image passed to Embed or Preprocess.
+	ErrNilImage = errors.New("engine: nil image")
+	// ErrUnsupported reports an op or attribute combination the engine
+	// cannot run; the message names the node and its op. It is returned by
+	// New, never by Run.
+	ErrUnsupported = errors.New("engine: unsupported")
+)
+
+// Options configures an Engine.
+type Options struct {
+	// Threads is the number of threads one inference uses (0 or 1: one).
+	Threads int
+	// Tier is the kernel tier used when ForceTier is set.
+	Tier kernels.Tier
+	// ForceTier selects exactly Tier (Generic when Tier is not available on
+	// this machine). By default the best available tier is used.
+	ForceTier bool
+}
+
+// LayerInfo describes one planned layer.
+type LayerInfo struct {
+	Name   string       // node name
+	Op     string       // op type
+	Kernel string       // kernel the layer runs, e.g. "f32-conv-igemm/f32-gemm-4x8-go"
+	Tier   kernels.Tier // tier of that kernel
+	FLOPs  int64        // multiply-adds count twice
+}
+
+// Engine is a planned model. It is immutable and safe for concurrent use.
+type Engine struct {
+	m       *model.Model
+	opts    Options
+	threads int
+	tier    kernels.Tier
+	p       *plan
+	closer  func() error
+}
+
+// New plans m for execution. Any op or attribute combination the engine
+// cannot run is reported here (ErrUnsupported), never at Run time.
+func New(m *model.Model, opts Options) (*Engine, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil model", ErrUnsupported)
+	}
+	e := &Engine{m: m, opts: opts, threads: max(1, opts.Threads), tier: kernels.Best()}
+	if opts.ForceTier {
+		e.tier = kernels.Gemm(opts.Tier).Tier
+	}
+	p, err := compile(m, e.tier, e.threads)
+	if err != nil {
+		return nil, err
+	}
+	e.p = p
+	return e, nil
+}
+
+// Load opens a model file and plans it; Close releases the file.
+func Load(path string, opts Options) (*Engine, error) {
+	m, err := model.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	e, err := New(m, opts)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	e.closer = m.Close
+	return e, nil
+}
+
+// Close releases the model file opened by Load. Sessions must not be used
+// afterwards. It is a no-op for engines made with New.
+func (e *Engine) Close() error {
+	if e.closer == nil {
+		return nil
+	}
+	c := e.closer
+	e.closer = nil
+	return c()
+}
+
+// Model returns the model the engine runs.
+func (e *Engine) Model() *model.Model { return e.m }
+
+// Tier returns the kernel tier the engine's GEMM layers use.
+func (e *Engine) Tier() kernels.Tier { return e.tier }
+
+// InputShapes returns the logical (NCHW) shape of each graph input, batch 1.
+func (e *Engine) InputShapes() [][]int {
+	var out [][]int
+	for _, id := range e.p.inputs {
+		out = append(out, append([]int(nil), e.p.vals[id].shape...))
+	}
+	return out
+}
+
+// OutputShapes returns the logical shape of each graph output.
+func (e *Engine) OutputShapes() [][]int {
+	var out [][]int
+	for _, id := range e.p.outputs {
+		out = append(out, append([]int(nil), e.p.vals[id].shape...))
+	}
+	return out
+}
+
+// Layers describes every planned layer in execution order, including the
+// layout conversions the planner inserted (Op "Relayout").
+func (e *Engine) Layers() []LayerInfo {
+	out := make([]LayerInfo, len(e.p.layers))
+	copy(out, e.p.layers)
+	return out
+}
+
+// Session runs an Engine. It owns all buffers and worker goroutines; it must
+// be used by one goroutine at a time. Close stops its workers.
+type Session struct {
+	e       *Engine
+	arena   []float32
+	v       [][]float32 // every value's storage (arena slice or constant)
+	outs    [][]float32 // graph outputs in logical layout
+	scratch [][]float32 // per-thread scratch
+	pool    *workerPool
+	closed  bool
+}
+
+// NewSession allocates a session's arena and starts its worker goroutines
+// (Threads-1 of them; the calling goroutine is the first worker).
+func (e *Engine) NewSession() *Session {
+	p := e.p
+	s := &Session{e: e, arena: make([]float32, p.arenaSize)}
+	s.v = make([][]float32, len(p.vals))
+	for i := range p.vals {
+		v := &p.vals[i]
+		if v.konst != nil {
+			s.v[i] = v.konst
+		} else if v.size >= 0 && v.buf >= 0 {
+			off := p.bufOff[v.buf]
+			s.v[i] = s.arena[off : off+v.size : off+v.size]
+		}
+	}
+	for _, id := range p.outputs {
+		s.outs = append(s.outs, make([]float32, p.vals[id].size))
+	}
+	s.scratch = make([][]float32, e.threads)
+	for i := range s.scratch {
+		s.scratch[i] = make([]float32, p.scratch)
+	}
+	s.pool = newWorkerPool(s, e.threads)
+	return s
+}
+
+// Close stops the session's worker goroutines. The session must not be used
+// afterwards.
+func (s *Session) Close() {
+	if s.closed {
+		return
+	}
+	s.closed = true
+	s.pool.stop()
+}
+
+// Run runs a model with one input and returns its first output. input is in
+// the graph's logical layout (NCHW for images, batch 1). The returned slice
+// belongs to the session and is overwritten by the next call.
+func (s *Session) Run(input []float32) ([]float32, error) {
+	p := s.e.p
+	if len(p.inputs) != 1 {
+		return nil, fmt.Errorf("%w: Run needs a model with one input, this one has %d (use RunMulti)", ErrShape, len(p.inputs))
+	}
+	if err := s.load(0, input); err != nil {
+		return nil, err
+	}
+	s.exec()
+	return s.outs[0], nil
+}
+
+// RunMulti runs a model with all its inputs (in graph order) and copies every
+// graph output into outputs, whose lengths must match OutputShapes.
+func (s *Session) RunMulti(inputs [][]float32, outputs [][]float32) error {
+	p := s.e.p
+	if len(inputs) != len(p.inputs) {
+		return fmt.Errorf("%w: %d inputs given, model has %d", ErrShape, len(inputs), len(p.inputs))
+	}
+	if len(outputs) != len(p.outputs) {
+		return fmt.Errorf("%w: %d outputs given, model has %d", ErrShape, len(outputs), len(p.outputs))
+	}
+	for i, o := range outputs {
+		if len(o) != len(s.outs[i]) {
+			return fmt.Errorf("%w: output %d has length %d, want %d", ErrShape, i, len(o), len(s.outs[i]))
+		}
+	}
+	for i, in := range inputs {
+		if err := checkInput(p, i, in); err != nil {
+			return err
+		}
+	}
+	for i, in := range inputs {
+		s.store(i, in)
+	}
+	s.exec()
+	for i, o := range outputs {
+		copy(o, s.outs[i])
+	}
+	return nil
+}
+
+func checkInput(p *plan, i int, in []float32) error {
+	v := &p.vals[p.inputs[i]]
+	if len(in) != v.size {
+		return fmt.Errorf("%w: input %d (%q) has %d values, want %d for shape %v", ErrShape, i, v.name, len(in), v.size, v.shape)
+	}
+	for j, x := range in {
+		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+			return fmt.Errorf("%w: input %d (%q) index %d is %v", ErrNonFinite, i, v.name, j, x)
+		}
+	}
+	return nil
+}
+
+func (s *Session) load(i int, in []float32) error {
+	if err := checkInput(s.e.p, i, in); err != nil {
+		return err
+	}
+	s.store(i, in)
+	return nil
+}
+
+// store copies logical input i into its planned layout.
+func (s *Session) store(i int, in []float32) {
+	p := s.e.p
+	id := p.inputs[i]
+	v := &p.vals[id]
+	if v.layout == layoutNHWC && !v.trivialNHWC() {
+		nchwToNHWC(in, s.v[id], v.shape)
+	} else {
+		copy(s.v[id], in)
+	}
+}
+
+func (s *Session) exec() {
+	p := s.e.p
+	for _, st := range p.steps {
+		st.run(s)
+	}
+	for i, id := range p.outputs {
+		v := &p.vals[id]
+		if v.layout == layoutNHWC && !v.trivialNHWC() {
+			nhwcToNCHW(s.v[id], s.outs[i], v.shape)
+		} else {
+			copy(s.outs[i], s.v[id])
+		}
+	}
+}
+
+// A tasker is a layer whose work is split into independent tasks; task i
+// always computes the same outputs the same way, whichever worker runs it.
+type tasker interface {
+	task(s *Session, worker, i int)
+}
+
+type job struct {
+	t      tasker
+	lo, hi int
+}
+
+// workerPool is a fixed set of goroutines started with the session. The
+// caller of parallel is worker 0; workers 1.. get contiguous task ranges.
+type workerPool struct {
+	s    *Session
+	n    int
+	jobs []chan job
+	wg   sync.WaitGroup
+}
+
+func newWorkerPool(s *Session, n int) *workerPool {
+	wp := &workerPool{s: s, n: n}
+	for w := 1; w < n; w++ {
+		ch := make(chan job)
+		wp.jobs = append(wp.jobs, ch)
+		go wp.loop(w, ch)
+	}
+	return wp
+}
+
+func (wp *workerPool) loop(w int, ch chan job) {
+	for j := range ch {
+		for i := j.lo; i < j.hi; i++ {
+			j.t.task(wp.s, w, i)
+		}
+		wp.wg.Done()
+	}
+}
+
+func (wp *workerPool) stop() {
+	for _, ch := range wp.jobs {
+		close(ch)
+	}
+}
+
+// parallel runs tasks 0..n-1 of t over the workers and waits for them.
+func (s *Session) parallel(n int, t tasker) {
+	wp := s.pool
+	workers := min(wp.n, n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			t.task(s, 0, i)
+		}
+		return
+	}
+	wp.wg.Add(workers - 1)
+	for w := 1; w < workers; w++ {
+		wp.jobs[w-1] <- job{t: t, lo: w * n / workers, hi: (w + 1) * n / workers}
+	}
+	for i := 0; i < n/workers; i++ {
+		t.task(s, 0, i)
+	}
+	wp.wg.Wait()
+}

@@ -1,0 +1,308 @@
+package engine
+
+import (
+	"github.com/signet-go/signet/kernels"
+	"github.com/signet-go/signet/model"
+)
+
+// spatialAttrs reads kernel/stride/dilation/pads/auto_pad for a 2-D window
+// over input h×w and returns resolved begin/end pads. kh, kw are the window.
+type window struct {
+	sh, sw, dh, dw         int
+	pt, pl, pb, pr         int
+	kh, kw                 int
+	autoPadSame, autoLower bool
+}
+
+func (c *compiler) window2D(h, w, kh, kw int, allowDilation bool) (window, error) {
+	win := window{sh: 1, sw: 1, dh: 1, dw: 1, kh: kh, kw: kw}
+	if ks, ok := c.attrInts("kernel_shape"); ok {
+		if len(ks) != 2 {
+			return win, c.errf(ErrUnsupported, "kernel_shape %v: only 2-D windows are supported", ks)
+		}
+		if kh > 0 && (int(ks[0]) != kh || int(ks[1]) != kw) {
+			return win, c.errf(ErrShape, "kernel_shape %v does not match the weights %dx%d", ks, kh, kw)
+		}
+		win.kh, win.kw = int(ks[0]), int(ks[1])
+	}
+	if win.kh < 1 || win.kw < 1 {
+		return win, c.errf(ErrShape, "missing or invalid kernel_shape")
+	}
+	if s, ok := c.attrInts("strides"); ok {
+		if len(s) != 2 || s[0] < 1 || s[1] < 1 {
+			return win, c.errf(ErrShape, "invalid strides %v", s)
+		}
+		win.sh, win.sw = int(s[0]), int(s[1])
+	}
+	if d, ok := c.attrInts("dilations"); ok {
+		if len(d) != 2 || d[0] < 1 || d[1] < 1 {
+			return win, c.errf(ErrShape, "invalid dilations %v", d)
+		}
+		win.dh, win.dw = int(d[0]), int(d[1])
+		if !allowDilation && (win.dh != 1 || win.dw != 1) {
+			return win, c.errf(ErrUnsupported, "dilations %v", d)
+		}
+	}
+	switch ap := c.attrString("auto_pad", "NOTSET"); ap {
+	case "NOTSET", "":
+		if p, ok := c.attrInts("pads"); ok {
+			if len(p) != 4 {
+				return win, c.errf(ErrShape, "pads %v: want 4 values", p)
+			}
+			for _, v := range p {
+				if v < 0 {
+					return win, c.errf(ErrUnsupported, "negative pads %v", p)
+				}
+			}
+			win.pt, win.pl, win.pb, win.pr = int(p[0]), int(p[1]), int(p[2]), int(p[3])
+		}
+	case "VALID":
+	case "SAME_UPPER", "SAME_LOWER":
+		lower := ap == "SAME_LOWER"
+		win.pt, win.pb = samePad(h, win.kh, win.sh, win.dh, lower)
+		win.pl, win.pr = samePad(w, win.kw, win.sw, win.dw, lower)
+		win.autoPadSame, win.autoLower = true, lower
+	default:
+		return win, c.errf(ErrUnsupported, "auto_pad %q", ap)
+	}
+	return win, nil
+}
+
+// samePad splits the padding that makes out = ceil(in/stride); the odd one
+// goes at the end (SAME_UPPER) or the beginning (SAME_LOWER).
+func samePad(in, k, s, d int, lower bool) (int, int) {
+	out := (in + s - 1) / s
+	total := max(0, (out-1)*s+(k-1)*d+1-in)
+	if lower {
+		return total - total/2, total / 2
+	}
+	return total / 2, total - total/2
+}
+
+type convStep struct {
+	in, out int
+	cv      *kernels.ConvGemm
+	dw      *kernels.Depthwise
+	tasks   int
+}
+
+func (st *convStep) run(s *Session) { s.parallel(st.tasks, st) }
+
+func (st *convStep) task(s *Session, w, i int) {
+	if st.dw != nil {
+		st.dw.RunTask(i, s.v[st.in], s.v[st.out])
+		return
+	}
+	st.cv.RunTask(i, s.v[st.in], s.v[st.out], s.scratch[w])
+}
+
+func (c *compiler) buildConv() error {
+	x, err := c.in(0)
+	if err != nil {
+		return err
+	}
+	xv := &c.p.vals[x]
+	if len(xv.shape) != 4 {
+		return c.errf(ErrUnsupported, "input rank %d: only 2-D convolution (rank-4 input) is supported", len(xv.shape))
+	}
+	w, wshape, err := c.constIn(1)
+	if err != nil {
+		return err
+	}
+	if len(wshape) != 4 {
+		return c.errf(ErrShape, "weight rank %d, want 4", len(wshape))
+	}
+	var bias []float32
+	if len(c.node.Inputs) > 2 && c.node.Inputs[2] != "" {
+		b, bshape, err := c.constIn(2)
+		if err != nil {
+			return err
+		}
+		if prod(bshape) != wshape[0] {
+			return c.errf(ErrShape, "bias has %d values for %d output channels", prod(bshape), wshape[0])
+		}
+		bias = b
+	}
+	act, err := c.activation()
+	if err != nil {
+		return err
+	}
+	group := int(c.attrInt("group", 1))
+	n, ch, h, wd := xv.shape[0], xv.shape[1], xv.shape[2], xv.shape[3]
+	win, err := c.window2D(h, wd, wshape[2], wshape[3], true)
+	if err != nil {
+		return err
+	}
+	p := kernels.ConvParams{N: n, C: ch, H: h, W: wd, K: wshape[0], KH: win.kh, KW: win.kw,
+		StrideH: win.sh, StrideW: win.sw, DilH: win.dh, DilW: win.dw,
+		PadT: win.pt, PadL: win.pl, PadB: win.pb, PadR: win.pr, Group: group}
+	if group < 1 || ch%group != 0 || wshape[1]*group != ch {
+		return c.errf(ErrShape, "group %d does not fit input channels %d and weights %v", group, ch, wshape)
+	}
+	if !p.Resolve() {
+		return c.errf(ErrShape, "convolution does not fit: input %v, weights %v, pads %d,%d,%d,%d", xv.shape, wshape, p.PadT, p.PadL, p.PadB, p.PadR)
+	}
+	x = c.need(x, layoutNHWC)
+	out, err := c.output(0, []int{n, p.K, p.OH, p.OW}, layoutNHWC)
+	if err != nil {
+		return err
+	}
+	st := &convStep{in: x, out: out}
+	flops := 2 * int64(n*p.OH*p.OW) * int64(p.K) * int64(ch/group*p.KH*p.KW)
+	var info LayerInfo
+	if group == ch && p.K == ch {
+		st.dw = kernels.NewDepthwise(p, w, bias, act)
+		st.tasks = st.dw.Tasks()
+		info = c.layer(st.dw.Kernel(), kernels.Generic, flops)
+	} else {
+		st.cv = kernels.NewConvGemm(p, c.mk, w, bias, act)
+		base := st.cv.Tasks()
+		if c.threads > 1 && base < 4*c.threads {
+			st.cv.SetSplit((4*c.threads + base - 1) / base)
+		}
+		st.tasks = st.cv.Tasks()
+		c.useScratch(st.cv.ScratchLen())
+		kind := "f32-conv-igemm"
+		if st.cv.Pointwise() {
+			kind = "f32-conv-1x1-gemm"
+		}
+		info = c.layer(kind+"/"+c.mk.Name, c.mk.Tier, flops)
+	}
+	if st.tasks == 0 {
+		st.tasks = 1
+	}
+	c.addStep(st, info, []int{x}, []int{out}, -1)
+	return nil
+}
+
+type poolStep struct {
+	in, out  int
+	p        kernels.PoolParams
+	max      bool
+	countPad bool
+}
+
+func (st *poolStep) run(s *Session) { s.parallel(st.p.N*st.p.OH, st) }
+
+func (st *poolStep) task(s *Session, _, i int) {
+	if st.max {
+		kernels.MaxPoolRow(&st.p, i, s.v[st.in], s.v[st.out])
+	} else {
+		kernels.AvgPoolRow(&st.p, st.countPad, i, s.v[st.in], s.v[st.out])
+	}
+}
+
+func (c *compiler) buildPool(isMax bool) error {
+	x, err := c.in(0)
+	if err != nil {
+		return err
+	}
+	if len(c.node.Outputs) > 1 && c.node.Outputs[1] != "" {
+		return c.errf(ErrUnsupported, "the Indices output of MaxPool")
+	}
+	xv := &c.p.vals[x]
+	if len(xv.shape) != 4 {
+		return c.errf(ErrUnsupported, "input rank %d: only 2-D pooling is supported", len(xv.shape))
+	}
+	n, ch, h, w := xv.shape[0], xv.shape[1], xv.shape[2], xv.shape[3]
+	win, err := c.window2D(h, w, 0, 0, isMax)
+	if err != nil {
+		return err
+	}
+	ceil := c.attrInt("ceil_mode", 0) != 0
+	p := kernels.PoolParams{N: n, C: ch, H: h, W: w, KH: win.kh, KW: win.kw, StrideH: win.sh, StrideW: win.sw,
+		DilH: win.dh, DilW: win.dw, PadT: win.pt, PadL: win.pl, PadB: win.pb, PadR: win.pr, CeilMode: ceil && !win.autoPadSame}
+	if !p.Resolve() {
+		return c.errf(ErrShape, "pooling window does not fit input %v", xv.shape)
+	}
+	x = c.need(x, layoutNHWC)
+	out, err := c.output(0, []int{n, ch, p.OH, p.OW}, layoutNHWC)
+	if err != nil {
+		return err
+	}
+	st := &poolStep{in: x, out: out, p: p, max: isMax, countPad: c.attrInt("count_include_pad", 0) != 0}
+	kern := "f32-avgpool-nhwc-go"
+	if isMax {
+		kern = "f32-maxpool-nhwc-go"
+	}
+	c.addStep(st, c.layer(kern, kernels.Generic, int64(n*ch*p.OH*p.OW*p.KH*p.KW)), []int{x}, []int{out}, -1)
+	return nil
+}
+
+type gapStep struct {
+	in, out      int
+	n, hw, ch    int
+	blk, nblocks int
+}
+
+func (st *gapStep) run(s *Session) { s.parallel(st.n*st.nblocks, st) }
+
+func (st *gapStep) task(s *Session, _, i int) {
+	n, b := i/st.nblocks, i%st.nblocks
+	kernels.GlobalAvgPoolNHWC(n, st.hw, st.ch, b*st.blk, min(st.ch, (b+1)*st.blk), s.v[st.in], s.v[st.out])
+}
+
+// buildGAP plans a mean over H and W of a rank-4 tensor (GlobalAveragePool,
+// or ReduceMean over axes {2,3} with keepdims).
+func (c *compiler) buildGAP(x int, keep bool) error {
+	xv := &c.p.vals[x]
+	n, ch, h, w := xv.shape[0], xv.shape[1], xv.shape[2], xv.shape[3]
+	x = c.need(x, layoutNHWC)
+	shape := []int{n, ch, 1, 1}
+	if !keep {
+		shape = []int{n, ch}
+	}
+	out, err := c.output(0, shape, layoutNHWC)
+	if err != nil {
+		return err
+	}
+	blk := 64
+	st := &gapStep{in: x, out: out, n: n, hw: h * w, ch: ch, blk: blk, nblocks: (ch + blk - 1) / blk}
+	c.addStep(st, c.layer("f32-gap-nhwc-go", kernels.Generic, int64(n*ch*h*w)), []int{x}, []int{out}, -1)
+	return nil
+}
+
+func (c *compiler) build(n *model.Node) error {
+	switch n.Op {
+	case model.OpConv:
+		return c.buildConv()
+	case model.OpMaxPool:
+		return c.buildPool(true)
+	case model.OpAveragePool:
+		return c.buildPool(false)
+	case model.OpGlobalAveragePool:
+		x, err := c.in(0)
+		if err != nil {
+			return err
+		}
+		if len(c.p.vals[x].shape) != 4 {
+			return c.errf(ErrUnsupported, "input rank %d: only rank 4 is supported", len(c.p.vals[x].shape))
+		}
+		return c.buildGAP(x, true)
+	case model.OpGemm:
+		return c.buildGemm()
+	case model.OpMatMul:
+		return c.buildMatMul()
+	case model.OpBatchNormalization:
+		return c.buildBatchNorm()
+	case model.OpRelu, model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU:
+		return c.buildUnary()
+	case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv:
+		return c.buildBinary()
+	case model.OpConcat:
+		return c.buildConcat()
+	case model.OpSplit:
+		return c.buildSplit()
+	case model.OpSlice:
+		return c.buildSlice()
+	case model.OpFlatten, model.OpReshape:
+		return c.buildReshape()
+	case model.OpTranspose:
+		return c.buildTranspose()
+	case model.OpReduceMean, model.OpReduceL2:
+		return c.buildReduce()
+	case model.OpLpNormalization, model.OpL2Normalize:
+		return c.buildNormalize()
+	}
+	return c.errf(ErrUnsupported, "unknown op")
+}

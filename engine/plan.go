@@ -1,0 +1,548 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"github.com/signet-go/signet/kernels"
+	"github.com/signet-go/signet/model"
+)
+
+type layout uint8
+
+const (
+	// layoutLogical stores a tensor row-major in its logical dimension order.
+	layoutLogical layout = iota
+	// layoutNHWC stores a rank-4 logical [N,C,H,W] tensor as [N,H,W,C].
+	layoutNHWC
+)
+
+// maxRank bounds the rank of any tensor the engine plans, so strided loops
+// can use fixed arrays (no allocation at run time).
+const maxRank = 8
+
+// value is one tensor of the plan.
+type value struct {
+	name   string
+	shape  []int // logical
+	size   int   // elements
+	layout layout
+	konst  []float32 // constant data in its layout; nil for runtime values
+	ints   []int64   // Int64 constants (shape operands)
+	isInt  bool
+	buf    int // arena buffer, -1 when constant
+	def    int // defining step, -1 for graph inputs and constants
+	last   int // last step reading it
+	// nhwcOf is the id of an NHWC (or logical) copy made for a consumer.
+	converted [2]int
+}
+
+// trivialNHWC reports whether NHWC and logical order coincide (H·W == 1 or
+// C == 1), so the two layouts hold the same bytes.
+func (v *value) trivialNHWC() bool {
+	return len(v.shape) == 4 && (v.shape[1] == 1 || v.shape[2]*v.shape[3] == 1)
+}
+
+// perm returns, for each physical dimension, the logical dimension stored there.
+func (v *value) perm() []int {
+	if v.layout == layoutNHWC {
+		return []int{0, 2, 3, 1}
+	}
+	p := make([]int, len(v.shape))
+	for i := range p {
+		p[i] = i
+	}
+	return p
+}
+
+// physShape returns the dimensions in storage order.
+func (v *value) physShape() []int {
+	p := v.perm()
+	out := make([]int, len(p))
+	for i, d := range p {
+		out[i] = v.shape[d]
+	}
+	return out
+}
+
+// logicalStrides returns the storage stride of each logical dimension.
+func (v *value) logicalStrides() []int {
+	p := v.perm()
+	st := make([]int, len(p))
+	s := 1
+	for i := len(p) - 1; i >= 0; i-- {
+		st[p[i]] = s
+		s *= v.shape[p[i]]
+	}
+	return st
+}
+
+// physAxis maps a logical axis to its storage position.
+func (v *value) physAxis(axis int) int {
+	for i, d := range v.perm() {
+		if d == axis {
+			return i
+		}
+	}
+	return axis
+}
+
+// step is one executable layer.
+type step interface {
+	run(s *Session)
+}
+
+type plan struct {
+	vals      []value
+	steps     []step
+	layers    []LayerInfo
+	inputs    []int
+	outputs   []int
+	bufOff    []int
+	arenaSize int
+	scratch   int // per-thread scratch floats
+}
+
+// compiler builds a plan node by node.
+type compiler struct {
+	m       *model.Model
+	tier    kernels.Tier
+	mk      kernels.GemmMicrokernel
+	threads int
+	p       *plan
+	byName  map[string]int
+	node    *model.Node
+	// per step: values read, values written, and whether output 0 may reuse
+	// input inplace[i] (-1: no)
+	stepIn  [][]int
+	stepOut [][]int
+	inplace []int
+}
+
+func prod(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
+func compile(m *model.Model, tier kernels.Tier, threads int) (*plan, error) {
+	c := &compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{}}
+	g := &m.Graph
+	for i := range g.Initializers {
+		t := &g.Initializers[i]
+		if err := c.addInitializer(t); err != nil {
+			return nil, err
+		}
+	}
+	for _, in := range g.Inputs {
+		if _, dup := c.byName[in.Name]; dup {
+			continue // an input with a default initializer: the constant wins
+		}
+		shape := make([]int, len(in.Shape))
+		for i, d := range in.Shape {
+			switch {
+			case d == -1 && i == 0:
+				shape[i] = 1
+			case d < 1:
+				return nil, fmt.Errorf("%w: graph input %q has dynamic dimension %d (only the batch may be dynamic)", ErrUnsupported, in.Name, i)
+			default:
+				shape[i] = int(d)
+			}
+		}
+		if len(shape) > maxRank {
+			return nil, fmt.Errorf("%w: graph input %q has rank %d", ErrUnsupported, in.Name, len(shape))
+		}
+		if prod(shape) > 1<<31 {
+			return nil, fmt.Errorf("%w: graph input %q is too large", ErrUnsupported, in.Name)
+		}
+		id := c.newValue(in.Name, shape, defaultLayout(shape))
+		c.p.vals[id].def = -1
+		c.p.inputs = append(c.p.inputs, id)
+	}
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		c.node = n
+		if err := c.build(n); err != nil {
+			return nil, err
+		}
+	}
+	for _, o := range g.Outputs {
+		id, ok := c.byName[o.Name]
+		if !ok {
+			return nil, fmt.Errorf("%w: graph output %q is never produced", ErrShape, o.Name)
+		}
+		c.p.outputs = append(c.p.outputs, id)
+	}
+	c.planMemory()
+	return c.p, nil
+}
+
+func defaultLayout(shape []int) layout {
+	if len(shape) == 4 {
+		return layoutNHWC
+	}
+	return layoutLogical
+}
+
+func (c *compiler) addInitializer(t *model.Tensor) error {
+	shape := make([]int, len(t.Shape))
+	for i, d := range t.Shape {
+		if d < 0 {
+			return fmt.Errorf("%w: initializer %q has negative dimension", ErrShape, t.Name)
+		}
+		shape[i] = int(d)
+	}
+	if len(shape) > maxRank {
+		return fmt.Errorf("%w: initializer %q has rank %d", ErrUnsupported, t.Name, len(shape))
+	}
+	n := prod(shape)
+	if int64(len(t.Data)) != int64(n)*int64(t.DType.Size()) || t.DType.Size() == 0 {
+		return fmt.Errorf("%w: initializer %q: %d bytes for %d elements of %s", ErrShape, t.Name, len(t.Data), n, t.DType)
+	}
+	v := value{name: t.Name, shape: shape, size: n, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
+	switch t.DType {
+	case model.Float32:
+		v.konst = t.Float32s()
+		if v.konst == nil {
+			v.konst = []float32{}
+		}
+	case model.Int64:
+		v.ints = t.Int64s()
+		v.isInt = true
+	case model.Int32:
+		raw := t.Data
+		v.isInt = true
+		v.ints = make([]int64, n)
+		for i := range v.ints {
+			v.ints[i] = int64(int32(uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24))
+		}
+	default:
+		// Int8 weights belong to the quantized path; keep the name known so a
+		// node that uses it reports an unsupported op rather than a missing input.
+		v.isInt = true
+	}
+	c.byName[t.Name] = len(c.p.vals)
+	c.p.vals = append(c.p.vals, v)
+	return nil
+}
+
+func (c *compiler) newValue(name string, shape []int, l layout) int {
+	if len(shape) != 4 {
+		l = layoutLogical
+	}
+	id := len(c.p.vals)
+	c.p.vals = append(c.p.vals, value{name: name, shape: shape, size: prod(shape), layout: l, buf: -1,
+		def: len(c.p.steps), last: -1, converted: [2]int{-1, -1}})
+	if name != "" {
+		c.byName[name] = id
+	}
+	return id
+}
+
+// errf formats an error about the current node.
+func (c *compiler) errf(sentinel error, format string, args ...any) error {
+	return fmt.Errorf("%w: node %q (%s): %s", sentinel, c.node.Name, c.node.Op, fmt.Sprintf(format, args...))
+}
+
+// in returns the value id of input i of the current node, checking it is a
+// float tensor.
+func (c *compiler) in(i int) (int, error) {
+	n := c.node
+	if i >= len(n.Inputs) || n.Inputs[i] == "" {
+		return -1, c.errf(ErrUnsupported, "missing input %d", i)
+	}
+	id, ok := c.byName[n.Inputs[i]]
+	if !ok {
+		return -1, c.errf(ErrShape, "input %q is not defined before use", n.Inputs[i])
+	}
+	if c.p.vals[id].isInt {
+		return -1, c.errf(ErrUnsupported, "input %q is not a float32 tensor", n.Inputs[i])
+	}
+	return id, nil
+}
+
+// optIn is like in but returns -1 for an omitted optional input.
+func (c *compiler) optIn(i int) (int, error) {
+	if i >= len(c.node.Inputs) || c.node.Inputs[i] == "" {
+		return -1, nil
+	}
+	return c.in(i)
+}
+
+// constIn returns a constant float input in logical layout.
+func (c *compiler) constIn(i int) ([]float32, []int, error) {
+	id, err := c.in(i)
+	if err != nil {
+		return nil, nil, err
+	}
+	v := &c.p.vals[id]
+	if v.konst == nil {
+		return nil, nil, c.errf(ErrUnsupported, "input %q must be a constant", v.name)
+	}
+	if v.layout == layoutNHWC && !v.trivialNHWC() {
+		out := make([]float32, v.size)
+		nhwcToNCHW(v.konst, out, v.shape)
+		return out, v.shape, nil
+	}
+	return v.konst, v.shape, nil
+}
+
+// output declares output i of the current node.
+func (c *compiler) output(i int, shape []int, l layout) (int, error) {
+	n := c.node
+	if i >= len(n.Outputs) || n.Outputs[i] == "" {
+		return -1, c.errf(ErrShape, "missing output %d", i)
+	}
+	if len(shape) > maxRank {
+		return -1, c.errf(ErrUnsupported, "output rank %d exceeds %d", len(shape), maxRank)
+	}
+	for _, d := range shape {
+		if d < 0 {
+			return -1, c.errf(ErrShape, "negative output dimension in %v", shape)
+		}
+	}
+	if _, dup := c.byName[n.Outputs[i]]; dup {
+		return -1, c.errf(ErrShape, "output %q defined twice", n.Outputs[i])
+	}
+	return c.newValue(n.Outputs[i], shape, l), nil
+}
+
+// need returns a value holding id's data in layout l, planning a conversion
+// (a relayout step, or a converted constant) when the storage differs.
+func (c *compiler) need(id int, l layout) int {
+	v := &c.p.vals[id]
+	if len(v.shape) != 4 || v.layout == l || v.trivialNHWC() {
+		return id
+	}
+	if v.converted[l] >= 0 {
+		return v.converted[l]
+	}
+	if v.konst != nil {
+		nv := value{name: v.name + "#relayout", shape: v.shape, size: v.size, layout: l, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
+		nv.konst = make([]float32, v.size)
+		if l == layoutNHWC {
+			nchwToNHWC(v.konst, nv.konst, v.shape)
+		} else {
+			nhwcToNCHW(v.konst, nv.konst, v.shape)
+		}
+		c.p.vals = append(c.p.vals, nv)
+		nid := len(c.p.vals) - 1
+		c.p.vals[id].converted[l] = nid
+		return nid
+	}
+	nid := c.newValue("", v.shape, l)
+	c.p.vals[id].converted[l] = nid
+	st := newCopyStep(&c.p.vals[nid], nid, &c.p.vals[id], id, c.p.vals[id].logicalStrides(), 0)
+	c.addStep(st, LayerInfo{Name: v.name + "#relayout", Op: "Relayout", Kernel: "copy-strided"}, []int{id}, []int{nid}, -1)
+	return nid
+}
+
+// addStep appends a step with its layer description and dataflow.
+func (c *compiler) addStep(st step, info LayerInfo, in, out []int, inplace int) {
+	c.p.steps = append(c.p.steps, st)
+	c.p.layers = append(c.p.layers, info)
+	c.stepIn = append(c.stepIn, in)
+	c.stepOut = append(c.stepOut, out)
+	c.inplace = append(c.inplace, inplace)
+}
+
+// layer returns the LayerInfo of the current node.
+func (c *compiler) layer(kernel string, tier kernels.Tier, flops int64) LayerInfo {
+	return LayerInfo{Name: c.node.Name, Op: c.node.Op, Kernel: kernel, Tier: tier, FLOPs: flops}
+}
+
+func (c *compiler) useScratch(n int) {
+	c.p.scratch = max(c.p.scratch, n)
+}
+
+// planMemory assigns arena buffers: a value gets a free buffer when it is
+// defined and returns it after its last reader; an element-wise step may
+// write into its dying input's buffer. Graph inputs and outputs stay live
+// for the whole run.
+func (c *compiler) planMemory() {
+	p := c.p
+	nsteps := len(p.steps)
+	for si, ins := range c.stepIn {
+		for _, id := range ins {
+			p.vals[id].last = max(p.vals[id].last, si)
+		}
+	}
+	for _, id := range p.outputs {
+		p.vals[id].last = nsteps
+	}
+	for _, id := range p.inputs {
+		p.vals[id].last = max(p.vals[id].last, nsteps) // the caller's data stays inspectable
+	}
+	var bufSize []int
+	var free []int
+	alloc := func(size int) int {
+		best := -1
+		for i, b := range free {
+			if bufSize[b] >= size && (best < 0 || bufSize[b] < bufSize[free[best]]) {
+				best = i
+			}
+		}
+		if best < 0 && len(free) > 0 {
+			// Grow the largest free buffer rather than adding one.
+			best = 0
+			for i, b := range free {
+				if bufSize[b] > bufSize[free[best]] {
+					best = i
+				}
+			}
+		}
+		if best >= 0 {
+			b := free[best]
+			free = slices.Delete(free, best, best+1)
+			bufSize[b] = max(bufSize[b], size)
+			return b
+		}
+		bufSize = append(bufSize, size)
+		return len(bufSize) - 1
+	}
+	for _, id := range p.inputs {
+		p.vals[id].buf = alloc(p.vals[id].size)
+	}
+	for si := 0; si < nsteps; si++ {
+		handed := -1
+		for k, id := range c.stepOut[si] {
+			v := &p.vals[id]
+			if k == 0 && c.inplace[si] >= 0 {
+				src := &p.vals[c.inplace[si]]
+				if src.konst == nil && src.last == si && src.size == v.size && src.buf >= 0 {
+					v.buf = src.buf
+					handed = c.inplace[si]
+					continue
+				}
+			}
+			v.buf = alloc(v.size)
+		}
+		// Release what died here: inputs read for the last time, outputs nobody reads.
+		for _, id := range c.stepIn[si] {
+			v := &p.vals[id]
+			if v.last == si && v.buf >= 0 && id != handed && !slices.Contains(c.stepOut[si], id) {
+				if !slices.Contains(free, v.buf) {
+					free = append(free, v.buf)
+				}
+			}
+		}
+		for _, id := range c.stepOut[si] {
+			v := &p.vals[id]
+			if v.last < 0 && !slices.Contains(free, v.buf) {
+				free = append(free, v.buf)
+			}
+		}
+	}
+	// Buffers are padded to 16 floats so each starts on a 64-byte boundary
+	// relative to the arena.
+	off := 0
+	p.bufOff = make([]int, len(bufSize))
+	for b, sz := range bufSize {
+		p.bufOff[b] = off
+		off += (sz + 15) &^ 15
+	}
+	p.arenaSize = off
+}
+
+// activation parses a fused activation ("activation", "activation_params").
+func (c *compiler) activation() (kernels.Act, error) {
+	a, ok := c.node.Attr("activation")
+	if !ok || a.String == "" {
+		return kernels.Act{}, nil
+	}
+	params, _ := c.node.Attr("activation_params")
+	return actFrom(a.String, params.Floats, c)
+}
+
+func actFrom(name string, params []float32, c *compiler) (kernels.Act, error) {
+	param := func(i int, def float32) float32 {
+		if i < len(params) {
+			return params[i]
+		}
+		return def
+	}
+	inf := float32(math.Inf(1))
+	switch name {
+	case model.ActRelu:
+		return kernels.Act{Kind: kernels.ActClamp, A: 0, B: inf}, nil
+	case model.ActClip:
+		return kernels.Act{Kind: kernels.ActClamp, A: param(0, -inf), B: param(1, inf)}, nil
+	case model.ActLeakyRelu:
+		return kernels.Act{Kind: kernels.ActLeakyRelu, A: param(0, 0.01)}, nil
+	case model.ActSigmoid:
+		return kernels.Act{Kind: kernels.ActSigmoid}, nil
+	case model.ActHardSigmoid:
+		return kernels.Act{Kind: kernels.ActHardSigmoid, A: param(0, 0.2), B: param(1, 0.5)}, nil
+	case model.ActHardSwish:
+		return kernels.Act{Kind: kernels.ActHardSwish}, nil
+	case model.ActSiLU:
+		return kernels.Act{Kind: kernels.ActSiLU}, nil
+	}
+	return kernels.Act{}, c.errf(ErrUnsupported, "unknown fused activation %q", name)
+}
+
+func (c *compiler) attrInt(name string, def int64) int64 {
+	if a, ok := c.node.Attr(name); ok {
+		return a.Int
+	}
+	return def
+}
+
+func (c *compiler) attrFloat(name string, def float32) float32 {
+	if a, ok := c.node.Attr(name); ok {
+		return a.Float
+	}
+	return def
+}
+
+func (c *compiler) attrInts(name string) ([]int64, bool) {
+	a, ok := c.node.Attr(name)
+	return a.Ints, ok
+}
+
+func (c *compiler) attrString(name, def string) string {
+	if a, ok := c.node.Attr(name); ok {
+		return a.String
+	}
+	return def
+}
+
+// normAxis maps a possibly negative axis into [0, rank).
+func (c *compiler) normAxis(axis int64, rank int) (int, error) {
+	if axis < 0 {
+		axis += int64(rank)
+	}
+	if axis < 0 || axis >= int64(rank) {
+		return 0, c.errf(ErrShape, "axis %d out of range for rank %d", axis, rank)
+	}
+	return int(axis), nil
+}
+
+func nchwToNHWC(src, dst []float32, shape []int) {
+	n, ch, hw := shape[0], shape[1], shape[2]*shape[3]
+	for i := 0; i < n; i++ {
+		for c := 0; c < ch; c++ {
+			s := src[(i*ch+c)*hw : (i*ch+c+1)*hw]
+			d := dst[i*hw*ch+c:]
+			for p, x := range s {
+				d[p*ch] = x
+			}
+		}
+	}
+}
+
+func nhwcToNCHW(src, dst []float32, shape []int) {
+	n, ch, hw := shape[0], shape[1], shape[2]*shape[3]
+	for i := 0; i < n; i++ {
+		for c := 0; c < ch; c++ {
+			d := dst[(i*ch+c)*hw : (i*ch+c+1)*hw]
+			s := src[i*hw*ch+c:]
+			for p := range d {
+				d[p] = s[p*ch]
+			}
+		}
+	}
+}
