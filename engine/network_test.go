@@ -53,11 +53,15 @@ func (b *gb) node(op string, inputs []string, attrs ...model.Attr) string {
 func ints(name string, v ...int64) model.Attr {
 	return model.Attr{Name: name, Kind: model.AttrInts, Ints: v}
 }
-func intA(name string, v int64) model.Attr { return model.Attr{Name: name, Kind: model.AttrInt, Int: v} }
+func intA(name string, v int64) model.Attr {
+	return model.Attr{Name: name, Kind: model.AttrInt, Int: v}
+}
 func floatA(name string, v float32) model.Attr {
 	return model.Attr{Name: name, Kind: model.AttrFloat, Float: v}
 }
-func strA(name, v string) model.Attr { return model.Attr{Name: name, Kind: model.AttrString, String: v} }
+func strA(name, v string) model.Attr {
+	return model.Attr{Name: name, Kind: model.AttrString, String: v}
+}
 
 func (b *gb) conv(x string, cin, cout, k int64, group int64, attrs ...model.Attr) string {
 	w := b.constant([]int64{cout, cin / group, k, k}, 1/float32(math.Sqrt(float64(cin/group*k*k))))
