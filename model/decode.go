@@ -35,7 +35,7 @@ func (r *reader) fail(kind error, what, format string, args ...any) {
 			where += " " + strconv.Quote(r.name)
 		}
 	}
-	r.err = fmt.Errorf("%w: %s, %s at offset %d: %s", kind, where, what, r.base+uint64(r.pos), fmt.Sprintf(format, args...))
+	r.err = fmt.Errorf("%w: %s, %s (at offset %d): %s", kind, where, what, r.base+uint64(r.pos), fmt.Sprintf(format, args...))
 }
 
 func (r *reader) need(what string, n uint64) bool {
@@ -83,25 +83,30 @@ func (r *reader) f32(what string) float32 { return math.Float32frombits(r.u32(wh
 // caller may allocate count elements: the allocation is bounded by the
 // section's size.
 func (r *reader) count(what string, limit int, minSize uint64) int {
+	return r.sized(what, "count", limit, minSize)
+}
+
+// sized reads a count or length (noun says which, for messages).
+func (r *reader) sized(what, noun string, limit int, minSize uint64) int {
 	n := r.u32(what)
 	if r.err != nil {
 		return 0
 	}
 	if uint64(n) > uint64(limit) {
 		r.pos -= 4
-		r.fail(ErrCorrupt, what, "count %d exceeds limit %d", n, limit)
+		r.fail(ErrCorrupt, what, "%s %d exceeds limit %d", noun, n, limit)
 		return 0
 	}
 	if left := uint64(len(r.buf) - r.pos); uint64(n)*minSize > left {
 		r.pos -= 4
-		r.fail(ErrTruncated, what, "count %d needs at least %d bytes, %d left in section", n, uint64(n)*minSize, left)
+		r.fail(ErrTruncated, what, "%s %d needs at least %d bytes, %d left in section", noun, n, uint64(n)*minSize, left)
 		return 0
 	}
 	return int(n)
 }
 
 func (r *reader) str(what string, limit int) string {
-	n := r.count(what, limit, 1)
+	n := r.sized(what, "length", limit, 1)
 	if r.err != nil || n == 0 {
 		return ""
 	}
@@ -353,6 +358,7 @@ func decodeGraph(buf []byte, base uint64, data []byte, dataOff uint64) (Graph, e
 		// the fingerprint and the encoder assume so.
 		for p := end; p < off; p++ {
 			if data[p] != 0 {
+				r.pos = at
 				r.fail(ErrCorrupt, "data offset", "padding byte at file offset %d before this tensor is %#x, must be 0", dataOff+p, data[p])
 				break
 			}
@@ -365,8 +371,8 @@ func decodeGraph(buf []byte, base uint64, data []byte, dataOff uint64) (Graph, e
 		t.Data = data[off : off+n : off+n]
 		end = off + n
 	}
+	r.item = ""
 	if r.err == nil && end != dataLen {
-		r.item = ""
 		r.fail(ErrCorrupt, "initializer table", "tensors end at %d, data section is %d bytes", end, dataLen)
 	}
 
@@ -448,7 +454,7 @@ func Decode(data []byte) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{Meta: meta, Graph: g}
-	if err := m.init(); err != nil {
+	if err := m.init(len(graphSec)); err != nil {
 		return nil, err
 	}
 	// The fingerprint hashes the re-encoded sections; insisting that they

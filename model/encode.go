@@ -76,8 +76,11 @@ func sortedKeys(m map[string]string) []string {
 // encodeGraph writes the graph section and returns it with the length of the
 // data section the tensor table describes. Tensor offsets are relative to the
 // data section, so the graph section does not change when metadata does.
-func encodeGraph(g *Graph) ([]byte, uint64) {
-	var e enc
+//
+// sizeHint, when known (Decode knows the section's length), sizes the buffer
+// up front so that re-encoding a decoded graph allocates it once.
+func encodeGraph(g *Graph, sizeHint int) ([]byte, uint64) {
+	e := enc{b: make([]byte, 0, sizeHint)}
 	e.u32(uint32(len(g.Inputs)))
 	for _, v := range g.Inputs {
 		e.str(v.Name)

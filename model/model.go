@@ -27,7 +27,7 @@ import (
 // Errors wrap ErrInvalidGraph or ErrInvalidMetadata.
 func New(meta Metadata, g Graph) (*Model, error) {
 	m := &Model{Meta: meta, Graph: g}
-	if err := m.init(); err != nil {
+	if err := m.init(0); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -35,7 +35,7 @@ func New(meta Metadata, g Graph) (*Model, error) {
 
 // init validates the model and derives everything New and Decode cache: the
 // encoded sections, the initializer index and the fingerprint.
-func (m *Model) init() error {
+func (m *Model) init(graphSizeHint int) error {
 	if err := validateGraph(&m.Graph); err != nil {
 		return err
 	}
@@ -46,7 +46,7 @@ func (m *Model) init() error {
 	if len(m.metaSec) > MaxMetaSection {
 		return errf(ErrInvalidMetadata, "encoded metadata is %d bytes, limit %d", len(m.metaSec), MaxMetaSection)
 	}
-	m.graphSec, m.dataLen = encodeGraph(&m.Graph)
+	m.graphSec, m.dataLen = encodeGraph(&m.Graph, graphSizeHint)
 	if len(m.graphSec) > MaxGraphSection {
 		return errf(ErrInvalidGraph, "encoded graph is %d bytes, limit %d", len(m.graphSec), MaxGraphSection)
 	}
