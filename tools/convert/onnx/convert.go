@@ -254,7 +254,9 @@ func defaultOpset(ops []opsetID) (int64, error) {
 	if !found {
 		return 0, fmt.Errorf("%w: no opset import for the default ONNX domain (opset 1); supported: opsets 11 to 17", ErrUnsupported)
 	}
-	if v < 11 || v > 17 {
+	// Opsets below 11 pass here; translate checks that each operator's
+	// definition is the same as in opset 11.
+	if v < 1 || v > 17 {
 		return 0, fmt.Errorf("%w: opset %d; supported: opsets 11 to 17", ErrUnsupported, v)
 	}
 	return v, nil

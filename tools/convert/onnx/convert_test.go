@@ -160,7 +160,7 @@ func TestActivationFusion(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.op, func(t *testing.T) {
-			m := newModel(13, enc{})
+			m := newModel(14, enc{})
 			m.input("x", 1, 8)
 			m.initF("B", []int64{8, 4}, values(32, 4))
 			m.node("MatMul", "mm", []string{"x", "B"}, []string{"h"})

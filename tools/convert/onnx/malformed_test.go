@@ -114,7 +114,11 @@ func TestMalformedAndUnsupported(t *testing.T) {
 			n.str(7, "com.example")
 			m.nodes = append(m.nodes, n)
 		}), ErrUnsupported, []string{"com.example"}},
-		{"opset 10", withNode(10, func(m *mb) { m.node("Relu", "r", []string{"x"}, []string{"y"}) }), ErrUnsupported, []string{"opset 10"}},
+		{"opset 10", withNode(10, func(m *mb) {
+			m.initF("W", []int64{2, 2, 1, 1}, values(4, 1))
+			m.node("Conv", "c", []string{"x", "W"}, []string{"y"})
+		}), ErrUnsupported, []string{"opset 10", "Conv", "changed in opset 11"}},
+		{"op newer than opset", withNode(13, func(m *mb) { m.node("HardSwish", "h", []string{"x"}, []string{"y"}) }), ErrUnsupported, []string{"opset 13", "HardSwish"}},
 		{"opset 18", withNode(18, func(m *mb) { m.node("Relu", "r", []string{"x"}, []string{"y"}) }), ErrUnsupported, []string{"opset 18"}},
 		{"auto_pad unknown", withNode(13, func(m *mb) {
 			m.initF("W", []int64{2, 2, 1, 1}, values(4, 1))

@@ -48,6 +48,26 @@ var allowedAttrs = map[string]map[string]bool{
 	"Cast":               set("to"),
 }
 
+// opVersions lists, per supported operator, the opsets in which its
+// definition changed (up to 17), from onnx.defs of onnx 1.12. The converter
+// implements the definitions current in opsets 11–17. Models declaring an
+// older opset are read only when none of their operators changed between
+// that opset and 11: ONNX's backend tests declare the opset in which an
+// operator last changed (GlobalAveragePool: 1, HardSigmoid: 6).
+var opVersions = map[string][]int64{
+	"Conv": {1, 11}, "BatchNormalization": {1, 6, 7, 9, 14, 15}, "Relu": {1, 6, 13, 14},
+	"Clip": {1, 6, 11, 12, 13}, "LeakyRelu": {1, 6, 16}, "Sigmoid": {1, 6, 13}, "HardSigmoid": {1, 6},
+	"HardSwish": {14}, "MaxPool": {1, 8, 10, 11, 12}, "AveragePool": {1, 7, 10, 11},
+	"GlobalAveragePool": {1}, "Add": {1, 6, 7, 13, 14}, "Sub": {1, 6, 7, 13, 14},
+	"Mul": {1, 6, 7, 13, 14}, "Div": {1, 6, 7, 13, 14}, "Concat": {1, 4, 11, 13},
+	"Flatten": {1, 9, 11, 13}, "Reshape": {1, 5, 13, 14}, "Transpose": {1, 13}, "Split": {1, 2, 11, 13},
+	"Slice": {1, 10, 11, 13}, "ReduceMean": {1, 11, 13}, "ReduceL2": {1, 11, 13}, "LpNormalization": {1},
+	"Gemm": {1, 6, 7, 9, 11, 13}, "MatMul": {1, 9, 13}, "Identity": {1, 13, 14, 16},
+	"Dropout": {1, 6, 7, 10, 12, 13}, "Constant": {1, 9, 11, 12, 13}, "Shape": {1, 13, 15},
+	"Gather": {1, 11, 13}, "Unsqueeze": {1, 11, 13}, "Squeeze": {1, 11, 13}, "Expand": {8, 13},
+	"Cast": {1, 6, 9, 13},
+}
+
 func set(names ...string) map[string]bool {
 	m := map[string]bool{}
 	for _, n := range names {
@@ -220,6 +240,15 @@ func (c *conv) translate(n *nodeProto, idx int) error {
 	allowed, ok := allowedAttrs[n.opType]
 	if !ok {
 		return x.unsupported("operator not supported")
+	}
+	vs := opVersions[n.opType]
+	if vs[0] > c.opset {
+		return x.unsupported("operator does not exist before opset %d", vs[0])
+	}
+	for _, v := range vs {
+		if c.opset < v && v <= 11 {
+			return x.unsupported("operator changed in opset %d; signet implements opsets 11 to 17", v)
+		}
 	}
 	seen := map[string]bool{}
 	for _, a := range n.attrs {
