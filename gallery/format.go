@@ -255,7 +255,7 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	}
 	s.dim = int(dim)
 	if err := o.validate(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
 	s.opts = o
 	const minClass = 8 + 4 + 1 + 4 + 8 + 4 + 4 + 4
@@ -324,12 +324,13 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 			for j := range emb {
 				emb[j] = math.Float32frombits(le.Uint32(raw[4*j:]))
 			}
-			v, err := normalized(emb, s.dim)
-			if err != nil {
+			// Stored embeddings are unit length; they are kept bit for bit
+			// (renormalising is not idempotent in float32) after checking.
+			if err := checkUnit(emb); err != nil {
 				r.fail("class %d exemplar %d: %v", c.id, i, err)
 				break
 			}
-			e := Exemplar{Embedding: v, Source: src, Validation: efl == 1}
+			e := Exemplar{Embedding: emb, Source: src, Validation: efl == 1}
 			if crop != "" {
 				e.Crop = []byte(crop)
 			}
@@ -354,6 +355,21 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	}
 	s.build()
 	return s, nil
+}
+
+// checkUnit accepts a finite vector of length 1 up to float32 rounding.
+func checkUnit(v []float32) error {
+	var ss float64
+	for _, x := range v {
+		if !finite32(x) {
+			return ErrNonFinite
+		}
+		ss += float64(x) * float64(x)
+	}
+	if math.Abs(ss-1) > 1e-4 {
+		return fmt.Errorf("embedding norm² %v, want 1", ss)
+	}
+	return nil
 }
 
 func sortedKeys(m map[string]string) []string {
