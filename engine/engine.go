@@ -62,6 +62,7 @@ type Engine struct {
 	threads int
 	tier    kernels.Tier
 	p       *plan
+	pre     preproc
 	closer  func() error
 }
 
@@ -80,6 +81,7 @@ func New(m *model.Model, opts Options) (*Engine, error) {
 		return nil, err
 	}
 	e.p = p
+	e.pre = newPreproc(p, metaView{order: m.Meta.ChannelOrder, mean: m.Meta.Mean, std: m.Meta.Std})
 	return e, nil
 }
 
