@@ -152,6 +152,9 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 }
 
 func gemmGeneric4x8(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	if mr <= 0 || nr <= 0 {
+		return // an empty tile touches nothing; c may be empty
+	}
 	var (
 		c00, c01, c02, c03, c04, c05, c06, c07 float32
 		c10, c11, c12, c13, c14, c15, c16, c17 float32
