@@ -117,10 +117,10 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 	orig := append([]float32(nil), buf...)
 	var c, cw []float32
 	if mr > 0 && nr > 0 {
-		c = buf[guard : guard+(mr-1)*ldc+nr]
-		cw = want[guard : guard+(mr-1)*ldc+nr]
+		end := guard + (mr-1)*ldc + nr
+		c, cw = buf[guard:end:end], want[guard:end:end]
 	} else {
-		c, cw = buf[guard:guard], want[guard:guard]
+		c, cw = buf[guard:guard:guard], want[guard:guard:guard]
 	}
 	epi := g.epi
 	GemmRef(MR, NR, k, a, b, cw, ldc, mr, nr, bias, &epi, g.accumulate, g.final)
