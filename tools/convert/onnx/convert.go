@@ -107,7 +107,8 @@ type conv struct {
 	// poisoned marks outputs signet does not compute (MaxPool indices,
 	// Dropout mask, BatchNormalization training statistics), with the reason.
 	poisoned map[string]string
-	names    map[string]bool // every value name in use, for fresh names
+	names    map[string]bool // every value name defined so far
+	reserved map[string]bool // every node output name of the ONNX graph
 	nodes    []*gnode
 	inputs   []model.Value
 	outputs  []string
@@ -162,7 +163,7 @@ func stringAttr(name, v string) model.Attr {
 // fresh returns an unused value name derived from base.
 func (c *conv) fresh(base string) string {
 	name := base
-	for k := 1; c.names[name]; k++ {
+	for k := 1; c.names[name] || c.reserved[name]; k++ {
 		name = base + "_" + strconv.Itoa(k)
 	}
 	c.names[name] = true
@@ -191,6 +192,14 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 	if err != nil {
 		return g, meta, nil, err
 	}
+	if len(opts.Mean) > 0 && len(opts.Std) > 0 && len(opts.Mean) != len(opts.Std) {
+		return g, meta, nil, fmt.Errorf("%w: %d mean values, %d std values", ErrOptions, len(opts.Mean), len(opts.Std))
+	}
+	for _, s := range opts.Std {
+		if !(s > 0) {
+			return g, meta, nil, fmt.Errorf("%w: std %v (must be > 0)", ErrOptions, opts.Std)
+		}
+	}
 	switch opts.ChannelOrder {
 	case "", "RGB", "BGR":
 	default:
@@ -204,6 +213,12 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 		runtime:  map[string]bool{},
 		poisoned: map[string]string{},
 		names:    map[string]bool{},
+		reserved: map[string]bool{},
+	}
+	for _, n := range mp.graph.nodes {
+		for _, o := range n.outputs {
+			c.reserved[o] = true
+		}
 	}
 	c.rep.Opset = opset
 	c.rep.Producer = strings.TrimSpace(mp.producerName + " " + mp.producerVersion)
@@ -214,6 +229,13 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 	}
 	if err := c.load(mp.graph); err != nil {
 		return g, meta, nil, err
+	}
+	if s := c.inputs[0].Shape; len(s) >= 2 && s[1] > 0 {
+		for _, v := range [][]float32{opts.Mean, opts.Std} {
+			if len(v) > 0 && int64(len(v)) != s[1] {
+				return g, meta, nil, fmt.Errorf("%w: %d normalisation values for an input of %d channels", ErrOptions, len(v), s[1])
+			}
+		}
 	}
 	for i := range mp.graph.nodes {
 		if err := c.translate(&mp.graph.nodes[i], i); err != nil {

@@ -544,3 +544,65 @@ func TestReadTensor(t *testing.T) {
 		t.Fatalf("float16: %v %v", tn, err)
 	}
 }
+
+func TestEveryOpHasVersions(t *testing.T) {
+	for op := range allowedAttrs {
+		if len(opVersions[op]) == 0 {
+			t.Errorf("%s has no opset versions", op)
+		}
+	}
+}
+
+func TestMatMulShapes(t *testing.T) {
+	for _, tc := range []struct{ a, b, want []int64 }{
+		{[]int64{4}, []int64{4}, []int64{}},
+		{[]int64{4}, []int64{4, 3}, []int64{3}},
+		{[]int64{2, 4}, []int64{4}, []int64{2}},
+		{[]int64{5, 2, 4}, []int64{4, 3}, []int64{5, 2, 3}},
+		{[]int64{1, 2, 4}, []int64{6, 4, 3}, []int64{6, 2, 3}},
+	} {
+		got, err := matmulShape(tc.a, tc.b)
+		if err != nil || !equalDims(got, tc.want) {
+			t.Errorf("matmul %v × %v = %v, %v; want %v", tc.a, tc.b, got, err, tc.want)
+		}
+	}
+	if _, err := matmulShape([]int64{2, 4}, []int64{5, 3}); err == nil {
+		t.Error("inner dimension mismatch accepted")
+	}
+}
+
+func TestMetadataOptions(t *testing.T) {
+	data := convBNRelu(enc{})
+	m := mustConvert(t, data, Options{Name: "net", Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{0.25, 0.25, 0.25},
+		ChannelOrder: "BGR", Extra: map[string]string{"license": "test"}})
+	if m.Meta.Name != "net" || m.Meta.ChannelOrder != "BGR" || m.Meta.InputLayout != "NCHW" || m.Meta.Std[2] != 0.25 ||
+		m.Meta.Extra["license"] != "test" || m.Meta.Extra["onnx_opset"] != "13" || m.Meta.Extra["onnx_producer"] != "signet-test" ||
+		!strings.HasPrefix(m.Meta.ConverterVersion, "signet-convert ") {
+		t.Fatalf("metadata %+v", m.Meta)
+	}
+	if m.Meta.SourceSHA256 == [32]byte{} {
+		t.Fatal("no source hash")
+	}
+	for _, o := range []Options{
+		{Mean: []float32{0.5, 0.5}},
+		{Mean: []float32{0.5, 0.5, 0.5}, Std: []float32{1, 1}},
+		{Std: []float32{1, 0, 1}},
+		{ChannelOrder: "RGBA"},
+	} {
+		if _, err := Convert(data, o); !errors.Is(err, ErrOptions) {
+			t.Errorf("options %+v: %v", o, err)
+		}
+	}
+}
+
+func TestFreshNamesAvoidLaterValues(t *testing.T) {
+	// The converter names the resolved Reshape target "<node>_shape"; a
+	// later ONNX value of that very name must not clash with it.
+	m := newModel(13, enc{})
+	m.input("x", 1, 2, 2)
+	m.initI("s", []int64{2}, []int64{0, -1})
+	m.node("Reshape", "r", []string{"x", "s"}, []string{"y0"})
+	m.node("Relu", "act", []string{"y0"}, []string{"r_shape"})
+	m.output("r_shape", 1, 4)
+	mustConvert(t, m.bytes(), Options{})
+}

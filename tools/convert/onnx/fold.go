@@ -107,12 +107,13 @@ func matmulShape(a, b []int64) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := append(batch, aa[len(aa)-2], bb[len(bb)-1])
-	if len(b) == 1 {
-		out = out[:len(out)-1]
+	// Promoted rank-1 operands lose their added dimension again.
+	out := batch
+	if len(a) != 1 {
+		out = append(out, aa[len(aa)-2])
 	}
-	if len(a) == 1 {
-		out = append(out[:len(out)-2], out[len(out)-1:]...)
+	if len(b) != 1 {
+		out = append(out, bb[len(bb)-1])
 	}
 	return out, nil
 }

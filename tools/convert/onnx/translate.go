@@ -563,6 +563,11 @@ func (x *nctx) conv() error {
 	if len(W.shape) != 4 {
 		return x.unsupported("weights of rank %d: only 2-D convolution is supported", len(W.shape))
 	}
+	for _, d := range W.shape {
+		if d == 0 {
+			return x.unsupported("empty weights of shape %v", W.shape)
+		}
+	}
 	if x.cin(0) != nil {
 		return x.unsupported("constant data input")
 	}
