@@ -11,8 +11,9 @@ import (
 )
 
 // Open memory-maps the model file at path read-only and decodes it; tensor
-// data aliases the mapping, so a large model costs no heap and pages load on
-// first use. Close unmaps it. The file must not be truncated or rewritten in
+// data aliases the mapping, so the weights cost no heap and pages are shared
+// between processes that open the same file. (Verifying the data checksum
+// and computing the fingerprint read every page once.) Close unmaps it. The file must not be truncated or rewritten in
 // place while mapped (WriteFile replaces files by rename, which is safe).
 func Open(path string) (*Model, error) {
 	f, err := os.Open(path)
