@@ -139,8 +139,8 @@ func checkTorchvision(t *testing.T, dir string, opts engine.Options) {
 			}
 		}
 	}
-	t.Logf("%s (tier %v): max|diff|/max|ref| %.3g, min cosine %.8f over %d inputs",
-		filepath.Base(dir), e.Tier(), worstRel, worstCos, torchvisionInputs)
+	t.Logf("%s (tier %v): max|diff|/max|ref| %.3g, 1-cosine %.3g (worst of %d inputs)",
+		filepath.Base(dir), e.Tier(), worstRel, 1-worstCos, torchvisionInputs)
 }
 
 // compareOutputs returns max |got-want|, max |want| and the cosine
