@@ -320,3 +320,32 @@ func readPBTensors(dir, prefix string) ([]model.Tensor, error) {
 	}
 	return ts, nil
 }
+
+// TestAllClose pins the comparison the conformance test relies on, so a
+// broken comparison cannot make every case pass.
+func TestAllClose(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	cases := []struct {
+		got, want []float32
+		ok        bool
+	}{
+		{[]float32{1, 2}, []float32{1, 2}, true},
+		{[]float32{1.0009}, []float32{1}, true},
+		{[]float32{1.0011}, []float32{1}, false},
+		{[]float32{0.9e-7}, []float32{0}, true},
+		{[]float32{3e-7}, []float32{0}, false},
+		{[]float32{nan}, []float32{nan}, true},
+		{[]float32{0}, []float32{nan}, false},
+		{[]float32{nan}, []float32{0}, false},
+		{[]float32{inf}, []float32{inf}, true},
+		{[]float32{-inf}, []float32{inf}, false},
+		{[]float32{1e30}, []float32{inf}, false},
+		{[]float32{1}, []float32{1, 2}, false},
+	}
+	for _, c := range cases {
+		err := allClose(c.got, c.want, conformanceRtol, conformanceAtol)
+		if (err == nil) != c.ok {
+			t.Errorf("allClose(%v, %v) = %v, want ok=%v", c.got, c.want, err, c.ok)
+		}
+	}
+}

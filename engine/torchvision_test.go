@@ -72,11 +72,15 @@ func TestTorchvision(t *testing.T) {
 		t.Fatalf("no models under %s", torchvisionSmall)
 	}
 	for _, name := range names {
+		dir := filepath.Join(torchvisionSmall, name)
 		for _, tier := range conformanceTiers() {
 			t.Run(name+"/"+tier.String(), func(t *testing.T) {
-				checkTorchvision(t, filepath.Join(torchvisionSmall, name), engine.Options{Tier: tier, ForceTier: true})
+				checkTorchvision(t, dir, engine.Options{Tier: tier, ForceTier: true})
 			})
 		}
+		// The worker pool splits layers across threads; its result must
+		// match PyTorch as well as the single-threaded one does.
+		t.Run(name+"/threads2", func(t *testing.T) { checkTorchvision(t, dir, engine.Options{Threads: 2}) })
 	}
 }
 
@@ -109,6 +113,7 @@ func checkTorchvision(t *testing.T, dir string, opts engine.Options) {
 		outs[i] = make([]float32, n)
 	}
 	worstRel, worstCos := 0.0, 1.0
+	var first []float32
 	for k := 0; k < torchvisionInputs; k++ {
 		_, in, err := npy.ReadFile(filepath.Join(dir, fmt.Sprintf("input_%d.npy", k)))
 		if err != nil {
@@ -116,6 +121,9 @@ func checkTorchvision(t *testing.T, dir string, opts engine.Options) {
 		}
 		if err := s.RunMulti([][]float32{in}, outs); err != nil {
 			t.Fatalf("input %d: %v", k, err)
+		}
+		if k == 0 {
+			first = append([]float32(nil), outs[0]...)
 		}
 		for j := range outs {
 			file := fmt.Sprintf("output_%d.npy", k)
@@ -139,8 +147,22 @@ func checkTorchvision(t *testing.T, dir string, opts engine.Options) {
 			}
 		}
 	}
-	t.Logf("%s (tier %v): max|diff|/max|ref| %.3g, 1-cosine %.3g (worst of %d inputs)",
-		filepath.Base(dir), e.Tier(), worstRel, 1-worstCos, torchvisionInputs)
+	// A session reused for other inputs must give the first input's output
+	// again, bit for bit: nothing may carry over between runs.
+	_, in, err := npy.ReadFile(filepath.Join(dir, "input_0.npy"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RunMulti([][]float32{in}, outs); err != nil {
+		t.Fatal(err)
+	}
+	for i := range first {
+		if math.Float32bits(first[i]) != math.Float32bits(outs[0][i]) {
+			t.Fatalf("input_0 run again after other inputs: element %d is %g, was %g", i, outs[0][i], first[i])
+		}
+	}
+	t.Logf("%s (tier %v, %d threads): max|diff|/max|ref| %.3g, 1-cosine %.3g (worst of %d inputs)",
+		filepath.Base(dir), e.Tier(), max(opts.Threads, 1), worstRel, 1-worstCos, torchvisionInputs)
 }
 
 // compareOutputs returns max |got-want|, max |want| and the cosine
