@@ -22,7 +22,7 @@ type Encoder interface {
 // gallery can later be re-embedded with another encoder.
 func NewExemplar(enc Encoder, img image.Image, source string, keepCrop bool) (Exemplar, error) {
 	if img == nil {
-		return Exemplar{}, fmt.Errorf("%w: nil image (%s)", ErrNoExemplars, source)
+		return Exemplar{}, fmt.Errorf("%w (%s)", ErrNilImage, source)
 	}
 	v, err := enc.Embed(img)
 	if err != nil {
@@ -53,6 +53,9 @@ func (g *Gallery) CheckEncoder(enc Encoder) error {
 
 // MatchImage embeds img with enc and matches it into r.
 func (g *Gallery) MatchImage(enc Encoder, img image.Image, r *Result) error {
+	if img == nil {
+		return ErrNilImage
+	}
 	if err := g.CheckEncoder(enc); err != nil {
 		return err
 	}

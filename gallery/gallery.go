@@ -24,6 +24,7 @@ var (
 	ErrNoCrop          = errors.New("gallery: exemplar has no stored crop")
 	ErrEncoderMismatch = errors.New("gallery: encoder mismatch")
 	ErrIDsExhausted    = errors.New("gallery: class ids exhausted")
+	ErrNilImage        = errors.New("gallery: nil image")
 )
 
 // Mode selects how a class's exemplars become prototype rows.
