@@ -109,6 +109,9 @@ type conv struct {
 	poisoned map[string]string
 	names    map[string]bool // every value name defined so far
 	reserved map[string]bool // every node output name of the ONNX graph
+	// foldBudget is the number of elements constant folding may still
+	// create; srcLen is the size of the ONNX file.
+	foldBudget, srcLen int
 	nodes    []*gnode
 	inputs   []model.Value
 	outputs  []string
@@ -214,7 +217,9 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 		poisoned: map[string]string{},
 		names:    map[string]bool{},
 		reserved: map[string]bool{},
+		srcLen:   len(data),
 	}
+	c.foldBudget = maxFoldElements + len(data)
 	for _, n := range mp.graph.nodes {
 		for _, o := range n.outputs {
 			c.reserved[o] = true
@@ -319,11 +324,13 @@ func (c *conv) load(g *graphProto) error {
 		if vi.name == "" {
 			return fmt.Errorf("%w: graph input without a name", ErrMalformed)
 		}
-		if _, ok := c.consts[vi.name]; ok {
-			// IR < 4 lists initializers among the inputs; they are constants.
+		_, isInit := c.consts[vi.name]
+		if isInit && c.opts.Constants[vi.name].Data == nil {
+			// IR < 4 lists initializers among the inputs; they are
+			// constants unless a binding overrides the default.
 			continue
 		}
-		if c.names[vi.name] {
+		if c.names[vi.name] && !isInit {
 			return fmt.Errorf("%w: graph input %q declared twice", ErrMalformed, vi.name)
 		}
 		c.names[vi.name] = true

@@ -8,7 +8,7 @@ import (
 // Shape arithmetic and constant folding. Folding evaluates nodes whose
 // inputs are all constants, which is how the Shape/Gather/Unsqueeze/Concat
 // chains in front of Reshape disappear. Every folded tensor is bounded by
-// maxElements.
+// maxFoldElements.
 
 // broadcast returns the numpy-broadcast shape of a and b; -1 is unknown.
 func broadcast(a, b []int64) ([]int64, error) {
@@ -256,7 +256,7 @@ func (x *nctx) fold() (bool, error) {
 		if s, err = broadcast(v0.shape, in[1].ints()); err != nil {
 			return false, x.malformed("%v", err)
 		}
-		if _, err = numElements(s); err == nil {
+		if _, err = foldElements(s); err == nil {
 			out = gatherFrom(v0, s, broadcastIndex(s, v0.shape))
 		}
 	default:
@@ -264,6 +264,12 @@ func (x *nctx) fold() (bool, error) {
 	}
 	if err != nil {
 		return false, err
+	}
+	// Each fold is bounded by maxFoldElements; the budget bounds their sum
+	// so that the memory used stays proportional to the file.
+	x.c.foldBudget -= out.numel()
+	if x.c.foldBudget < 0 {
+		return false, x.unsupported("constant folding exceeds its budget of %d elements for this file", maxFoldElements+x.c.srcLen)
 	}
 	x.setConst(0, out)
 	return true, nil
@@ -313,7 +319,7 @@ func (x *nctx) foldBinary(a, b *cval) (*cval, error) {
 	if err != nil {
 		return nil, x.malformed("%v", err)
 	}
-	if _, err := numElements(s); err != nil {
+	if _, err := foldElements(s); err != nil {
 		return nil, err
 	}
 	ia, ib := broadcastIndex(s, a.shape), broadcastIndex(s, b.shape)
@@ -440,7 +446,7 @@ func (x *nctx) foldConcat(in []*cval) (*cval, error) {
 		}
 		out.shape[axis] += v.shape[axis]
 	}
-	n, err := numElements(out.shape)
+	n, err := foldElements(out.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -481,7 +487,7 @@ func (x *nctx) foldGather(data, indices *cval) (*cval, error) {
 	}
 	dim := data.shape[axis]
 	shape := append(append(append([]int64{}, data.shape[:axis]...), indices.shape...), data.shape[axis+1:]...)
-	n, err := numElements(shape)
+	n, err := foldElements(shape)
 	if err != nil {
 		return nil, err
 	}
@@ -565,7 +571,7 @@ func (x *nctx) foldSlice(v *cval) (*cval, error) {
 		begin[ax], step[ax] = b, steps[i]
 		shape[ax] = sliceLen(b, e, steps[i])
 	}
-	n, err := numElements(shape)
+	n, err := foldElements(shape)
 	if err != nil {
 		return nil, err
 	}

@@ -257,3 +257,35 @@ func TestDepthCap(t *testing.T) {
 		t.Fatalf("depth error %v", err)
 	}
 }
+
+// TestFoldingBounded: a few bytes must not make constant folding allocate
+// without bound.
+func TestFoldingBounded(t *testing.T) {
+	m := newModel(13, enc{})
+	m.input("x", 1, 2)
+	m.initF("one", []int64{1}, []float32{1})
+	m.initI("big", []int64{2}, []int64{1 << 12, 1 << 11})
+	m.node("Expand", "e", []string{"one", "big"}, []string{"huge"})
+	m.node("Add", "a", []string{"x", "huge"}, []string{"y"})
+	m.output("y", 1, 2)
+	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "limit") {
+		t.Fatalf("huge Expand: %v", err)
+	}
+	// Many folds of 1M elements each: within the per-tensor limit, over the
+	// per-file budget.
+	m = newModel(13, enc{})
+	m.input("x", 1, 1<<20)
+	m.initF("one", []int64{1}, []float32{1})
+	m.initI("s", []int64{1}, []int64{1 << 20})
+	prev := "x"
+	for i := 0; i < 10; i++ {
+		name := "big" + string(rune('a'+i))
+		m.node("Expand", "e"+name, []string{"one", "s"}, []string{name})
+		m.node("Add", "a"+name, []string{prev, name}, []string{"y" + name})
+		prev = "y" + name
+	}
+	m.output(prev, 1, 1<<20)
+	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "budget") {
+		t.Fatalf("many folds: %v", err)
+	}
+}

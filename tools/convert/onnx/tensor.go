@@ -81,10 +81,15 @@ func typeName(t int32) string {
 	return fmt.Sprintf("type %d", t)
 }
 
-// maxElements bounds any tensor the converter materialises. Tensors read from
-// the file are bounded by the file itself; this bounds shapes computed by
-// folding, where a tiny file could otherwise ask for gigabytes.
-const maxElements = 1 << 26
+// maxElements bounds the element count of any declared shape, so that
+// products never overflow and sizes fit an int on every platform. Tensors
+// read from the file are further bounded by the bytes present.
+const maxElements = 1<<31 - 1
+
+// maxFoldElements bounds tensors computed by constant folding: there a tiny
+// file (an Expand to a huge shape, a Concat of one tensor a thousand times)
+// could otherwise ask for gigabytes.
+const maxFoldElements = 1 << 22
 
 // numElements multiplies dims, rejecting negative dims and overflow.
 func numElements(dims []int64) (int, error) {
@@ -99,6 +104,15 @@ func numElements(dims []int64) (int, error) {
 		n *= d
 	}
 	return int(n), nil
+}
+
+// foldElements is numElements for a tensor folding would materialise.
+func foldElements(dims []int64) (int, error) {
+	n, err := numElements(dims)
+	if err == nil && n > maxFoldElements {
+		err = fmt.Errorf("%w: constant folding would build a tensor of shape %v (limit %d elements)", ErrUnsupported, dims, maxFoldElements)
+	}
+	return n, err
 }
 
 // decodeTensor turns a TensorProto into a cval, checking that the data
