@@ -112,10 +112,10 @@ type conv struct {
 	// foldBudget is the number of elements constant folding may still
 	// create; srcLen is the size of the ONNX file.
 	foldBudget, srcLen int
-	nodes    []*gnode
-	inputs   []model.Value
-	outputs  []string
-	rep      Report
+	nodes              []*gnode
+	inputs             []model.Value
+	outputs            []string
+	rep                Report
 }
 
 // gnode is a node of the native graph under construction.
