@@ -201,9 +201,9 @@ func (g *Gallery) Reembed(enc Encoder) (*ReembedReport, error) {
 	return rep, nil
 }
 
-// selfAccuracy is each class's closed-set leave-one-out accuracy (NaN-free:
-// a class with nothing to leave out scores 1 when its validation exemplars,
-// if any, are right, and 1 with none).
+// selfAccuracy is each class's closed-set leave-one-out accuracy. A class
+// with a single training exemplar and no validation exemplars has nothing to
+// test and counts as 1, so it can only be reported moved by its neighbours.
 func selfAccuracy(s *snapshot) []float64 {
 	out := make([]float64, len(s.classes))
 	r := &Result{}

@@ -185,6 +185,9 @@ func (g *Gallery) OpenSet(known []Labelled, unknown [][]float32) (OpenSetResult,
 	if len(s.classes) == 0 {
 		return OpenSetResult{}, fmt.Errorf("%w: empty gallery", ErrNoExemplars)
 	}
+	if len(known) == 0 || len(unknown) == 0 {
+		return OpenSetResult{}, fmt.Errorf("%w: open-set evaluation needs known and unknown queries (%d, %d)", ErrInvalidOptions, len(known), len(unknown))
+	}
 	r := NewResult(1)
 	res := OpenSetResult{Known: len(known), Unknown: len(unknown)}
 	pos := make([]float32, 0, len(known))
@@ -213,12 +216,8 @@ func (g *Gallery) OpenSet(known []Labelled, unknown [][]float32) (OpenSetResult,
 		}
 	}
 	res.AUROC = AUROC(pos, neg)
-	if len(known) > 0 {
-		res.KnownCorrect = float64(ok) / float64(len(known))
-	}
-	if len(unknown) > 0 {
-		res.UnknownRejected = float64(rej) / float64(len(unknown))
-	}
+	res.KnownCorrect = float64(ok) / float64(len(known))
+	res.UnknownRejected = float64(rej) / float64(len(unknown))
 	return res, nil
 }
 

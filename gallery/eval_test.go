@@ -123,7 +123,10 @@ func TestOpenSet(t *testing.T) {
 	if r, _ = g.OpenSet(known, unknown); r.KnownCorrect != 0 || r.AUROC != 1 {
 		t.Fatalf("threshold above 1: %+v", r)
 	}
-	if _, err := g.OpenSet([]Labelled{{Label: "nope", Embedding: cl.sample(0, 0)}}, nil); !errors.Is(err, ErrUnknownClass) {
+	if _, err := g.OpenSet(known, nil); !errors.Is(err, ErrInvalidOptions) {
+		t.Fatalf("no unknowns: %v", err)
+	}
+	if _, err := g.OpenSet([]Labelled{{Label: "nope", Embedding: cl.sample(0, 0)}}, unknown); !errors.Is(err, ErrUnknownClass) {
 		t.Fatalf("unknown label: %v", err)
 	}
 }
