@@ -374,6 +374,9 @@ func (c *conv) load(g *graphProto) error {
 					return fmt.Errorf("%w: graph input %q has an empty dimension %v", ErrUnsupported, vi.name, shape)
 				}
 			}
+			if prodDims(shape) < 0 && !hasUnknown(shape) {
+				return fmt.Errorf("%w: graph input %q of shape %v has more than %d elements", ErrUnsupported, vi.name, shape, maxElements)
+			}
 			c.shapes[vi.name] = shape
 		} else if !shapeUsed && c.opts.InputShape != nil {
 			shape = append([]int64{}, c.opts.InputShape...)

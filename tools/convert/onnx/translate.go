@@ -840,11 +840,12 @@ func (x *nctx) flatten() error {
 	return nil
 }
 
-// prodDims multiplies dims, -1 if any is unknown.
+// prodDims multiplies dims, -1 if any is unknown or the product exceeds
+// maxElements (so that it cannot overflow).
 func prodDims(d []int64) int64 {
 	p := int64(1)
 	for _, v := range d {
-		if v < 0 {
+		if v < 0 || (v != 0 && p > maxElements/v) {
 			return -1
 		}
 		p *= v
