@@ -24,8 +24,15 @@ func init() {
 //go:noescape
 func dotRowsAVX512(q, rows *float32, dim, n int, out *float32)
 
-// l2RowsAVX512 computes out[i] = Σ_j (q[j]-rows[i*dim+j])² for i < n like
-// dotRowsAVX512.
+// l2RowsAVX512 computes, for dim ≥ 1 and n ≥ 0,
+//
+//	for i := 0; i < n; i++ {
+//		var s float32
+//		for j := 0; j < dim; j++ { d := q[j] - rows[i*dim+j]; s += d * d }
+//		out[i] = s
+//	}
+//
+// with the same lanes and masked tail as dotRowsAVX512.
 //
 //go:noescape
 func l2RowsAVX512(q, rows *float32, dim, n int, out *float32)

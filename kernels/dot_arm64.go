@@ -19,8 +19,15 @@ func init() {
 //go:noescape
 func dotRowsNEON(q, rows *float32, dim, n int, out *float32)
 
-// l2RowsNEON computes out[i] = Σ_j (q[j]-rows[i*dim+j])² for i < n like
-// dotRowsNEON.
+// l2RowsNEON computes, for dim ≥ 1 and n ≥ 0,
+//
+//	for i := 0; i < n; i++ {
+//		var s float32
+//		for j := 0; j < dim; j++ { d := q[j] - rows[i*dim+j]; s += d * d }
+//		out[i] = s
+//	}
+//
+// with the same lanes and tail as dotRowsNEON.
 //
 //go:noescape
 func l2RowsNEON(q, rows *float32, dim, n int, out *float32)
