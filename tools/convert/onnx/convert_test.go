@@ -606,3 +606,48 @@ func TestFreshNamesAvoidLaterValues(t *testing.T) {
 	m.output("r_shape", 1, 4)
 	mustConvert(t, m.bytes(), Options{})
 }
+
+func TestCastSqueezeAndUnaryFolding(t *testing.T) {
+	m := newModel(13, enc{})
+	m.input("x", 1, 3, 1, 1)
+	m.initF("c", []int64{3}, []float32{-1.5, 0.5, 2.5})
+	m.initI("ax", []int64{2}, []int64{2, 3})
+	m.node("Relu", "relu_c", []string{"c"}, []string{"rc"})                      // [0, 0.5, 2.5]
+	m.node("Cast", "to_int", []string{"rc"}, []string{"ic"}, aInt("to", dtInt32)) // [0, 0, 2]
+	m.node("Cast", "to_float", []string{"ic"}, []string{"fc"}, aInt("to", dtFloat))
+	m.node("Clip", "clip_c", []string{"fc"}, []string{"cc"}, aFloat("min", 1)) // [1, 1, 2]
+	m.node("Squeeze", "sq", []string{"x", "ax"}, []string{"xs"})               // runtime → Reshape [1,3]
+	m.node("Cast", "noop", []string{"xs"}, []string{"xf"}, aInt("to", dtFloat))
+	m.node("Mul", "mul", []string{"xf", "cc"}, []string{"y"})
+	m.output("y", 1, 3)
+	got, rep, err := ConvertReport(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOps(t, got, "Reshape", "Mul")
+	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !equalDims(s.Int64s(), []int64{1, 3}) {
+		t.Fatalf("squeeze target %v", s.Int64s())
+	}
+	c := initFloats(t, got, got.Graph.Nodes[1].Inputs[1])
+	if len(c) != 3 || c[0] != 1 || c[1] != 1 || c[2] != 2 {
+		t.Fatalf("folded constant %v, want [1 1 2]", c)
+	}
+	if rep.Folded != 4 || rep.Removed != 1 {
+		t.Fatalf("folded %d removed %d", rep.Folded, rep.Removed)
+	}
+
+	// A computed value cast to an integer type cannot be represented.
+	m = newModel(13, enc{})
+	m.input("x", 1, 3)
+	m.node("Cast", "c", []string{"x"}, []string{"y"}, aInt("to", dtInt64))
+	m.output("y", 1, 3)
+	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "int64") {
+		t.Fatalf("cast to int64: %v", err)
+	}
+}
+
+func TestDefaultName(t *testing.T) {
+	if got := DefaultName("models/resnet18.onnx"); got != "resnet18" {
+		t.Fatalf("DefaultName = %q", got)
+	}
+}

@@ -202,7 +202,7 @@ func (x *nctx) emit(op string, inputs []string, attrs []model.Attr, shapes ...[]
 	for i, out := range x.n.outputs {
 		if i >= len(shapes) {
 			if out != "" {
-				x.c.poisoned[out] = "output " + fmt.Sprint(i) + " of " + x.op + " node " + fmt.Sprintf("%q", x.name) + " is not computed by signet"
+				x.c.poisoned[out] = fmt.Sprintf("output %d of %s node %q is not computed by signet", i, x.op, x.name)
 			}
 			continue
 		}
@@ -439,13 +439,14 @@ func (x *nctx) clipBounds() (float32, float32, error) {
 	return lo, hi, nil
 }
 
-// spatialAttrs reads the window attributes shared by Conv and the pools for
-// a 2-D window, resolving auto_pad where the input size is known.
+// window holds the attributes Conv and the pools share, for a 2-D window.
 type window struct {
 	kernel, strides, dilations, pads []int64
 	autoPad                          string // "" once resolved into pads
 }
 
+// window reads the window attributes, resolving auto_pad SAME_* into
+// explicit pads where the input's spatial size in is known.
 func (x *nctx) window(kernel []int64, in []int64, dilations bool) (window, error) {
 	w := window{kernel: kernel}
 	var err error
