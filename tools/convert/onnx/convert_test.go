@@ -612,7 +612,7 @@ func TestCastSqueezeAndUnaryFolding(t *testing.T) {
 	m.input("x", 1, 3, 1, 1)
 	m.initF("c", []int64{3}, []float32{-1.5, 0.5, 2.5})
 	m.initI("ax", []int64{2}, []int64{2, 3})
-	m.node("Relu", "relu_c", []string{"c"}, []string{"rc"})                      // [0, 0.5, 2.5]
+	m.node("Relu", "relu_c", []string{"c"}, []string{"rc"})                       // [0, 0.5, 2.5]
 	m.node("Cast", "to_int", []string{"rc"}, []string{"ic"}, aInt("to", dtInt32)) // [0, 0, 2]
 	m.node("Cast", "to_float", []string{"ic"}, []string{"fc"}, aInt("to", dtFloat))
 	m.node("Clip", "clip_c", []string{"fc"}, []string{"cc"}, aFloat("min", 1)) // [1, 1, 2]
