@@ -1,0 +1,221 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/kernels"
+)
+
+type benchLayer struct {
+	Name   string `json:"name"`
+	Op     string `json:"op"`
+	Kernel string `json:"kernel"`
+	Tier   string `json:"tier"`
+	FLOPs  int64  `json:"flops"`
+}
+
+type benchReport struct {
+	Model          string       `json:"model"`
+	Fingerprint    string       `json:"fingerprint"`
+	Threads        int          `json:"threads"`
+	RequestedTier  string       `json:"requested_tier,omitempty"`
+	Runs           int          `json:"runs"`
+	Warmup         int          `json:"warmup"`
+	MedianMS       float64      `json:"median_ms"`
+	P90MS          float64      `json:"p90_ms"`
+	P99MS          float64      `json:"p99_ms"`
+	MinMS          float64      `json:"min_ms"`
+	GFLOP          float64      `json:"gflop"`
+	GFLOPS         float64      `json:"gflops_at_median"`
+	AllocsPerRun   float64      `json:"allocs_per_run"`
+	BytesPerRun    float64      `json:"bytes_per_run"`
+	Layers         []benchLayer `json:"layers"`
+	AvailableTiers []string     `json:"available_tiers"`
+}
+
+func cmdBench(e *env, args []string) error {
+	fs := newFlagSet(e, "bench")
+	modelPath := fs.String("model", "", "model file (.sgn), required")
+	threads := fs.Int("threads", 1, "threads per inference")
+	n := fs.Int("n", 100, "number of timed runs")
+	warmup := fs.Int("warmup", 5, "untimed runs before timing")
+	tierName := fs.String("tier", "", "force a kernel tier: generic, avx2, avx512 or neon (default: best available)")
+	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case *modelPath == "":
+		return usagef("-model is required")
+	case len(rest) > 0:
+		return usagef("unexpected arguments %q", rest)
+	case *n < 1:
+		return usagef("-n must be at least 1")
+	case *warmup < 0:
+		return usagef("-warmup must not be negative")
+	case *threads < 1:
+		return usagef("-threads must be at least 1")
+	}
+	opts := engine.Options{Threads: *threads}
+	if *tierName != "" {
+		t, err := kernels.ParseTier(*tierName)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		if !slices.Contains(kernels.Available(), t) {
+			return fmt.Errorf("tier %s is not available on this machine (available: %v)", t, kernels.Available())
+		}
+		opts.Tier, opts.ForceTier = t, true
+	}
+	eng, err := engine.Load(*modelPath, opts)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+
+	// Deterministic inputs in the range a normalised image takes, so every
+	// run of the benchmark does the same work.
+	rng := rand.New(rand.NewPCG(1, 2))
+	shapes := eng.InputShapes()
+	inputs := make([][]float32, len(shapes))
+	for i, s := range shapes {
+		inputs[i] = make([]float32, product(s))
+		for j := range inputs[i] {
+			inputs[i][j] = rng.Float32()*4 - 2
+		}
+	}
+	outShapes := eng.OutputShapes()
+	outputs := make([][]float32, len(outShapes))
+	for i, s := range outShapes {
+		outputs[i] = make([]float32, product(s))
+	}
+	sess := eng.NewSession()
+	defer sess.Close()
+	infer := func() error {
+		if len(inputs) == 1 {
+			_, err := sess.Run(inputs[0])
+			return err
+		}
+		return sess.RunMulti(inputs, outputs)
+	}
+
+	for i := 0; i < *warmup; i++ {
+		if err := infer(); err != nil {
+			return err
+		}
+	}
+	times := make([]time.Duration, *n)
+	prog := newProgress(e.stderr, "bench", *n)
+	for i := range times {
+		t0 := time.Now()
+		if err := infer(); err != nil {
+			prog.Done()
+			return err
+		}
+		times[i] = time.Since(t0)
+		prog.Add(1)
+	}
+	prog.Done()
+	allocs, bytes, err := allocsPerRun(min(*n, 100), infer)
+	if err != nil {
+		return err
+	}
+
+	r := benchReport{
+		Model:        *modelPath,
+		Fingerprint:  eng.Model().FingerprintHex(),
+		Threads:      *threads,
+		Runs:         *n,
+		Warmup:       *warmup,
+		AllocsPerRun: allocs,
+		BytesPerRun:  bytes,
+	}
+	if opts.ForceTier {
+		r.RequestedTier = opts.Tier.String()
+	}
+	for _, t := range kernels.Available() {
+		r.AvailableTiers = append(r.AvailableTiers, t.String())
+	}
+	var flops int64
+	for _, l := range eng.Layers() {
+		r.Layers = append(r.Layers, benchLayer{Name: l.Name, Op: l.Op, Kernel: l.Kernel, Tier: l.Tier.String(), FLOPs: l.FLOPs})
+		flops += l.FLOPs
+	}
+	slices.Sort(times)
+	r.MedianMS = ms(percentile(times, 50))
+	r.P90MS = ms(percentile(times, 90))
+	r.P99MS = ms(percentile(times, 99))
+	r.MinMS = ms(times[0])
+	r.GFLOP = float64(flops) / 1e9
+	if r.MedianMS > 0 {
+		r.GFLOPS = r.GFLOP / (r.MedianMS / 1e3)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	printBench(e, &r)
+	return nil
+}
+
+func printBench(e *env, r *benchReport) {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "LAYER\tOP\tKERNEL\tTIER\tMFLOP")
+	for _, l := range r.Layers {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\n", l.Name, l.Op, l.Kernel, l.Tier, float64(l.FLOPs)/1e6)
+	}
+	tw.Flush()
+	fmt.Fprintln(e.stdout)
+	fmt.Fprintf(e.stdout, "model       %s (%s)\n", r.Model, r.Fingerprint[:min(16, len(r.Fingerprint))])
+	fmt.Fprintf(e.stdout, "threads     %d   tiers available: %v", r.Threads, r.AvailableTiers)
+	if r.RequestedTier != "" {
+		fmt.Fprintf(e.stdout, "   forced: %s", r.RequestedTier)
+	}
+	fmt.Fprintln(e.stdout)
+	fmt.Fprintf(e.stdout, "runs        %d timed after %d warm-up\n", r.Runs, r.Warmup)
+	fmt.Fprintf(e.stdout, "latency     median %.3f ms   p90 %.3f ms   p99 %.3f ms   min %.3f ms\n", r.MedianMS, r.P90MS, r.P99MS, r.MinMS)
+	fmt.Fprintf(e.stdout, "compute     %.3f GFLOP   %.1f GFLOP/s at the median\n", r.GFLOP, r.GFLOPS)
+	fmt.Fprintf(e.stdout, "allocations %.2f per inference (%.0f bytes)\n", r.AllocsPerRun, r.BytesPerRun)
+}
+
+// allocsPerRun counts heap allocations per inference from runtime.MemStats
+// around n runs. Like testing.AllocsPerRun it runs them with GOMAXPROCS(1) so
+// that allocations of unrelated goroutines are unlikely to be counted; the
+// engine's own worker goroutines still run, interleaved.
+func allocsPerRun(n int, infer func() error) (allocs, bytes float64, err error) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if err := infer(); err != nil {
+		return 0, 0, err
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		if err := infer(); err != nil {
+			return 0, 0, err
+		}
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / float64(n), float64(after.TotalAlloc-before.TotalAlloc) / float64(n), nil
+}
+
+// percentile returns the nearest-rank percentile of sorted durations.
+func percentile(sorted []time.Duration, p float64) time.Duration {
+	if len(sorted) == 0 {
+		return 0
+	}
+	rank := int(math.Ceil(p/100*float64(len(sorted)))) - 1
+	rank = max(0, min(rank, len(sorted)-1))
+	return sorted[rank]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

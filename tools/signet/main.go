@@ -1,0 +1,182 @@
+// Command signet runs signet models and manages few-shot galleries from the
+// command line.
+//
+// Usage:
+//
+//	signet <command> [flags] [arguments]
+//
+// Commands print human-readable tables by default and JSON with -json.
+// Exit status: 0 success, 1 runtime error (bad file, failed inference),
+// 2 usage error (unknown command or flag, missing argument).
+// Run `signet help` for the list of commands and `signet <command> -h` for
+// the flags of one.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// Exit codes are part of the command's contract: scripts branch on them.
+const (
+	exitOK      = 0
+	exitRuntime = 1
+	exitUsage   = 2
+)
+
+// env is what a command may touch: its output streams. Commands never write
+// to os.Stdout/os.Stderr directly so tests can run them in-process.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+type command struct {
+	name    string
+	args    string // synopsis after the flags
+	summary string
+	run     func(e *env, args []string) error
+}
+
+var commands []*command
+
+func init() {
+	commands = []*command{
+		{"embed", "INPUT...", "compute embeddings of images or .npy tensors", cmdEmbed},
+		{"bench", "", "measure inference latency and allocations", cmdBench},
+		{"help", "[COMMAND]", "show help for signet or one command", nil},
+	}
+	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// errUsage marks errors caused by how the command was invoked; they exit with
+// status 2 and are followed by a hint to the usage text.
+var errUsage = errors.New("usage error")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, args...)...)
+}
+
+// run executes one signet invocation and returns its exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		printUsage(stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 && name == "help" {
+			c := lookup(args[1])
+			if c == nil || c.run == nil {
+				fmt.Fprintf(stderr, "signet help: unknown command %q\n", args[1])
+				return exitUsage
+			}
+			return run([]string{c.name, "-h"}, stdout, stderr)
+		}
+		printUsage(stdout)
+		return exitOK
+	}
+	c := lookup(name)
+	if c == nil || c.run == nil {
+		fmt.Fprintf(stderr, "signet: unknown command %q\n", name)
+		printUsage(stderr)
+		return exitUsage
+	}
+	err := c.run(e, args[1:])
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errUsage):
+		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
+		fmt.Fprintf(stderr, "signet %s: %s\nRun 'signet %s -h' for usage.\n", name, msg, name)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "signet %s: %v\n", name, err)
+		return exitRuntime
+	}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "signet runs signet models (.sgn) and manages few-shot galleries (.gal).")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage:")
+	fmt.Fprintln(w, "  signet <command> [flags] [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Run 'signet <command> -h' for the flags of a command.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 runtime error, 2 usage error.")
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting and
+// prints its usage (synopsis, summary, flags) to the command's stderr.
+func newFlagSet(e *env, name string) *flag.FlagSet {
+	c := lookup(name)
+	fs := flag.NewFlagSet("signet "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		w := e.stderr
+		fmt.Fprintf(w, "Usage: signet %s [flags] %s\n\n%s.\n\nFlags:\n", name, c.args, capitalize(c.summary))
+		fs.SetOutput(w)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return fs
+}
+
+// parseFlags parses flags that may appear before, between or after the
+// positional arguments (`signet embed a.png -json` works), stopping at "--".
+// -h prints usage and returns flag.ErrHelp; other problems are usage errors.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, flag.ErrHelp
+			}
+			return nil, usagef("%v", err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		// flag.Parse consumed a "--" terminator if that is what stopped it.
+		if len(args) > len(rest) && args[len(args)-len(rest)-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
