@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -132,6 +133,16 @@ func TestTorchvisionModels(t *testing.T) {
 			}
 			if m.Meta.OutputSize <= 0 {
 				t.Errorf("output size %d", m.Meta.OutputSize)
+			}
+			// Conversion is deterministic to the byte.
+			again, err := Convert(data, Options{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			b1, err1 := model.Encode(m)
+			b2, err2 := model.Encode(again)
+			if err1 != nil || err2 != nil || !bytes.Equal(b1, b2) {
+				t.Errorf("two conversions differ (%v, %v)", err1, err2)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 // change what the node computes.
 var allowedAttrs = map[string]map[string]bool{
 	"Conv":               set("auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"),
-	"BatchNormalization": set("epsilon", "momentum", "spatial", "training_mode"),
+	"BatchNormalization": set("epsilon", "momentum", "training_mode"),
 	"Relu":               set(),
 	"Clip":               set("min", "max"),
 	"LeakyRelu":          set("alpha"),
