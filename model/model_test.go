@@ -251,3 +251,43 @@ func TestFingerprintCoverage(t *testing.T) {
 		}
 	}
 }
+
+type failingWriter struct{ left int }
+
+var errDiskFull = errors.New("disk full")
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	if len(p) > w.left {
+		n := w.left
+		w.left = 0
+		return n, errDiskFull
+	}
+	w.left -= len(p)
+	return len(p), nil
+}
+
+// TestWriteError checks that a failing writer's error comes back from
+// Write wherever it fails: in the header, a section, or tensor data larger
+// than Write's buffer.
+func TestWriteError(t *testing.T) {
+	meta, g := modeltest.TinyParts()
+	big := make([]float32, 40000)
+	g.Initializers = append(g.Initializers, model.NewFloat32Tensor("big", []int64{int64(len(big))}, big))
+	m, err := model.New(meta, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := model.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := len(full)
+	for _, n := range []int{0, 10, 200, 70000, 100000, size - 1} {
+		if err := model.Write(&failingWriter{left: n}, m); !errors.Is(err, errDiskFull) {
+			t.Errorf("writer failing after %d of %d bytes: got %v", n, size, err)
+		}
+	}
+	if err := model.Write(&failingWriter{left: size}, m); err != nil {
+		t.Errorf("writer with exactly enough room: %v", err)
+	}
+}
