@@ -7,29 +7,28 @@
 
 package kernels
 
-import "unsafe"
-
 func init() {
 	registerGemm(GemmMicrokernel{Name: "f32-gemm-8x12-neon", Tier: NEON, MR: 8, NR: 12, Fn: gemmNEON}, true)
 }
 
-// gemm8x12NEON computes the raw product of one 8×12 tile into tile:
+// gemm8x12NEON computes one tile of the GemmMicrokernel contract with
+// MR=8, NR=12 and all 12 columns valid:
 //
-//	for i := 0; i < 8; i++ {
+//	for i := 0; i < mr; i++ {
 //		for j := 0; j < 12; j++ {
 //			var acc float32
 //			for p := 0; p < k; p++ { acc += a[p*8+i] * b[p*12+j] }
-//			tile[i*12+j] = acc
+//			if accumulate != 0 { acc += c[i*ldc+j] } else if bias != nil { acc += bias[j] }
+//			acc = epilogue(epi, lo, hi, acc) // 0 none, 1 clamp [lo,hi], 2 hard-swish, 3 SiLU
+//			c[i*ldc+j] = acc
 //		}
 //	}
 //
-// k may be 0. Bias, accumulation, the epilogue and the mr×nr edge are
-// applied by gemmNEON in Go: the Go assembler lacks the vector
-// FADD/FMAX/FMIN these need, and they cost O(MR·NR) against the O(MR·NR·k)
-// of the product.
+// k may be 0. Rows ≥ mr are neither read nor written; gemmNEON routes edge
+// tiles with nr < 12 through a scratch tile.
 //
 //go:noescape
-func gemm8x12NEON(k int, a, b, tile *float32)
+func gemm8x12NEON(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32)
 
 // fmaPeakNEON runs n iterations of 24 vector FMAs over 12 independent
 // chains (4 lanes each), the FMA-throughput ceiling of the core.
@@ -48,39 +47,35 @@ func gemmNEON(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 	if mr <= 0 || nr <= 0 {
 		return
 	}
-	if mr > 8 || nr > 12 || k < 0 || ldc < nr {
-		panic("kernels: GEMM tile arguments out of range")
+	checkTile(8, 12, k, a, b, c, ldc, mr, nr, bias, accumulate)
+	kind, lo, hi := epiArgs(epi, final)
+	acc := 0
+	if accumulate {
+		acc = 1
 	}
-	_ = a[:k*8]
-	_ = b[:k*12]
-	_ = c[:(mr-1)*ldc+nr]
-	if !accumulate && bias != nil {
-		bias = bias[:nr]
-	} else {
-		bias = nil
-	}
-	var tile [8 * 12]float32
-	var pa, pb *float32
-	if k > 0 {
-		pa, pb = unsafe.SliceData(a), unsafe.SliceData(b)
-	}
-	gemm8x12NEON(k, pa, pb, &tile[0])
-	if !final {
-		epi = nil
-	}
-	for i := 0; i < mr; i++ {
-		row := c[i*ldc : i*ldc+nr]
-		t := tile[i*12 : i*12+nr]
-		for j, acc := range t {
-			if accumulate {
-				acc += row[j]
-			} else if bias != nil {
-				acc += bias[j]
-			}
-			if epi != nil {
-				acc = epi.Apply(acc)
-			}
-			row[j] = acc
+	if nr == 12 {
+		var bp *float32
+		if !accumulate {
+			bp = ptrOf(bias)
 		}
+		gemm8x12NEON(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi)
+		return
+	}
+	// Edge tile: the kernel always works on 12 columns, so run it on a
+	// scratch tile and copy the valid nr columns in and out.
+	var tile [8 * 12]float32
+	var bt [12]float32
+	var bp *float32
+	if accumulate {
+		for i := 0; i < mr; i++ {
+			copy(tile[i*12:i*12+nr], c[i*ldc:i*ldc+nr])
+		}
+	} else if bias != nil {
+		copy(bt[:nr], bias[:nr])
+		bp = &bt[0]
+	}
+	gemm8x12NEON(k, ptrOf(a), ptrOf(b), &tile[0], 12, mr, bp, kind, acc, lo, hi)
+	for i := 0; i < mr; i++ {
+		copy(c[i*ldc:i*ldc+nr], tile[i*12:i*12+nr])
 	}
 }

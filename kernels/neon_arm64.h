@@ -26,3 +26,24 @@
 
 // sadalp vd.4s, vn.8h
 #define SADALP8H(n, d) WORD $(0x4E606800 | ((n)<<5) | (d))
+
+// fmul vd.4s, vn.4s, vm.4s
+#define FMUL4S(m, n, d) WORD $(0x6E20DC00 | ((m)<<16) | ((n)<<5) | (d))
+
+// fdiv vd.4s, vn.4s, vm.4s   (vd = vn / vm)
+#define FDIV4S(m, n, d) WORD $(0x6E20FC00 | ((m)<<16) | ((n)<<5) | (d))
+
+// fmax vd.4s, vn.4s, vm.4s   (NaN in either operand gives NaN, as Go's max)
+#define FMAX4S(m, n, d) WORD $(0x4E20F400 | ((m)<<16) | ((n)<<5) | (d))
+
+// fmin vd.4s, vn.4s, vm.4s
+#define FMIN4S(m, n, d) WORD $(0x4EA0F400 | ((m)<<16) | ((n)<<5) | (d))
+
+// fneg vd.4s, vn.4s
+#define FNEG4S(n, d) WORD $(0x6EA0F800 | ((n)<<5) | (d))
+
+// frintn vd.4s, vn.4s   (round to nearest, ties to even)
+#define FRINTN4S(n, d) WORD $(0x4E218800 | ((n)<<5) | (d))
+
+// fcvtzs vd.4s, vn.4s
+#define FCVTZS4S(n, d) WORD $(0x4EA1B800 | ((n)<<5) | (d))

@@ -1,0 +1,49 @@
+//go:build !purego && (amd64 || arm64)
+
+package kernels
+
+// Glue shared by the amd64 and arm64 GEMM microkernel wrappers.
+
+import (
+	"math"
+	"unsafe"
+)
+
+// epiArgs flattens an epilogue for the assembly: kind 0 means none.
+func epiArgs(epi *Epilogue, final bool) (kind uint32, lo, hi float32) {
+	if !final || epi == nil {
+		return 0, 0, 0
+	}
+	switch epi.Kind {
+	case EpiHardSwish:
+		return 2, 0, 0
+	case EpiSiLU:
+		return 3, 0, 0
+	}
+	if epi.Lo == float32(math.Inf(-1)) && epi.Hi == float32(math.Inf(1)) {
+		return 0, 0, 0
+	}
+	return 1, epi.Lo, epi.Hi
+}
+
+// checkTile panics, as slice indexing would, when the slices are too short
+// for the tile the assembly is about to touch. It keeps a driver bug from
+// becoming a silent out-of-bounds write.
+func checkTile(MR, NR, k int, a, b, c []float32, ldc, mr, nr int, bias []float32, accumulate bool) {
+	if mr > MR || nr > NR || k < 0 || ldc < nr {
+		panic("kernels: GEMM tile arguments out of range")
+	}
+	_ = a[:k*MR]
+	_ = b[:k*NR]
+	_ = c[:(mr-1)*ldc+nr]
+	if bias != nil && !accumulate {
+		_ = bias[:nr]
+	}
+}
+
+func ptrOf(s []float32) *float32 {
+	if len(s) == 0 {
+		return nil
+	}
+	return unsafe.SliceData(s)
+}
