@@ -257,6 +257,8 @@ func (s *snapshot) derive() *snapshot {
 
 // Gallery is a set of classes with their exemplars. All methods are safe for
 // concurrent use; reads (Match*, List, Class, Save) never wait for writers.
+// Make one with New, Decode, Open or OpenForReembed; the zero value is not
+// usable.
 type Gallery struct {
 	mu     sync.Mutex // serialises writers
 	saveMu sync.Mutex // serialises saves, which rotate shared backup files

@@ -105,15 +105,9 @@ func writeAtomic(fsys fileSystem, path string, data []byte, keep int) (err error
 }
 
 // rotate shifts path.i to path.i+1 (dropping path.keep) and makes path.1 a
-// copy of the current file, by hard link where the filesystem has them.
+// copy of the current file: a hard link where the filesystem has them, else
+// a careful copy.
 func rotate(fsys fileSystem, path string, keep int) error {
-	cur, err := fsys.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // first save: nothing to keep
-	}
-	if err != nil {
-		return err
-	}
 	for i := keep - 1; i >= 1; i-- {
 		if err := fsys.Rename(BackupPath(path, i), BackupPath(path, i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -123,10 +117,17 @@ func rotate(fsys fileSystem, path string, keep int) error {
 	if err := fsys.Remove(one); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	if err := fsys.Link(path, one); err == nil {
+	err := fsys.Link(path, one)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return nil // linked, or first save: nothing to keep
+	}
+	cur, err := fsys.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	// No hard links here: write the copy the same careful way.
+	if err != nil {
+		return err
+	}
 	return writeAtomic(fsys, one, cur, 0)
 }
 
