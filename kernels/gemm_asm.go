@@ -1,8 +1,8 @@
 //go:build !purego && (amd64 || arm64)
 
-package kernels
-
 // Glue shared by the amd64 and arm64 GEMM microkernel wrappers.
+
+package kernels
 
 import (
 	"math"
