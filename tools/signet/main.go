@@ -48,6 +48,16 @@ func init() {
 	commands = []*command{
 		{"embed", "INPUT...", "compute embeddings of images or .npy tensors", cmdEmbed},
 		{"bench", "", "measure inference latency and allocations", cmdBench},
+		{"enroll", "IMAGE|FOLDER...", "enrol a class from a few images, printing the risk report", cmdEnroll},
+		{"report", "IMAGE|FOLDER...", "print the risk report of an enrolment without committing it", cmdReport},
+		{"classify", "IMAGE|FOLDER...", "match images against a gallery", cmdClassify},
+		{"list", "", "list a gallery's classes", cmdList},
+		{"remove", "", "remove a class from a gallery", cmdRemove},
+		{"rename", "", "rename a class of a gallery", cmdRename},
+		{"calibrate", "", "set thresholds at a target false-accept rate", cmdCalibrate},
+		{"reembed", "", "move a gallery to a new model using its stored images", cmdReembed},
+		{"rollback", "", "restore a previous version of a gallery file", cmdRollback},
+		{"eval", "", "few-shot N-way K-shot evaluation on a folder-per-class dataset", cmdEval},
 		{"help", "[COMMAND]", "show help for signet or one command", nil},
 	}
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
@@ -156,8 +166,7 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
-				return nil, flag.ErrHelp
+				return nil, flag.ErrHelp // Parse has printed the usage
 			}
 			return nil, usagef("%v", err)
 		}

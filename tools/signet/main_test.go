@@ -28,23 +28,37 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// tinyEncoder builds a small embedding model: 3×3 conv (3→8 channels) with
+// tinyEncoder builds a small embedding model: a 3×3 conv (3→8 channels) with
 // ReLU, global average pooling, a linear layer to 6 values and L2
-// normalisation; input 1×3×16×16.
+// normalisation; input 1×3×16×16. The conv's centre taps are colour-direction
+// detectors (±R, ±G, ±B, yellow, purple) and the linear layer subtracts the
+// channel mean, so images of different colours embed far apart, as a trained
+// encoder's classes would.
 func tinyEncoder(t *testing.T) *model.Model {
 	t.Helper()
+	dirs := [8][3]float32{{1, 0, 0}, {0, 1, 0}, {0, 0, 1}, {-1, 0, 0}, {0, -1, 0}, {0, 0, -1}, {0.7, 0.7, 0}, {0.7, 0, 0.7}}
 	w := make([]float32, 8*3*3*3)
-	for i := range w {
-		w[i] = float32(math.Sin(float64(i)*0.7)) * 0.5
-	}
 	b := make([]float32, 8)
-	for i := range b {
-		b[i] = 0.05 * float32(i)
+	for o, d := range dirs {
+		for c := 0; c < 3; c++ {
+			w[((o*3+c)*3+1)*3+1] = d[c] // centre tap of the 3×3 kernel
+			// A faint off-centre tap, so the spatial part of the kernel is
+			// exercised too.
+			w[((o*3+c)*3+0)*3+0] = 0.05 * d[c]
+		}
+		b[o] = -0.3
 	}
 	fw := make([]float32, 6*8)
-	for i := range fw {
-		fw[i] = float32(math.Cos(float64(i) * 1.3))
+	for r := 0; r < 6; r++ {
+		for o := 0; o < 8; o++ {
+			fw[r*8+o] = -0.125
+			if r == o {
+				fw[r*8+o] += 1
+			}
+		}
 	}
+	fw[0*8+6], fw[1*8+6] = fw[0*8+6]+0.5, fw[1*8+6]+0.5
+	fw[0*8+7], fw[2*8+7] = fw[0*8+7]+0.5, fw[2*8+7]+0.5
 	g := model.Graph{
 		Inputs:  []model.Value{{Name: "input", Shape: []int64{1, 3, 16, 16}}},
 		Outputs: []model.Value{{Name: "embedding", Shape: []int64{1, 6}}},
@@ -160,7 +174,9 @@ func TestUsage(t *testing.T) {
 		}
 		code, _, errs = runCLI(t, c.name, "-h")
 		wantCode(t, code, exitOK, errs)
-		wantContains(t, errs, "Usage: signet "+c.name)
+		if n := strings.Count(errs, "Usage: signet "+c.name); n != 1 {
+			t.Errorf("%s -h printed the usage %d times:\n%s", c.name, n, errs)
+		}
 		code, _, errs = runCLI(t, "help", c.name)
 		wantCode(t, code, exitOK, errs)
 		wantContains(t, errs, "Usage: signet "+c.name)

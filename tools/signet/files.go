@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// imageArgs expands command-line image arguments: a file stands for itself,
+// a folder for every file in it (not recursing, hidden files skipped). An
+// empty folder is an error, because enrolling nothing is never what the user
+// meant.
+func imageArgs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		fi, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		files, err := listFiles(a)
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("%s: folder contains no images", a)
+		}
+		out = append(out, files...)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no images")
+	}
+	return out, nil
+}
+
+// listFiles returns the regular, non-hidden files of dir in name order.
+// Sub-folders are an error: a stray folder usually means the wrong path.
+func listFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		if e.IsDir() {
+			return nil, fmt.Errorf("%s: expected image files, found folder %s", dir, e.Name())
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// classFolders reads a folder-per-class dataset: DIR/<label>/<image>.
+// Labels come back sorted.
+func classFolders(dir string) (labels []string, files map[string][]string, err error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	files = map[string][]string{}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if !e.IsDir() {
+			return nil, nil, fmt.Errorf("%s: expected one folder per class, found file %s", dir, e.Name())
+		}
+		fs, err := listFiles(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(fs) == 0 {
+			return nil, nil, fmt.Errorf("%s: class folder %s contains no images", dir, e.Name())
+		}
+		labels = append(labels, e.Name())
+		files[e.Name()] = fs
+	}
+	if len(labels) == 0 {
+		return nil, nil, fmt.Errorf("%s: no class folders", dir)
+	}
+	slices.Sort(labels)
+	return labels, files, nil
+}
+
+// loadImages decodes every file before anything else happens, so a bad file
+// stops a command before it changes any state.
+func loadImages(paths []string) ([]image.Image, error) {
+	imgs := make([]image.Image, len(paths))
+	for i, p := range paths {
+		img, err := loadImage(p)
+		if err != nil {
+			return nil, err
+		}
+		imgs[i] = img
+	}
+	return imgs, nil
+}

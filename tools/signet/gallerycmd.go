@@ -1,0 +1,730 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"io/fs"
+	"os"
+	"text/tabwriter"
+
+	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/gallery"
+)
+
+// encoder is an opened model ready to embed images.
+type encoder struct {
+	eng *engine.Engine
+	enc *gallery.EngineEncoder
+}
+
+func openEncoder(path string, threads int) (*encoder, error) {
+	eng, err := engine.Load(path, engine.Options{Threads: threads})
+	if err != nil {
+		return nil, err
+	}
+	enc, err := gallery.NewEngineEncoder(eng)
+	if err != nil {
+		eng.Close()
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &encoder{eng: eng, enc: enc}, nil
+}
+
+func (e *encoder) Close() {
+	e.enc.Close()
+	e.eng.Close()
+}
+
+// embedFiles embeds image files, showing progress on a terminal.
+func (e *encoder) embedFiles(env *env, label string, paths []string) ([][]float32, error) {
+	prog := newProgress(env.stderr, label, len(paths))
+	defer prog.Done()
+	out := make([][]float32, len(paths))
+	for i, p := range paths {
+		img, err := loadImage(p)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = e.enc.Embed(img); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		prog.Add(1)
+	}
+	return out, nil
+}
+
+// openGallery opens path for a model: the gallery must come from that
+// model's encoder. With create set, a missing file yields a new, empty
+// gallery (created reports it); a file that exists but cannot be read is
+// always an error, never silently replaced.
+func openGallery(path string, enc *encoder, create bool, opts gallery.Options) (g *gallery.Gallery, created bool, err error) {
+	if _, err := os.Stat(path); create && errors.Is(err, fs.ErrNotExist) {
+		g, err := gallery.New(enc.enc.Dim(), enc.enc.Fingerprint(), opts)
+		return g, true, err
+	}
+	g, err = gallery.Open(path, enc.enc.Fingerprint())
+	if err != nil {
+		return nil, false, err
+	}
+	if err := g.CheckEncoder(enc.enc); err != nil {
+		return nil, false, err
+	}
+	return g, false, nil
+}
+
+// galleryFlags are the flags most gallery commands share.
+type galleryFlags struct {
+	model, gallery *string
+	threads        *int
+	json           *bool
+}
+
+func addGalleryFlags(fs interface {
+	String(string, string, string) *string
+	Int(string, int, string) *int
+	Bool(string, bool, string) *bool
+}, needModel bool) galleryFlags {
+	modelHelp := "model file (.sgn)"
+	if needModel {
+		modelHelp += ", required"
+	}
+	return galleryFlags{
+		model:   fs.String("model", "", modelHelp),
+		gallery: fs.String("gallery", "", "gallery file (.gal), required"),
+		threads: fs.Int("threads", 1, "threads per inference"),
+		json:    fs.Bool("json", false, "print JSON instead of tables"),
+	}
+}
+
+func (f galleryFlags) check(needModel bool) error {
+	if *f.gallery == "" {
+		return usagef("-gallery is required")
+	}
+	if needModel && *f.model == "" {
+		return usagef("-model is required")
+	}
+	if *f.threads < 1 {
+		return usagef("-threads must be at least 1")
+	}
+	return nil
+}
+
+func printJSON(e *env, v any) error {
+	enc := json.NewEncoder(e.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// ---- enroll and report ----
+
+type enrollResult struct {
+	Gallery   string          `json:"gallery"`
+	Created   bool            `json:"created"`
+	Committed bool            `json:"committed"`
+	Forced    bool            `json:"forced,omitempty"`
+	ClassID   uint64          `json:"class_id,omitempty"`
+	Report    *gallery.Report `json:"report"`
+}
+
+func cmdEnroll(e *env, args []string) error { return enrollOrReport(e, "enroll", args) }
+func cmdReport(e *env, args []string) error { return enrollOrReport(e, "report", args) }
+
+// enrollOrReport plans an enrolment and prints its risk report; enroll then
+// commits and saves it, report stops there and leaves the file alone.
+func enrollOrReport(e *env, name string, args []string) error {
+	fs := newFlagSet(e, name)
+	gf := addGalleryFlags(fs, true)
+	label := fs.String("label", "", "class label, required; an existing label gets more exemplars")
+	valDir := fs.String("val", "", "folder of validation images of existing classes, one sub-folder per label")
+	far := fs.Float64("far", 0.01, "target false-accept rate for the suggested threshold")
+	applyThr := fs.Bool("apply-threshold", false, "give the class the suggested threshold")
+	noCrops := fs.Bool("no-crops", false, "do not store the images (the gallery then cannot be re-embedded)")
+	mode := fs.String("mode", "mean", "prototype mode of a new gallery: mean, multi or knn")
+	var force *bool
+	if name == "enroll" {
+		force = fs.Bool("force", false, "commit even when the negative flip rate is over the gallery's budget")
+	}
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(true); err != nil {
+		return err
+	}
+	if *label == "" {
+		return usagef("-label is required")
+	}
+	if len(paths) == 0 {
+		return usagef("no images")
+	}
+	opts := gallery.DefaultOptions()
+	if opts.Mode, err = parseMode(*mode); err != nil {
+		return err
+	}
+	files, err := imageArgs(paths)
+	if err != nil {
+		return err
+	}
+	imgs, err := loadImages(files)
+	if err != nil {
+		return err
+	}
+	enc, err := openEncoder(*gf.model, *gf.threads)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	g, created, err := openGallery(*gf.gallery, enc, true, opts)
+	if err != nil {
+		return err
+	}
+	ex, err := exemplars(e, enc, imgs, files, !*noCrops)
+	if err != nil {
+		return err
+	}
+	popts := gallery.PlanOptions{TargetFAR: *far, ApplyThreshold: *applyThr}
+	if *valDir != "" {
+		if popts.Validation, err = labelledFolder(e, enc, *valDir); err != nil {
+			return err
+		}
+	}
+	plan, err := g.Plan(*label, ex, popts)
+	if err != nil {
+		return err
+	}
+	res := enrollResult{Gallery: *gf.gallery, Created: created, Report: plan.Report}
+	if name == "enroll" {
+		commit := g.Commit
+		if *force {
+			commit, res.Forced = g.ForceCommit, plan.Report.OverBudget
+		}
+		id, cerr := commit(plan)
+		if cerr == nil {
+			if cerr = g.Save(*gf.gallery); cerr == nil {
+				res.Committed, res.ClassID = true, id
+			}
+		}
+		if cerr != nil {
+			// The report explains a refused commit: print it first.
+			if *gf.json {
+				printJSON(e, res)
+			} else {
+				fmt.Fprint(e.stdout, plan.Report.String())
+			}
+			if errors.Is(cerr, gallery.ErrFlipBudget) {
+				return fmt.Errorf("%w; %s is unchanged (use -force to enrol anyway)", cerr, *gf.gallery)
+			}
+			return cerr
+		}
+	}
+	if *gf.json {
+		return printJSON(e, res)
+	}
+	fmt.Fprint(e.stdout, plan.Report.String())
+	switch {
+	case !res.Committed:
+		fmt.Fprintf(e.stdout, "\nnot committed (report only); %s is unchanged\n", *gf.gallery)
+	case created:
+		fmt.Fprintf(e.stdout, "\ncreated %s; enrolled %q as class %d\n", *gf.gallery, *label, res.ClassID)
+	default:
+		fmt.Fprintf(e.stdout, "\nenrolled %q as class %d in %s\n", *label, res.ClassID, *gf.gallery)
+	}
+	return nil
+}
+
+func parseMode(s string) (gallery.Mode, error) {
+	for _, m := range []gallery.Mode{gallery.MeanPrototype, gallery.MultiPrototype, gallery.KNN} {
+		if m.String() == s {
+			return m, nil
+		}
+	}
+	return 0, usagef("unknown mode %q (want mean, multi or knn)", s)
+}
+
+func exemplars(e *env, enc *encoder, imgs []image.Image, files []string, keepCrops bool) ([]gallery.Exemplar, error) {
+	prog := newProgress(e.stderr, "embed", len(imgs))
+	defer prog.Done()
+	out := make([]gallery.Exemplar, len(imgs))
+	for i, img := range imgs {
+		var err error
+		if out[i], err = gallery.NewExemplar(enc.enc, img, files[i], keepCrops); err != nil {
+			return nil, err
+		}
+		prog.Add(1)
+	}
+	return out, nil
+}
+
+// labelledFolder embeds a folder-per-class dataset.
+func labelledFolder(e *env, enc *encoder, dir string) ([]gallery.Labelled, error) {
+	labels, files, err := classFolders(dir)
+	if err != nil {
+		return nil, err
+	}
+	var all []string
+	var owner []string
+	for _, l := range labels {
+		all = append(all, files[l]...)
+		for range files[l] {
+			owner = append(owner, l)
+		}
+	}
+	vs, err := enc.embedFiles(e, "embed "+dir, all)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]gallery.Labelled, len(vs))
+	for i, v := range vs {
+		out[i] = gallery.Labelled{Label: owner[i], Embedding: v, Source: all[i]}
+	}
+	return out, nil
+}
+
+// ---- classify ----
+
+type classifyCandidate struct {
+	Label string  `json:"label"`
+	ID    uint64  `json:"id"`
+	Score float32 `json:"score"`
+}
+
+type classifyRecord struct {
+	File      string              `json:"file"`
+	Label     string              `json:"label"` // "" when unknown
+	ID        uint64              `json:"id"`    // 0 when unknown
+	Score     float32             `json:"score"`
+	Margin    float32             `json:"margin"`
+	Unknown   bool                `json:"unknown"`
+	Reason    string              `json:"reason"`
+	Threshold float32             `json:"threshold"`
+	Top       []classifyCandidate `json:"top"`
+}
+
+func cmdClassify(e *env, args []string) error {
+	fs := newFlagSet(e, "classify")
+	gf := addGalleryFlags(fs, true)
+	topN := fs.Int("top", 3, "number of ranked candidates to show")
+	paths, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(true); err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		return usagef("no images")
+	}
+	if *topN < 1 {
+		return usagef("-top must be at least 1")
+	}
+	files, err := imageArgs(paths)
+	if err != nil {
+		return err
+	}
+	enc, err := openEncoder(*gf.model, *gf.threads)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	g, _, err := openGallery(*gf.gallery, enc, false, gallery.Options{})
+	if err != nil {
+		return err
+	}
+	if g.Len() == 0 {
+		return fmt.Errorf("%s: gallery has no classes", *gf.gallery)
+	}
+	var jenc *json.Encoder
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	defer tw.Flush()
+	if *gf.json {
+		jenc = json.NewEncoder(e.stdout)
+	} else {
+		fmt.Fprintln(tw, "FILE\tDECISION\tSCORE\tMARGIN\tTOP")
+	}
+	r := gallery.NewResult(*topN)
+	prog := newProgress(e.stderr, "classify", len(files))
+	defer prog.Done()
+	failed := 0
+	for _, f := range files {
+		img, err := loadImage(f)
+		if err == nil {
+			err = g.MatchImage(enc.enc, img, r)
+		}
+		if err != nil {
+			prog.Done()
+			fmt.Fprintf(e.stderr, "signet classify: %v\n", err)
+			failed++
+			continue
+		}
+		rec := classifyRecord{File: f, Label: r.Label, ID: r.ID, Score: r.Score, Margin: r.Margin,
+			Unknown: !r.Known, Reason: r.Reason.String(), Threshold: r.Threshold}
+		for _, c := range r.Candidates {
+			rec.Top = append(rec.Top, classifyCandidate{Label: c.Label, ID: c.ID, Score: c.Score})
+		}
+		if jenc != nil {
+			if err := jenc.Encode(rec); err != nil {
+				return err
+			}
+		} else {
+			decision := rec.Label
+			if rec.Unknown {
+				decision = "unknown (" + rec.Reason + ")"
+			}
+			top := ""
+			for i, c := range rec.Top {
+				if i > 0 {
+					top += ", "
+				}
+				top += fmt.Sprintf("%s %.3f", c.Label, c.Score)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%s\n", f, decision, rec.Score, rec.Margin, top)
+		}
+		prog.Add(1)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d images failed", failed, len(files))
+	}
+	return nil
+}
+
+// ---- list, remove, rename ----
+
+// openAny opens a gallery without a model, for commands that only touch
+// labels and stored data. When -model is given, the gallery must match it.
+func openAny(gf galleryFlags) (*gallery.Gallery, error) {
+	if *gf.model == "" {
+		return gallery.OpenForReembed(*gf.gallery)
+	}
+	enc, err := openEncoder(*gf.model, *gf.threads)
+	if err != nil {
+		return nil, err
+	}
+	defer enc.Close()
+	g, _, err := openGallery(*gf.gallery, enc, false, gallery.Options{})
+	return g, err
+}
+
+type listClass struct {
+	ID                uint64            `json:"id"`
+	Label             string            `json:"label"`
+	Exemplars         int               `json:"exemplars"`
+	Validation        int               `json:"validation"`
+	Threshold         float32           `json:"threshold"`
+	OwnThreshold      bool              `json:"own_threshold"`
+	GenuineAcceptRate float64           `json:"genuine_accept_rate"`
+	Meta              map[string]string `json:"meta,omitempty"`
+}
+
+type listResult struct {
+	Gallery     string      `json:"gallery"`
+	Fingerprint string      `json:"fingerprint"`
+	Dim         int         `json:"dim"`
+	Version     uint64      `json:"version"`
+	Mode        string      `json:"mode"`
+	K           int         `json:"k"`
+	Threshold   float32     `json:"threshold"`
+	MinMargin   float32     `json:"min_margin"`
+	FlipBudget  float64     `json:"flip_budget"`
+	Classes     []listClass `json:"classes"`
+}
+
+func cmdList(e *env, args []string) error {
+	fs := newFlagSet(e, "list")
+	gf := addGalleryFlags(fs, false)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(false); err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	g, err := openAny(gf)
+	if err != nil {
+		return err
+	}
+	fp := g.Fingerprint()
+	o := g.Options()
+	res := listResult{Gallery: *gf.gallery, Fingerprint: hex.EncodeToString(fp[:]), Dim: g.Dim(), Version: g.Version(),
+		Mode: o.Mode.String(), K: o.K, Threshold: o.Threshold, MinMargin: o.MinMargin, FlipBudget: o.FlipBudget,
+		Classes: []listClass{}}
+	for _, c := range g.List() {
+		thr := o.Threshold
+		if c.HasThreshold {
+			thr = c.Threshold
+		}
+		res.Classes = append(res.Classes, listClass{ID: c.ID, Label: c.Label, Exemplars: c.Exemplars, Validation: c.Validation,
+			Threshold: thr, OwnThreshold: c.HasThreshold, GenuineAcceptRate: c.GenuineAcceptRate, Meta: c.Meta})
+	}
+	if *gf.json {
+		return printJSON(e, res)
+	}
+	fmt.Fprintf(e.stdout, "%s: %d classes, dim %d, mode %s, threshold %.4f, encoder %s\n\n",
+		res.Gallery, len(res.Classes), res.Dim, res.Mode, res.Threshold, res.Fingerprint[:16])
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tEXEMPLARS\tHELD OUT\tTHRESHOLD\tGAR")
+	for _, c := range res.Classes {
+		thr := fmt.Sprintf("%.4f", c.Threshold)
+		if !c.OwnThreshold {
+			thr += " (default)"
+		}
+		gar := "-"
+		if c.GenuineAcceptRate >= 0 {
+			gar = fmt.Sprintf("%.1f%%", 100*c.GenuineAcceptRate)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\n", c.ID, c.Label, c.Exemplars, c.Validation, thr, gar)
+	}
+	return tw.Flush()
+}
+
+// classArg resolves -id or -label to a class.
+func classArg(g *gallery.Gallery, id uint64, label string) (gallery.ClassInfo, error) {
+	switch {
+	case id != 0 && label != "":
+		return gallery.ClassInfo{}, usagef("give -id or -label, not both")
+	case id != 0:
+		return g.Class(id)
+	case label != "":
+		return g.Lookup(label)
+	}
+	return gallery.ClassInfo{}, usagef("-id or -label is required")
+}
+
+func cmdRemove(e *env, args []string) error {
+	fs := newFlagSet(e, "remove")
+	gf := addGalleryFlags(fs, false)
+	id := fs.Uint64("id", 0, "id of the class to remove")
+	label := fs.String("label", "", "label of the class to remove")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(false); err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	if *id == 0 && *label == "" {
+		return usagef("-id or -label is required")
+	}
+	g, err := openAny(gf)
+	if err != nil {
+		return err
+	}
+	c, err := classArg(g, *id, *label)
+	if err != nil {
+		return err
+	}
+	if err := g.Remove(c.ID); err != nil {
+		return err
+	}
+	if err := g.Save(*gf.gallery); err != nil {
+		return err
+	}
+	if *gf.json {
+		return printJSON(e, map[string]any{"gallery": *gf.gallery, "removed": map[string]any{"id": c.ID, "label": c.Label}})
+	}
+	fmt.Fprintf(e.stdout, "removed class %d %q from %s\n", c.ID, c.Label, *gf.gallery)
+	return nil
+}
+
+func cmdRename(e *env, args []string) error {
+	fs := newFlagSet(e, "rename")
+	gf := addGalleryFlags(fs, false)
+	id := fs.Uint64("id", 0, "id of the class to rename")
+	label := fs.String("label", "", "current label of the class to rename")
+	to := fs.String("to", "", "new label, required")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(false); err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	if *to == "" {
+		return usagef("-to is required")
+	}
+	if *id == 0 && *label == "" {
+		return usagef("-id or -label is required")
+	}
+	g, err := openAny(gf)
+	if err != nil {
+		return err
+	}
+	c, err := classArg(g, *id, *label)
+	if err != nil {
+		return err
+	}
+	if err := g.Rename(c.ID, *to); err != nil {
+		return err
+	}
+	if err := g.Save(*gf.gallery); err != nil {
+		return err
+	}
+	if *gf.json {
+		return printJSON(e, map[string]any{"gallery": *gf.gallery, "id": c.ID, "old_label": c.Label, "label": *to})
+	}
+	fmt.Fprintf(e.stdout, "renamed class %d %q to %q in %s\n", c.ID, c.Label, *to, *gf.gallery)
+	return nil
+}
+
+// ---- calibrate, reembed, rollback ----
+
+func cmdCalibrate(e *env, args []string) error {
+	fs := newFlagSet(e, "calibrate")
+	gf := addGalleryFlags(fs, false)
+	far := fs.Float64("far", 0.001, "target false-accept rate per class")
+	bgDir := fs.String("background", "", "folder of images of no class (extra impostors); needs -model")
+	dry := fs.Bool("dry-run", false, "compute thresholds without saving them")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(false); err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	if !(*far > 0 && *far < 1) {
+		return usagef("-far must be in (0, 1)")
+	}
+	if *bgDir != "" && *gf.model == "" {
+		return usagef("-background needs -model to embed the images")
+	}
+	var g *gallery.Gallery
+	var copts gallery.CalibrateOptions
+	if *gf.model != "" {
+		enc, err := openEncoder(*gf.model, *gf.threads)
+		if err != nil {
+			return err
+		}
+		defer enc.Close()
+		if g, _, err = openGallery(*gf.gallery, enc, false, gallery.Options{}); err != nil {
+			return err
+		}
+		if *bgDir != "" {
+			files, err := imageArgs([]string{*bgDir})
+			if err != nil {
+				return err
+			}
+			if copts.Background, err = enc.embedFiles(e, "embed background", files); err != nil {
+				return err
+			}
+		}
+	} else if g, err = gallery.OpenForReembed(*gf.gallery); err != nil {
+		return err
+	}
+	copts.DryRun = *dry
+	cal, err := g.Calibrate(*far, copts)
+	if err != nil {
+		return err
+	}
+	if !*dry {
+		if err := g.Save(*gf.gallery); err != nil {
+			return err
+		}
+	}
+	if *gf.json {
+		return printJSON(e, map[string]any{"gallery": *gf.gallery, "saved": !*dry, "calibration": cal})
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tTHRESHOLD\tGAR\tFAR\tGENUINE\tIMPOSTORS\tRESOLVED")
+	row := func(c gallery.ClassCalibration, id string) {
+		gar := "-"
+		if c.GenuineAcceptRate >= 0 {
+			gar = fmt.Sprintf("%.1f%%", 100*c.GenuineAcceptRate)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\t%.4f\t%d\t%d\t%v\n", id, c.Label, c.Threshold, gar, c.FalseAcceptRate, c.Genuine, c.Impostors, c.Resolved)
+	}
+	for _, c := range cal.Classes {
+		row(c, fmt.Sprint(c.ID))
+	}
+	g0 := cal.Global
+	g0.Label = "(gallery default)"
+	row(g0, "-")
+	tw.Flush()
+	if *dry {
+		fmt.Fprintf(e.stdout, "\ndry run at target FAR %g; %s is unchanged\n", *far, *gf.gallery)
+	} else {
+		fmt.Fprintf(e.stdout, "\ncalibrated at target FAR %g; saved %s\n", *far, *gf.gallery)
+	}
+	return nil
+}
+
+func cmdReembed(e *env, args []string) error {
+	fs := newFlagSet(e, "reembed")
+	gf := addGalleryFlags(fs, true)
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := gf.check(true); err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	enc, err := openEncoder(*gf.model, *gf.threads)
+	if err != nil {
+		return err
+	}
+	defer enc.Close()
+	g, err := gallery.OpenForReembed(*gf.gallery)
+	if err != nil {
+		return err
+	}
+	rep, err := g.Reembed(enc.enc)
+	if err != nil {
+		return err
+	}
+	if err := g.Save(*gf.gallery); err != nil {
+		return err
+	}
+	if *gf.json {
+		return printJSON(e, map[string]any{"gallery": *gf.gallery, "report": rep})
+	}
+	fmt.Fprintf(e.stdout, "re-embedded %d exemplars: encoder %s (dim %d) -> %s (dim %d); %d of %d classes moved\n\n",
+		rep.Exemplars, rep.OldFingerprint[:16], rep.OldDim, rep.NewFingerprint[:16], rep.NewDim, rep.Moved, len(rep.Classes))
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tLABEL\tSELF-ACC BEFORE\tSELF-ACC AFTER\tNEIGHBOUR OVERLAP\tMOVED")
+	for _, c := range rep.Classes {
+		fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%.1f%%\t%.2f\t%v\n", c.ID, c.Label, 100*c.SelfAccuracyBefore, 100*c.SelfAccuracyAfter, c.NeighbourOverlap, c.Moved)
+	}
+	tw.Flush()
+	fmt.Fprintf(e.stdout, "\nsaved %s; per-class thresholds were cleared: run 'signet calibrate' next\n", *gf.gallery)
+	return nil
+}
+
+func cmdRollback(e *env, args []string) error {
+	fs := newFlagSet(e, "rollback")
+	gpath := fs.String("gallery", "", "gallery file (.gal), required")
+	n := fs.Int("n", 1, "version to restore: 1 is the one before the last save")
+	rest, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if *gpath == "" {
+		return usagef("-gallery is required")
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected arguments %q", rest)
+	}
+	if *n < 1 {
+		return usagef("-n must be at least 1")
+	}
+	if err := gallery.Rollback(*gpath, *n); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "restored version %d of %s; the version it replaced is now %s\n", *n, *gpath, gallery.BackupPath(*gpath, 1))
+	return nil
+}
