@@ -373,6 +373,34 @@ func (g *Gallery) AddClass(label string, meta map[string]string, ex []Exemplar) 
 	return id, err
 }
 
+// NewClass describes one class for AddClasses.
+type NewClass struct {
+	Label     string
+	Meta      map[string]string
+	Exemplars []Exemplar
+}
+
+// AddClasses enrols several classes as one change: all or none, and one
+// snapshot rebuild instead of one per class, which matters when importing
+// thousands of classes (each publication copies every prototype row).
+func (g *Gallery) AddClasses(batch []NewClass) ([]uint64, error) {
+	ids := make([]uint64, len(batch))
+	err := g.update(func(s *snapshot) error {
+		for i, nc := range batch {
+			id, err := s.addClass(nc.Label, nc.Meta, nc.Exemplars)
+			if err != nil {
+				return fmt.Errorf("batch entry %d: %w", i, err)
+			}
+			ids[i] = id
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
 // AddExemplars appends exemplars to an existing class.
 func (g *Gallery) AddExemplars(id uint64, ex []Exemplar) error {
 	return g.update(func(s *snapshot) error { return s.addExemplars(id, ex) })

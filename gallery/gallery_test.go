@@ -386,3 +386,34 @@ func TestSnapshotImmutable(t *testing.T) {
 		}
 	}
 }
+
+func TestAddClassesAllOrNothing(t *testing.T) {
+	cl := newClusters(15, 8, 4)
+	g := mustNew(t, 8, noHoldout())
+	g.AddClass("a", nil, cl.exemplars(0, 1, 0.1, ""))
+	v := g.Version()
+	_, err := g.AddClasses([]NewClass{
+		{Label: "b", Exemplars: cl.exemplars(1, 2, 0.1, "")},
+		{Label: "a", Exemplars: cl.exemplars(2, 2, 0.1, "")},
+	})
+	if !errors.Is(err, ErrDuplicateLabel) || g.Version() != v || g.Len() != 1 {
+		t.Fatalf("failed batch must change nothing: %v, %d classes", err, g.Len())
+	}
+	_, err = g.AddClasses([]NewClass{
+		{Label: "b", Exemplars: cl.exemplars(1, 2, 0.1, "")},
+		{Label: "b", Exemplars: cl.exemplars(2, 2, 0.1, "")},
+	})
+	if !errors.Is(err, ErrDuplicateLabel) {
+		t.Fatalf("duplicate within a batch: %v", err)
+	}
+	ids, err := g.AddClasses([]NewClass{
+		{Label: "b", Meta: map[string]string{"k": "v"}, Exemplars: cl.exemplars(1, 2, 0.1, "")},
+		{Label: "c", Exemplars: cl.exemplars(2, 2, 0.1, "")},
+	})
+	if err != nil || len(ids) != 2 || ids[0] != 2 || ids[1] != 3 || g.Version() != v+1 {
+		t.Fatalf("batch: %v %v version %d", ids, err, g.Version())
+	}
+	if r, _ := g.Match(cl.sample(2, 0.1)); r.Label != "c" {
+		t.Fatalf("batch-enrolled class not matched: %+v", r)
+	}
+}
