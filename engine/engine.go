@@ -290,6 +290,24 @@ type tasker interface {
 	task(s *Session, worker, i int)
 }
 
+// A rangeTasker runs a contiguous range of its tasks at once, which lets a
+// GEMM keep a block of weights in cache across the range.
+type rangeTasker interface {
+	tasker
+	taskRange(s *Session, worker, lo, hi int)
+}
+
+// runRange runs tasks lo..hi-1 of t on one worker.
+func runRange(s *Session, t tasker, worker, lo, hi int) {
+	if rt, ok := t.(rangeTasker); ok {
+		rt.taskRange(s, worker, lo, hi)
+		return
+	}
+	for i := lo; i < hi; i++ {
+		t.task(s, worker, i)
+	}
+}
+
 type job struct {
 	t      tasker
 	lo, hi int
@@ -316,9 +334,7 @@ func newWorkerPool(s *Session, n int) *workerPool {
 
 func (wp *workerPool) loop(w int, ch chan job) {
 	for j := range ch {
-		for i := j.lo; i < j.hi; i++ {
-			j.t.task(wp.s, w, i)
-		}
+		runRange(wp.s, j.t, w, j.lo, j.hi)
 		wp.wg.Done()
 	}
 }
@@ -334,17 +350,13 @@ func (s *Session) parallel(n int, t tasker) {
 	wp := s.pool
 	workers := min(wp.n, n)
 	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			t.task(s, 0, i)
-		}
+		runRange(s, t, 0, 0, n)
 		return
 	}
 	wp.wg.Add(workers - 1)
 	for w := 1; w < workers; w++ {
 		wp.jobs[w-1] <- job{t: t, lo: w * n / workers, hi: (w + 1) * n / workers}
 	}
-	for i := 0; i < n/workers; i++ {
-		t.task(s, 0, i)
-	}
+	runRange(s, t, 0, 0, n/workers)
 	wp.wg.Wait()
 }

@@ -96,6 +96,16 @@ func (st *convStep) task(s *Session, w, i int) {
 	st.cv.RunTask(i, s.v[st.in], s.v[st.out], s.scratch[w])
 }
 
+func (st *convStep) taskRange(s *Session, w, lo, hi int) {
+	if st.dw != nil {
+		for i := lo; i < hi; i++ {
+			st.dw.RunTask(i, s.v[st.in], s.v[st.out])
+		}
+		return
+	}
+	st.cv.RunTasks(lo, hi, s.v[st.in], s.v[st.out], s.scratch[w])
+}
+
 func (c *compiler) buildConv() error {
 	x, err := c.in(0)
 	if err != nil {

@@ -16,23 +16,15 @@ type packedGemmStep struct {
 
 func (st *packedGemmStep) run(s *Session) { s.parallel(st.op.Tiles()*st.split, st) }
 
-func (st *packedGemmStep) task(s *Session, w, i int) {
-	mt, chunk := i/st.split, i%st.split
-	np := st.op.B.Panels()
-	j0, j1 := chunk*np/st.split, (chunk+1)*np/st.split
-	N := st.op.B.N
+func (st *packedGemmStep) task(s *Session, w, i int) { st.taskRange(s, w, i, i+1) }
+
+func (st *packedGemmStep) taskRange(s *Session, w, lo, hi int) {
 	out := s.v[st.out]
+	N := st.op.B.N
 	if st.transA {
-		kernels.GemmTile(&st.op, kernels.DenseAT{Data: s.v[st.a], LD: st.op.M}, out, N, mt, j0, j1, s.scratch[w])
+		kernels.GemmRange(&st.op, kernels.DenseAT{Data: s.v[st.a], LD: st.op.M}, out, N, st.split, lo, hi, s.scratch[w], st.post)
 	} else {
-		kernels.GemmTile(&st.op, kernels.DenseA{Data: s.v[st.a], LD: st.k}, out, N, mt, j0, j1, s.scratch[w])
-	}
-	if st.post.Kind != kernels.ActNone {
-		MR, NR := st.op.MK.MR, st.op.MK.NR
-		for m := mt * MR; m < min((mt+1)*MR, st.op.M); m++ {
-			row := out[m*N+j0*NR : m*N+min(j1*NR, N)]
-			st.post.ApplySlice(row, row)
-		}
+		kernels.GemmRange(&st.op, kernels.DenseA{Data: s.v[st.a], LD: st.k}, out, N, st.split, lo, hi, s.scratch[w], st.post)
 	}
 }
 

@@ -1,5 +1,7 @@
 package kernels
 
+import "math"
+
 // Convolution over NHWC activations ([N, H, W, C] in memory).
 //
 // A grouped convolution is one GEMM per group: M = N·OH·OW output pixels,
@@ -16,12 +18,14 @@ type ConvGemm struct {
 	Kgrp  int      // output channels per group
 	Cgrp  int      // input channels per group
 	split int      // NR-panel chunks per tile (see SetSplit)
+	zeros []float32
 }
 
 // NewConvGemm packs OIHW weights w and bias (nil for none) for microkernel mk.
 // p must be resolved.
 func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *ConvGemm {
 	cv := &ConvGemm{P: p, Kgrp: p.K / p.Group, Cgrp: p.C / p.Group, split: 1}
+	cv.zeros = make([]float32, cv.Cgrp)
 	epi, fused := act.Epilogue()
 	if !fused {
 		epi = Identity()
@@ -72,42 +76,129 @@ func (cv *ConvGemm) Pointwise() bool {
 		p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
 }
 
-// RunTask computes task t of the convolution of NHWC input in into NHWC out.
-func (cv *ConvGemm) RunTask(t int, in, out, scratch []float32) {
-	tiles := cv.Group[0].Tiles()
-	chunk := t % cv.split
-	t /= cv.split
-	mt := t % tiles
-	g := t / tiles
-	op := &cv.Group[g]
-	np := op.B.Panels()
-	j0 := chunk * np / cv.split
-	j1 := (chunk + 1) * np / cv.split
-	c := out[g*cv.Kgrp:]
-	if cv.Pointwise() {
-		GemmTile(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, mt, j0, j1, scratch)
-	} else {
-		GemmTile(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp}, c, cv.P.K, mt, j0, j1, scratch)
-	}
-	if cv.Post.Kind != ActNone {
-		MR, NR := op.MK.MR, op.MK.NR
-		m0 := mt * MR
-		n0, n1 := j0*NR, min(j1*NR, cv.Kgrp)
-		for m := m0; m < min(m0+MR, op.M); m++ {
-			row := c[m*cv.P.K+n0 : m*cv.P.K+n1]
-			cv.Post.ApplySlice(row, row)
+// RunTasks computes tasks lo .. hi-1 of the convolution of NHWC input in
+// into NHWC out (see GemmRange; task order is group, M tile, panel chunk).
+func (cv *ConvGemm) RunTasks(lo, hi int, in, out, scratch []float32) {
+	per := cv.Group[0].Tiles() * cv.split
+	for lo < hi {
+		g := lo / per
+		end := min(hi, (g+1)*per)
+		op := &cv.Group[g]
+		c := out[g*cv.Kgrp:]
+		if cv.Pointwise() {
+			GemmRange(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
+		} else {
+			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
 		}
+		lo = end
 	}
 }
+
+// RunTask computes task t; see RunTasks.
+func (cv *ConvGemm) RunTask(t int, in, out, scratch []float32) { cv.RunTasks(t, t+1, in, out, scratch) }
 
 // convA gathers im2col rows of an NHWC input for one group.
 type convA struct {
 	p      *ConvParams
 	in     []float32
 	c0, cg int
+	zeros  []float32 // cg zeros: the source of padding taps
 }
 
+// maxPackRows bounds MR for the gathered packing path (sources on the stack).
+const maxPackRows = 32
+
 func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
+	if MR > maxPackRows {
+		a.packRowwise(dst, MR, m0, mr, k0, k1)
+		return
+	}
+	p := a.p
+	dst = dst[:(k1-k0)*MR]
+	ohw := p.OH * p.OW
+	// Base input coordinates of each of the tile's output pixels.
+	var ih0, iw0, nb [maxPackRows]int
+	for i := 0; i < mr; i++ {
+		m := m0 + i
+		n := m / ohw
+		r := m - n*ohw
+		oh := r / p.OW
+		ow := r - oh*p.OW
+		ih0[i] = oh*p.StrideH - p.PadT
+		iw0[i] = ow*p.StrideW - p.PadL
+		nb[i] = n * p.H
+	}
+	var src [maxPackRows][]float32
+	for k := k0; k < k1; {
+		tap := k / a.cg
+		ci := k - tap*a.cg
+		seg := min(k1-k, a.cg-ci)
+		kh := tap / p.KW
+		kw := tap - kh*p.KW
+		for i := 0; i < mr; i++ {
+			ih := ih0[i] + kh*p.DilH
+			iw := iw0[i] + kw*p.DilW
+			if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W {
+				src[i] = a.zeros[ci : ci+seg]
+			} else {
+				off := ((nb[i]+ih)*p.W+iw)*p.C + a.c0 + ci
+				src[i] = a.in[off : off+seg]
+			}
+		}
+		d := dst[(k-k0)*MR : (k-k0+seg)*MR]
+		transposeRows(d, src[:mr], MR, seg)
+		k += seg
+	}
+}
+
+// transposeRows writes d[q*MR+i] = src[i][q] for q < seg, zeroing rows
+// len(src)..MR-1: the k-major panel layout, written sequentially. Full tiles
+// of the registered tile heights are unrolled.
+func transposeRows(d []float32, src [][]float32, MR, seg int) {
+	mr := len(src)
+	if mr == 12 && MR == 12 {
+		s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg], src[6][:seg], src[7][:seg], src[8][:seg], src[9][:seg], src[10][:seg], src[11][:seg]
+		for q := range s0 {
+			o := d[q*12 : q*12+12 : q*12+12]
+			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q], s8[q], s9[q], s10[q], s11[q]
+		}
+		return
+	}
+	if mr == 8 && MR == 8 {
+		s0, s1, s2, s3, s4, s5, s6, s7 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg], src[6][:seg], src[7][:seg]
+		for q := range s0 {
+			o := d[q*8 : q*8+8 : q*8+8]
+			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q]
+		}
+		return
+	}
+	if mr == 6 && MR == 6 {
+		s0, s1, s2, s3, s4, s5 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg]
+		for q := range s0 {
+			o := d[q*6 : q*6+6 : q*6+6]
+			o[0], o[1], o[2], o[3], o[4], o[5] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
+		}
+		return
+	}
+	if mr == 4 && MR == 4 {
+		s0, s1, s2, s3 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg]
+		for q := range s0 {
+			o := d[q*4 : q*4+4 : q*4+4]
+			o[0], o[1], o[2], o[3] = s0[q], s1[q], s2[q], s3[q]
+		}
+		return
+	}
+	for q := 0; q < seg; q++ {
+		o := d[q*MR : q*MR+MR]
+		for i, s := range src {
+			o[i] = s[q]
+		}
+		clear(o[mr:])
+	}
+}
+
+// packRowwise is the PackA path for tiles taller than maxPackRows.
+func (a convA) packRowwise(dst []float32, MR, m0, mr, k0, k1 int) {
 	p := a.p
 	dst = dst[:(k1-k0)*MR]
 	if mr < MR {
@@ -137,8 +228,7 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 				}
 			} else {
 				off := ((n*p.H+ih)*p.W+iw)*p.C + a.c0 + ci
-				src := a.in[off : off+seg]
-				for q, v := range src {
+				for q, v := range a.in[off : off+seg] {
 					d[q*MR] = v
 				}
 			}
@@ -195,6 +285,9 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
 		if fast3 && iw0 >= 0 && iw0+2 < p.W {
 			d.interior3x3(in, o, n, ih0, iw0)
+			if d.Act.Kind == ActClamp || d.Act.Kind == ActNone {
+				continue
+			}
 		} else {
 			copy(o, d.Bias)
 			for kh := 0; kh < p.KH; kh++ {
@@ -224,29 +317,39 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 }
 
 // interior3x3 computes one output pixel whose 3×3 window is inside the input,
-// all nine taps in one pass over the channels.
+// all nine taps in one pass over the channels, with a clamp activation fused.
+// Every slice is cut to exactly C elements so the loop has no bounds checks.
 func (d *Depthwise) interior3x3(in, o []float32, n, ih, iw int) {
 	p := &d.P
 	C := p.C
 	rs := p.W * C
 	base := ((n*p.H+ih)*p.W + iw) * C
-	r0 := in[base : base+2*C+C]
-	r1 := in[base+rs : base+rs+3*C]
-	r2 := in[base+2*rs : base+2*rs+3*C]
-	w := d.W[:9*C]
-	b := d.Bias[:C]
 	o = o[:C]
+	x00, x01, x02 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	base += rs
+	x10, x11, x12 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	base += rs
+	x20, x21, x22 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	w := d.W
+	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
+	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
+	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
+	b := d.Bias[:C]
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if d.Act.Kind == ActClamp {
+		lo, hi = d.Act.A, d.Act.B
+	}
 	for c := range o {
 		acc := b[c]
-		acc += r0[c] * w[c]
-		acc += r0[C+c] * w[C+c]
-		acc += r0[2*C+c] * w[2*C+c]
-		acc += r1[c] * w[3*C+c]
-		acc += r1[C+c] * w[4*C+c]
-		acc += r1[2*C+c] * w[5*C+c]
-		acc += r2[c] * w[6*C+c]
-		acc += r2[C+c] * w[7*C+c]
-		acc += r2[2*C+c] * w[8*C+c]
-		o[c] = acc
+		acc += x00[c] * w00[c]
+		acc += x01[c] * w01[c]
+		acc += x02[c] * w02[c]
+		acc += x10[c] * w10[c]
+		acc += x11[c] * w11[c]
+		acc += x12[c] * w12[c]
+		acc += x20[c] * w20[c]
+		acc += x21[c] * w21[c]
+		acc += x22[c] * w22[c]
+		o[c] = min(max(acc, lo), hi)
 	}
 }

@@ -61,17 +61,22 @@ type DenseA struct {
 
 // PackA implements APacker.
 func (a DenseA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
-	kc := k1 - k0
-	dst = dst[:kc*MR]
-	if mr < MR {
+	if MR > maxPackRows {
+		kc := k1 - k0
+		dst = dst[:kc*MR]
 		clear(dst)
-	}
-	for i := 0; i < mr; i++ {
-		row := a.Data[(m0+i)*a.LD+k0 : (m0+i)*a.LD+k1]
-		for p, v := range row {
-			dst[p*MR+i] = v
+		for i := 0; i < mr; i++ {
+			for p, v := range a.Data[(m0+i)*a.LD+k0 : (m0+i)*a.LD+k1] {
+				dst[p*MR+i] = v
+			}
 		}
+		return
 	}
+	var src [maxPackRows][]float32
+	for i := 0; i < mr; i++ {
+		src[i] = a.Data[(m0+i)*a.LD+k0 : (m0+i)*a.LD+k1]
+	}
+	transposeRows(dst[:(k1-k0)*MR], src[:mr], MR, k1-k0)
 }
 
 // DenseAT is A given transposed: element (m, k) at Data[k*LD+m].
@@ -94,7 +99,7 @@ func (a DenseAT) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 
 // GemmKC is the default K block: large enough to amortise the C reload,
 // small enough that an A tile and a B panel stay in L1 for the small tiles.
-const GemmKC = 512
+const GemmKC = 256
 
 // GemmOp describes one GEMM C = A·B + bias (+ epilogue) with packed B.
 type GemmOp struct {
@@ -147,6 +152,57 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 				bias = g.Bias[n0:]
 			}
 			fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
+		}
+	}
+}
+
+// GemmRange computes tasks lo .. hi-1 of g. Task t covers M tile t/split and
+// the t%split-th of split equal chunks of the NR panels. K blocks form the
+// outer loop, so one K block of B (KC×N) stays in cache while the range's
+// tiles stream through it; a tile's A block is packed once per K block and
+// reused by its consecutive chunks. Every output element is summed over the
+// same K blocks in the same order whatever the range, so results do not
+// depend on how tasks are spread over threads. post, when not ActNone, is
+// applied to each finished tile.
+func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, scratch []float32, post Act) {
+	MR, NR := g.MK.MR, g.MK.NR
+	K, N := g.B.K, g.B.N
+	if hi <= lo || K == 0 {
+		return
+	}
+	np := g.B.Panels()
+	kcMax := g.kc()
+	fn := g.MK.Fn
+	for k0 := 0; k0 < K; k0 += kcMax {
+		k1 := min(K, k0+kcMax)
+		kc := k1 - k0
+		ap := scratch[:kc*MR]
+		first, last := k0 == 0, k1 == K
+		packed := -1
+		for t := lo; t < hi; t++ {
+			mt, chunk := t/split, t%split
+			m0 := mt * MR
+			mr := min(MR, g.M-m0)
+			if packed != mt {
+				a.PackA(ap, MR, m0, mr, k0, k1)
+				packed = mt
+			}
+			j0, j1 := chunk*np/split, (chunk+1)*np/split
+			for j := j0; j < j1; j++ {
+				n0 := j * NR
+				var bias []float32
+				if g.Bias != nil {
+					bias = g.Bias[n0:]
+				}
+				fn(kc, ap, g.B.Data[j*K*NR+k0*NR:j*K*NR+k1*NR], c[m0*ldc+n0:], ldc, mr, min(NR, N-n0), bias, &g.Epi, !first, last)
+			}
+			if last && post.Kind != ActNone && j1 > j0 {
+				n0, n1 := j0*NR, min(j1*NR, N)
+				for m := m0; m < m0+mr; m++ {
+					row := c[m*ldc+n0 : m*ldc+n1]
+					post.ApplySlice(row, row)
+				}
+			}
 		}
 	}
 }

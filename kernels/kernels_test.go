@@ -147,6 +147,45 @@ func TestGemmDriver(t *testing.T) {
 	}
 }
 
+// GemmRange gives bit-identical results however its tasks are cut into
+// ranges (the property that makes thread count irrelevant to the output).
+func TestGemmRangeSplitInvariant(t *testing.T) {
+	r := rand.New(rand.NewSource(7))
+	for _, mk := range tiers() {
+		M, N, K := 3*mk.MR+1, 3*mk.NR+2, 37
+		a := randSlice(r, M*K)
+		b := randSlice(r, K*N)
+		op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, b, N, false), Bias: randSlice(r, N), Epi: Identity(), KC: 16}
+		post := Act{Kind: ActSigmoid}
+		scratch := make([]float32, op.ScratchLen())
+		for _, split := range []int{1, 2, 3} {
+			tasks := op.Tiles() * split
+			whole := make([]float32, M*N)
+			GemmRange(&op, DenseA{Data: a, LD: K}, whole, N, split, 0, tasks, scratch, post)
+			for _, cut := range []int{1, 2, 5} {
+				got, g := guarded(M * N)
+				for lo := 0; lo < tasks; lo += cut {
+					GemmRange(&op, DenseA{Data: a, LD: K}, got, N, split, lo, min(tasks, lo+cut), scratch, post)
+				}
+				checkGuards(t, g, M*N)
+				for i := range whole {
+					if math.Float32bits(got[i]) != math.Float32bits(whole[i]) {
+						t.Fatalf("%s split=%d cut=%d: c[%d]=%v, one range gave %v", mk.Name, split, cut, i, got[i], whole[i])
+					}
+				}
+			}
+			id := Identity()
+			want, mag := naiveGemm(M, N, K, a, b, op.Bias, &id)
+			for i := range want {
+				w := post.Apply(want[i])
+				if d := math.Abs(float64(whole[i] - w)); d > tol(mag[i]) {
+					t.Fatalf("%s split=%d: c[%d]=%v want %v", mk.Name, split, i, whole[i], w)
+				}
+			}
+		}
+	}
+}
+
 func TestGemmTransposedOperands(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
 	mk := Gemm(Generic)
