@@ -254,6 +254,18 @@ func (st *affineStep) run(s *Session) { s.parallel(st.tasks, st) }
 func (st *affineStep) task(s *Session, _, t int) {
 	x, y := s.v[st.in], s.v[st.out]
 	C := len(st.scale)
+	if st.inner == 1 { // NHWC: channels are the contiguous axis
+		sc, sh := st.scale, st.shift[:len(st.scale)]
+		for o := t * st.outer / st.tasks; o < (t+1)*st.outer/st.tasks; o++ {
+			xs, ys := x[o*C:o*C+C], y[o*C:o*C+C]
+			xs = xs[:len(sc)]
+			ys = ys[:len(sc)]
+			for c, k := range sc {
+				ys[c] = xs[c]*k + sh[c]
+			}
+		}
+		return
+	}
 	for o := t * st.outer / st.tasks; o < (t+1)*st.outer/st.tasks; o++ {
 		for ch := 0; ch < C; ch++ {
 			base := (o*C + ch) * st.inner
