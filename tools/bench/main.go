@@ -76,6 +76,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: loading ONNX Runtime from %q: %v\n", cfg.ortLib, err)
 		return 1
 	}
+	loadBefore := loadAverage()
 	var results []result
 	failed := false
 	for _, path := range cfg.models {
@@ -95,7 +96,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			results = append(results, r)
 		}
 	}
-	env := describeEnv(version)
+	env := describeEnv(version) + fmt.Sprintf("\nLoad average (1 min) of the machine: %s before the runs, %s after", loadBefore, loadAverage())
 	table := formatTable(cfg, results)
 	fmt.Fprintln(stdout, env)
 	fmt.Fprintln(stdout, table)
@@ -403,4 +404,17 @@ func cpuFeatures() string {
 		return "no SIMD features of interest"
 	}
 	return strings.Join(have, " ")
+}
+
+// loadAverage is the 1-minute load average: on a shared machine it says how
+// much the numbers were disturbed by other work.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	if f := strings.Fields(string(b)); len(f) > 0 {
+		return f[0]
+	}
+	return "unknown"
 }

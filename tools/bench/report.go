@@ -18,16 +18,16 @@ const (
 // terminal too.
 func formatTable(cfg *config, rs []result) string {
 	var b strings.Builder
-	b.WriteString("| model | input | threads | GFLOP | signet ms (median / p90) | ORT ms (median / p90) | signet/ORT | signet GFLOP/s | ORT GFLOP/s | agreement (max abs, cosine) |\n")
+	b.WriteString("| model | input | threads | GFLOP | signet ms (median / p90 / min) | ORT ms (median / p90 / min) | signet/ORT (median) | signet GFLOP/s | ORT GFLOP/s | agreement (max abs, cosine) |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rs {
 		agree := fmt.Sprintf("%.1e, %.6f", r.MaxAbsDiff, r.Cosine)
 		if !r.Agree {
 			agree = "**DISAGREE** " + agree
 		}
-		fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.2f / %.2f | %.2f / %.2f | %.2f× | %.1f | %.1f | %s |\n",
+		fmt.Fprintf(&b, "| %s | %s | %d | %.3f | %.2f / %.2f / %.2f | %.2f / %.2f / %.2f | %.2f× | %.1f | %.1f | %s |\n",
 			shortName(r.Model), shapeString(r.InputShape), r.Threads, r.GFLOP,
-			ms(r.Signet.Median), ms(r.Signet.P90), ms(r.ORT.Median), ms(r.ORT.P90),
+			ms(r.Signet.Median), ms(r.Signet.P90), ms(r.Signet.Min), ms(r.ORT.Median), ms(r.ORT.P90), ms(r.ORT.Min),
 			ms(r.Signet.Median)/ms(r.ORT.Median),
 			r.GFLOP/(ms(r.Signet.Median)/1e3), r.GFLOP/(ms(r.ORT.Median)/1e3), agree)
 	}
