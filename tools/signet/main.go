@@ -5,6 +5,16 @@
 //
 //	signet <command> [flags] [arguments]
 //
+// Model commands: embed (embeddings of images or .npy tensors in the ONNX
+// input layout) and bench (latency percentiles, kernel tier per layer,
+// allocations per inference). Gallery commands: enroll and report (the risk
+// report of an enrolment: accuracy before and after, negative flip rate,
+// nearest classes), classify, list, remove, rename, calibrate (thresholds at
+// a target false-accept rate), reembed (move a gallery to a new model from
+// its stored crops), rollback, and eval (N-way K-shot episodes with an
+// optional open-set AUROC on a folder-per-class dataset). A command that
+// fails leaves the gallery file as it was.
+//
 // Commands print human-readable tables by default and JSON with -json.
 // Exit status: 0 success, 1 runtime error (bad file, failed inference),
 // 2 usage error (unknown command or flag, missing argument).
