@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"image"
 	"image/color"
+	"image/jpeg"
 	"image/png"
 	"math"
 	"os"
@@ -248,12 +249,20 @@ func TestEmbedJSON(t *testing.T) {
 
 func TestEmbedHuman(t *testing.T) {
 	f := newFixture(t)
-	code, out, errs := runCLI(t, "embed", "-model", f.model, f.imgA, f.batch)
+	img, err := loadImage(f.imgB)
+	must(t, err)
+	var jb bytes.Buffer
+	must(t, jpeg.Encode(&jb, img, &jpeg.Options{Quality: 95}))
+	jpg := filepath.Join(f.dir, "b.jpg")
+	must(t, os.WriteFile(jpg, jb.Bytes(), 0o644))
+
+	code, out, errs := runCLI(t, "embed", "-model", f.model, f.imgA, f.batch, jpg)
 	wantCode(t, code, exitOK, errs)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 { // header, one image, two samples
-		t.Fatalf("%d lines, want 4:\n%s", len(lines), out)
+	if len(lines) != 5 { // header, one image, two samples, the JPEG
+		t.Fatalf("%d lines, want 5:\n%s", len(lines), out)
 	}
+	wantContains(t, lines[4], "b.jpg")
 	wantContains(t, lines[0], "NORM")
 	wantContains(t, lines[1], "a.png")
 	wantContains(t, lines[1], "[1 6]")
