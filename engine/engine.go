@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 
 	"github.com/signet-go/signet/kernels"
@@ -177,7 +178,10 @@ func (e *Engine) NewSession() *Session {
 	for i := range s.scratch {
 		s.scratch[i] = make([]float32, p.scratch)
 	}
-	s.pool = newWorkerPool(s, e.threads)
+	s.pool = newWorkerPool(e.threads)
+	// Idle workers hold no reference to the session, so a session dropped
+	// without Close is collected and its workers stopped.
+	runtime.AddCleanup(s, func(wp *workerPool) { wp.stop() }, s.pool)
 	return s
 }
 
@@ -309,6 +313,7 @@ func runRange(s *Session, t tasker, worker, lo, hi int) {
 }
 
 type job struct {
+	s      *Session
 	t      tasker
 	lo, hi int
 }
@@ -316,14 +321,14 @@ type job struct {
 // workerPool is a fixed set of goroutines started with the session. The
 // caller of parallel is worker 0; workers 1.. get contiguous task ranges.
 type workerPool struct {
-	s    *Session
 	n    int
 	jobs []chan job
 	wg   sync.WaitGroup
+	once sync.Once
 }
 
-func newWorkerPool(s *Session, n int) *workerPool {
-	wp := &workerPool{s: s, n: n}
+func newWorkerPool(n int) *workerPool {
+	wp := &workerPool{n: n}
 	for w := 1; w < n; w++ {
 		ch := make(chan job)
 		wp.jobs = append(wp.jobs, ch)
@@ -334,15 +339,17 @@ func newWorkerPool(s *Session, n int) *workerPool {
 
 func (wp *workerPool) loop(w int, ch chan job) {
 	for j := range ch {
-		runRange(wp.s, j.t, w, j.lo, j.hi)
+		runRange(j.s, j.t, w, j.lo, j.hi)
 		wp.wg.Done()
 	}
 }
 
 func (wp *workerPool) stop() {
-	for _, ch := range wp.jobs {
-		close(ch)
-	}
+	wp.once.Do(func() {
+		for _, ch := range wp.jobs {
+			close(ch)
+		}
+	})
 }
 
 // parallel runs tasks 0..n-1 of t over the workers and waits for them.
@@ -355,7 +362,7 @@ func (s *Session) parallel(n int, t tasker) {
 	}
 	wp.wg.Add(workers - 1)
 	for w := 1; w < workers; w++ {
-		wp.jobs[w-1] <- job{t: t, lo: w * n / workers, hi: (w + 1) * n / workers}
+		wp.jobs[w-1] <- job{s: s, t: t, lo: w * n / workers, hi: (w + 1) * n / workers}
 	}
 	runRange(s, t, 0, 0, n/workers)
 	wp.wg.Wait()

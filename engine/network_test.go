@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
@@ -493,4 +495,28 @@ func BenchmarkSmallCNN(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestDroppedSessionStopsWorkers(t *testing.T) {
+	e, err := New(smallCNN(t), Options{Threads: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := runtime.NumGoroutine()
+	for i := 0; i < 5; i++ {
+		s := e.NewSession()
+		if _, err := s.Run(make([]float32, 3*32*32)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50 && runtime.NumGoroutine() > before; i++ {
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > before {
+		t.Fatalf("%d goroutines after dropping sessions, %d before", n, before)
+	}
+	s := e.NewSession()
+	s.Close()
+	s.Close() // idempotent
 }

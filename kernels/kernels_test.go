@@ -420,3 +420,23 @@ func BenchmarkGemmTile(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkDepthwise3x3(b *testing.B) {
+	for _, c := range []struct{ hw, ch, s int }{{56, 144, 1}, {112, 96, 2}, {14, 576, 1}} {
+		p := ConvParams{N: 1, C: c.ch, H: c.hw, W: c.hw, K: c.ch, KH: 3, KW: 3, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1,
+			PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: c.ch}
+		p.Resolve()
+		r := rand.New(rand.NewSource(1))
+		d := NewDepthwise(p, randSlice(r, c.ch*9), randSlice(r, c.ch), Act{Kind: ActClamp, A: 0, B: 6})
+		in := randSlice(r, c.hw*c.hw*c.ch)
+		out := make([]float32, p.OH*p.OW*c.ch)
+		b.Run(fmt.Sprintf("%dx%dx%d-s%d", c.hw, c.hw, c.ch, c.s), func(b *testing.B) {
+			for b.Loop() {
+				for t := 0; t < d.Tasks(); t++ {
+					d.RunTask(t, in, out)
+				}
+			}
+			b.ReportMetric(2*9*float64(len(out))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
