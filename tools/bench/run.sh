@@ -39,7 +39,7 @@ fi
 
 # The default model set needs the full-size networks, which are generated
 # rather than committed.
-if [[ " $* " != *" -models "* ]] && [ ! -f "$root/testdata/torchvision-full/efficientnet_b0/model.onnx" ]; then
+if [[ " $* " != *" -models"* && " $* " != *" --models"* ]] && [ ! -f "$root/testdata/torchvision-full/efficientnet_b0/model.onnx" ]; then
 	echo "run.sh: exporting the full-size torchvision models (testdata/torchvision-full)" >&2
 	(cd "$root" && python3 tools/testdata-gen/export_torchvision.py --full --only resnet18,mobilenet_v2,efficientnet_b0)
 fi
