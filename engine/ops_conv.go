@@ -16,6 +16,15 @@ type window struct {
 
 func (c *compiler) window2D(h, w, kh, kw int, allowDilation bool) (window, error) {
 	win := window{sh: 1, sw: 1, dh: 1, dw: 1, kh: kh, kw: kw}
+	for _, name := range []string{"kernel_shape", "strides", "dilations", "pads"} {
+		if v, ok := c.attrInts(name); ok {
+			for _, x := range v {
+				if x > attrLimit || x < -attrLimit {
+					return win, c.errf(ErrUnsupported, "%s %v out of range", name, v)
+				}
+			}
+		}
+	}
 	if ks, ok := c.attrInts("kernel_shape"); ok {
 		if len(ks) != 2 {
 			return win, c.errf(ErrUnsupported, "kernel_shape %v: only 2-D windows are supported", ks)

@@ -18,6 +18,13 @@ const (
 	layoutNHWC
 )
 
+// maxElements bounds the size of any one tensor (and, with attrLimit, keeps
+// every size computation far from integer overflow).
+const maxElements = 1 << 31
+
+// attrLimit bounds kernel sizes, strides, dilations and pads.
+const attrLimit = 1 << 20
+
 // maxRank bounds the rank of any tensor the engine plans, so strided loops
 // can use fixed arrays (no allocation at run time).
 const maxRank = 8
@@ -299,10 +306,15 @@ func (c *compiler) output(i int, shape []int, l layout) (int, error) {
 	if len(shape) > maxRank {
 		return -1, c.errf(ErrUnsupported, "output rank %d exceeds %d", len(shape), maxRank)
 	}
+	total := 1
 	for _, d := range shape {
 		if d < 0 {
 			return -1, c.errf(ErrShape, "negative output dimension in %v", shape)
 		}
+		if d > maxElements || (d > 0 && total > maxElements/d) {
+			return -1, c.errf(ErrUnsupported, "output %v exceeds %d elements", shape, maxElements)
+		}
+		total *= d
 	}
 	if _, dup := c.byName[n.Outputs[i]]; dup {
 		return -1, c.errf(ErrShape, "output %q defined twice", n.Outputs[i])
