@@ -2,11 +2,29 @@
 // packed weights, a static memory arena) and then executes it with no
 // allocation per inference.
 //
-// Activations of rank 4 are stored NHWC internally while their logical shape
-// stays NCHW as in the graph; inputs are converted from NCHW on the way in and
-// outputs back on the way out. An Engine is immutable and may be shared by
-// any number of goroutines; each goroutine uses its own Session, which owns
-// the arena, the per-thread scratch and the worker goroutines.
+// Layout. Activations of rank 4 are stored NHWC internally while their
+// logical shape stays NCHW as in the graph; inputs are converted from NCHW on
+// the way in and outputs back on the way out. Conv, pooling, element-wise ops
+// (broadcasting through per-operand strides), Concat, Split, Slice and the
+// normalisations work on NHWC directly; the few ops that need the logical
+// order (Reshape, Flatten, MatMul, the reductions) get a planned conversion
+// ("Relayout" in Layers) only when H·W > 1 and C > 1.
+//
+// Memory. New infers every shape, computes each value's last reader and
+// assigns values to reusable buffers of one arena (element-wise ops and
+// reshapes write in place when their input dies there). NewSession allocates
+// the arena, the per-thread GEMM scratch and the output buffers; Run and
+// RunMulti allocate nothing.
+//
+// Threads. Options.Threads workers per Session (the caller plus Threads-1
+// goroutines started by NewSession, stopped by Close). Each layer's work is
+// cut into tasks over output tiles, rows or channel blocks; K is never split,
+// so every output element is computed the same way whatever the thread count
+// and results are bit-identical for any Threads.
+//
+// An Engine is immutable and may be shared by any number of goroutines; each
+// goroutine uses its own Session. Inputs containing NaN or ±Inf are rejected
+// before anything runs (ErrNonFinite, naming the first bad index).
 package engine
 
 import (
