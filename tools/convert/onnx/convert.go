@@ -109,6 +109,8 @@ type conv struct {
 	poisoned map[string]string
 	names    map[string]bool // every value name defined so far
 	reserved map[string]bool // every node output name of the ONNX graph
+	suffix   map[string]int  // fresh: last numeric suffix used per base name
+	outSet   map[string]bool // the graph outputs
 	// foldBudget is the number of elements constant folding may still
 	// create; srcLen is the size of the ONNX file.
 	foldBudget, srcLen int
@@ -164,11 +166,16 @@ func stringAttr(name, v string) model.Attr {
 }
 
 // fresh returns an unused value name derived from base.
+// The next suffix to try is remembered per base, so that many nodes sharing
+// a name cost linear, not quadratic, time.
 func (c *conv) fresh(base string) string {
 	name := base
-	for k := 1; c.names[name] || c.reserved[name]; k++ {
+	k := c.suffix[base]
+	for c.names[name] || c.reserved[name] {
+		k++
 		name = base + "_" + strconv.Itoa(k)
 	}
+	c.suffix[base] = k
 	c.names[name] = true
 	return name
 }
@@ -217,6 +224,8 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 		poisoned: map[string]string{},
 		names:    map[string]bool{},
 		reserved: map[string]bool{},
+		suffix:   map[string]int{},
+		outSet:   map[string]bool{},
 		srcLen:   len(data),
 	}
 	c.foldBudget = maxFoldElements + len(data)
@@ -231,6 +240,9 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 	c.rep.OpsBefore = map[string]int{}
 	for _, n := range mp.graph.nodes {
 		c.rep.OpsBefore[n.opType]++
+	}
+	if len(mp.graph.nodes) > model.MaxNodes {
+		return g, meta, nil, fmt.Errorf("%w: %d nodes (limit %d)", ErrUnsupported, len(mp.graph.nodes), model.MaxNodes)
 	}
 	if err := c.load(mp.graph); err != nil {
 		return g, meta, nil, err
@@ -438,6 +450,9 @@ func (c *conv) setOutputs(g *graphProto) error {
 	if len(g.outputs) == 0 {
 		return fmt.Errorf("%w: graph has no outputs", ErrMalformed)
 	}
+	if len(g.outputs) > model.MaxValues {
+		return fmt.Errorf("%w: %d graph outputs (limit %d)", ErrUnsupported, len(g.outputs), model.MaxValues)
+	}
 	seen := map[string]bool{}
 	for _, vi := range g.outputs {
 		if seen[vi.name] {
@@ -457,6 +472,7 @@ func (c *conv) setOutputs(g *graphProto) error {
 			c.shapes[vi.name] = vi.dims
 		}
 		c.outputs = append(c.outputs, vi.name)
+		c.outSet[vi.name] = true
 	}
 	return nil
 }

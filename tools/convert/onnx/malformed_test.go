@@ -3,6 +3,7 @@ package onnx
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -287,5 +288,36 @@ func TestFoldingBounded(t *testing.T) {
 	m.output(prev, 1, 1<<20)
 	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "budget") {
 		t.Fatalf("many folds: %v", err)
+	}
+}
+
+// TestManyNodesSameName: tens of thousands of nodes sharing one name, half
+// of them Identity/Dropout, must convert in linear time with unique names.
+func TestManyNodesSameName(t *testing.T) {
+	m := newModel(13, enc{})
+	m.input("x", 1, 4)
+	m.initI("ax", []int64{1}, []int64{0})
+	prev := "x"
+	for i := 0; i < 40000; i++ {
+		in, out := prev, fmt.Sprintf("v%d", i)
+		switch i % 4 {
+		case 0:
+			m.node("Unsqueeze", "n", []string{in, "ax"}, []string{out})
+		case 2:
+			m.node("Identity", "n", []string{in}, []string{out})
+		case 3:
+			m.node("Dropout", "n", []string{in}, []string{out})
+		default:
+			m.node("Squeeze", "n", []string{in, "ax"}, []string{out})
+		}
+		prev = out
+	}
+	m.output(prev, 1, 4)
+	got, err := Convert(m.bytes(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Graph.Nodes) != 20000 || len(got.Graph.Initializers) != 20000 {
+		t.Fatalf("%d nodes, %d initializers", len(got.Graph.Nodes), len(got.Graph.Initializers))
 	}
 }

@@ -59,14 +59,7 @@ func (c *conv) producers() map[string]*gnode {
 	return p
 }
 
-func (c *conv) isOutput(name string) bool {
-	for _, o := range c.outputs {
-		if o == name {
-			return true
-		}
-	}
-	return false
-}
+func (c *conv) isOutput(name string) bool { return c.outSet[name] }
 
 func (c *conv) isInput(name string) bool {
 	for _, v := range c.inputs {
@@ -123,10 +116,17 @@ func (c *conv) bypass(n *gnode, prod map[string]*gnode) bool {
 }
 
 // removeIdentities drops Identity, Dropout (inference mode) and Expand
-// nodes that do not change their input's shape.
+// nodes that do not change their input's shape. Consumers are rewired in one
+// sweep; only nodes whose output is a graph output need a rename.
 func (c *conv) removeIdentities() {
-	prod := c.producers()
+	alias := map[string]string{} // removed output → the value it equals
+	var atOutput []*gnode
 	for _, n := range c.live() {
+		for i, in := range n.inputs {
+			if a, ok := alias[in]; ok {
+				n.inputs[i] = a
+			}
+		}
 		switch n.op {
 		case "Identity", "Dropout":
 		case "Expand":
@@ -138,9 +138,21 @@ func (c *conv) removeIdentities() {
 		default:
 			continue
 		}
-		if c.consts[n.inputs[0]] != nil {
+		if c.isOutput(n.outputs[0]) {
+			atOutput = append(atOutput, n)
 			continue
 		}
+		// Nodes are in topological order, so n.inputs[0] is already
+		// resolved and alias values are never aliases themselves.
+		alias[n.outputs[0]] = n.inputs[0]
+		n.dead = true
+		c.rep.Removed++
+	}
+	if len(atOutput) == 0 {
+		return
+	}
+	prod := c.producers()
+	for _, n := range atOutput {
 		if c.bypass(n, prod) {
 			c.rep.Removed++
 			prod = c.producers()
@@ -204,7 +216,8 @@ func (c *conv) foldBatchNorm() {
 		cv.inputs = []string{cv.inputs[0], wName, bName}
 		out := bn.outputs[0]
 		bn.dead = true
-		c.rename(cv.outputs[0], out)
+		// The BatchNormalization was the Conv's only consumer.
+		cv.outputs[0] = out
 		c.rep.BatchNormFolded++
 	}
 }
@@ -338,7 +351,8 @@ func (c *conv) fuseActivations() {
 			p.setAttr(floatsAttr("activation_params", params))
 		}
 		act.dead = true
-		c.rename(in, act.outputs[0])
+		// The activation was the only consumer of in.
+		p.outputs[0] = act.outputs[0]
 		c.rep.ActivationFused++
 	}
 }
