@@ -272,6 +272,11 @@ func (x *nctx) fold() (bool, error) {
 		return false, x.unsupported("constant folding exceeds its budget of %d elements for this file", maxFoldElements+x.c.srcLen)
 	}
 	x.setConst(0, out)
+	for i := 1; i < len(x.n.outputs); i++ {
+		if name := x.n.outputs[i]; name != "" {
+			x.c.poisoned[name] = fmt.Sprintf("output %d of %s node %q is not computed by signet", i, x.op, x.name)
+		}
+	}
 	return true, nil
 }
 

@@ -151,6 +151,12 @@ func TestMalformedAndUnsupported(t *testing.T) {
 			m.initF("W", []int64{2, 2, 1, 1, 1}, values(4, 1))
 			m.node("Conv", "c", []string{"x", "W"}, []string{"y"})
 		}), ErrUnsupported, []string{"2-D"}},
+		{"missing input", withNode(13, func(m *mb) {
+			m.node("Add", "a", []string{"x"}, []string{"y"})
+		}), ErrMalformed, []string{"1 inputs"}},
+		{"empty required input", withNode(13, func(m *mb) {
+			m.node("Relu", "r", []string{""}, []string{"y"})
+		}), ErrMalformed, []string{"required input"}},
 		{"undefined input", withNode(13, func(m *mb) {
 			m.node("Relu", "r", []string{"nothing"}, []string{"y"})
 		}), ErrMalformed, []string{"nothing"}},

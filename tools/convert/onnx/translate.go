@@ -68,6 +68,16 @@ var opVersions = map[string][]int64{
 	"Cast": {1, 6, 9, 13},
 }
 
+// arity gives each operator's required and maximal input counts (-1: any).
+var arity = map[string][2]int{
+	"Conv": {2, 3}, "BatchNormalization": {5, 5}, "Clip": {1, 3}, "Add": {2, 2}, "Sub": {2, 2},
+	"Mul": {2, 2}, "Div": {2, 2}, "Concat": {1, -1}, "Reshape": {2, 2}, "Split": {1, 2},
+	"Slice": {3, 5}, "ReduceMean": {1, 2}, "ReduceL2": {1, 2}, "Gemm": {2, 3}, "MatMul": {2, 2},
+	"Dropout": {1, 3}, "Constant": {0, 0}, "Gather": {2, 2}, "Unsqueeze": {1, 2}, "Squeeze": {1, 2},
+	"Expand": {2, 2},
+	// every other operator: exactly one input
+}
+
 func set(names ...string) map[string]bool {
 	m := map[string]bool{}
 	for _, n := range names {
@@ -263,8 +273,18 @@ func (c *conv) translate(n *nodeProto, idx int) error {
 			return x.unsupported("attribute %q holds a graph, tensor list or type", a.name)
 		}
 	}
-	for _, in := range n.inputs {
+	ar, ok := arity[n.opType]
+	if !ok {
+		ar = [2]int{1, 1}
+	}
+	if len(n.inputs) < ar[0] || (ar[1] >= 0 && len(n.inputs) > ar[1]) {
+		return x.malformed("%d inputs", len(n.inputs))
+	}
+	for i, in := range n.inputs {
 		if in == "" {
+			if i < ar[0] {
+				return x.malformed("required input %d is empty", i)
+			}
 			continue
 		}
 		if why, ok := c.poisoned[in]; ok {
