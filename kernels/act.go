@@ -55,13 +55,13 @@ func (a Act) Apply(x float32) float32 {
 	case ActHardSwish:
 		return x * min(max(x+3, 0), 6) / 6
 	case ActSiLU:
-		return x / (1 + float32(math.Exp(float64(-x))))
+		return x / (1 + expf(-x))
 	}
 	return x
 }
 
 func sigmoid(x float32) float32 {
-	return 1 / (1 + float32(math.Exp(float64(-x))))
+	return 1 / (1 + expf(-x))
 }
 
 // ApplySlice applies the activation to dst[i] = act(src[i]); dst and src may
@@ -84,9 +84,32 @@ func (a Act) ApplySlice(dst, src []float32) {
 			}
 			dst[i] = v
 		}
+	case ActSigmoid:
+		for i, v := range src {
+			dst[i] = 1 / (1 + expInline(-v))
+		}
+	case ActSiLU:
+		for i, v := range src {
+			dst[i] = v / (1 + expInline(-v))
+		}
+	case ActHardSwish:
+		for i, v := range src {
+			dst[i] = v * min(max(v+3, 0), 6) / 6
+		}
 	default:
 		for i, v := range src {
 			dst[i] = a.Apply(v)
 		}
 	}
 }
+
+// expInline is expf with the common case inlined into the caller's loop.
+func expInline(z float32) float32 {
+	if z > -87 && z < 88 {
+		return expRange(z)
+	}
+	return expSlow(z)
+}
+
+//go:noinline
+func expSlow(z float32) float32 { return float32(math.Exp(float64(z))) }

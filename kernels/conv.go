@@ -264,6 +264,9 @@ func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
 
 // Kernel names the path Run takes.
 func (d *Depthwise) Kernel() string {
+	if d.P.KW == 5 && d.P.DilW == 1 {
+		return "f32-dwconv-5xN-go"
+	}
 	if d.P.KH == 3 && d.P.KW == 3 && d.P.DilH == 1 && d.P.DilW == 1 && (d.P.StrideH == 1 || d.P.StrideH == 2) && d.P.StrideH == d.P.StrideW {
 		return "f32-dwconv-3x3-go"
 	}
@@ -293,6 +296,24 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 			for kh := 0; kh < p.KH; kh++ {
 				ih := ih0 + kh*p.DilH
 				if ih < 0 || ih >= p.H {
+					continue
+				}
+				if p.KW == 5 && p.DilW == 1 && iw0 >= 0 && iw0+4 < p.W {
+					// A whole 5-tap row in one pass over the channels.
+					b := ((n*p.H+ih)*p.W + iw0) * C
+					x0, x1, x2, x3, x4 := in[b:b+C], in[b+C:b+2*C], in[b+2*C:b+3*C], in[b+3*C:b+4*C], in[b+4*C:b+5*C]
+					w := d.W[kh*5*C : (kh+1)*5*C]
+					w0, w1, w2, w3, w4 := w[:C], w[C:2*C], w[2*C:3*C], w[3*C:4*C], w[4*C:5*C]
+					o := o[:C]
+					for c := range o {
+						acc := o[c]
+						acc += x0[c] * w0[c]
+						acc += x1[c] * w1[c]
+						acc += x2[c] * w2[c]
+						acc += x3[c] * w3[c]
+						acc += x4[c] * w4[c]
+						o[c] = acc
+					}
 					continue
 				}
 				for kw := 0; kw < p.KW; kw++ {

@@ -267,12 +267,17 @@ func storeTile(acc [][8]float32, c []float32, ldc, nr int, bias []float32, epi *
 			}
 		}
 		if final {
-			if epi.Kind == EpiClamp {
+			switch epi.Kind {
+			case EpiClamp:
 				lo, hi := epi.Lo, epi.Hi
 				for j := range a {
 					a[j] = min(max(a[j], lo), hi)
 				}
-			} else {
+			case EpiSiLU:
+				for j, v := range a {
+					a[j] = v / (1 + expInline(-v))
+				}
+			default:
 				for j := range a {
 					a[j] = epi.Apply(a[j])
 				}

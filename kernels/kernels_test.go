@@ -440,3 +440,59 @@ func BenchmarkDepthwise3x3(b *testing.B) {
 		})
 	}
 }
+
+func TestExpf(t *testing.T) {
+	check := func(x float32) {
+		got := float64(expf(x))
+		want := float64(float32(math.Exp(float64(x))))
+		if math.IsNaN(want) != math.IsNaN(got) || (want != got && math.Abs(got-want) > 2.5e-7*want) {
+			t.Fatalf("expf(%v) = %v, want %v (rel %g)", x, got, want, math.Abs(got-want)/want)
+		}
+	}
+	for x := float32(-100); x <= 100; x += 0.0137 {
+		check(x)
+	}
+	for _, x := range []float32{0, -0, 1e-30, -1e-30, 87.99, -86.99, 88, -87, 89, -104, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+		check(x)
+	}
+}
+
+func BenchmarkSiLU(b *testing.B) {
+	x := randSlice(rand.New(rand.NewSource(1)), 4096)
+	y := make([]float32, len(x))
+	a := Act{Kind: ActSiLU}
+	b.SetBytes(4 * 4096)
+	for b.Loop() {
+		a.ApplySlice(y, x)
+	}
+}
+
+func TestActSliceMatchesApply(t *testing.T) {
+	var xs []float32
+	for x := float32(-120); x <= 120; x += 0.173 {
+		xs = append(xs, x)
+	}
+	xs = append(xs, 0, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()))
+	for _, a := range []Act{{Kind: ActSigmoid}, {Kind: ActSiLU}, {Kind: ActHardSwish}, {Kind: ActHardSigmoid, A: 0.2, B: 0.5}, {Kind: ActLeakyRelu, A: 0.1}, {Kind: ActClamp, A: -1, B: 2}} {
+		got := make([]float32, len(xs))
+		a.ApplySlice(got, xs)
+		for i, x := range xs {
+			var want float64
+			switch a.Kind {
+			case ActSigmoid:
+				want = 1 / (1 + math.Exp(-float64(x)))
+			case ActSiLU:
+				want = float64(x) / (1 + math.Exp(-float64(x)))
+			default:
+				want = float64(a.Apply(x))
+			}
+			g := float64(got[i])
+			if math.IsInf(float64(x), -1) && a.Kind == ActSiLU {
+				continue // -Inf·0: NaN in float64, either answer is acceptable
+			}
+			if math.IsNaN(want) != math.IsNaN(g) || (!math.IsNaN(want) && math.Abs(g-want) > 1e-6*(1+math.Abs(want))) {
+				t.Fatalf("kind %d: f(%v) = %v, want %v", a.Kind, x, g, want)
+			}
+		}
+	}
+}

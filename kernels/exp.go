@@ -1,0 +1,27 @@
+package kernels
+
+import "math"
+
+// expf is e^x in float32 arithmetic, within 2 ulp of math.Exp over the
+// normal range; outside [-87, 88] it defers to math.Exp so overflow,
+// underflow to subnormals, ±Inf and NaN behave exactly as there.
+func expf(x float32) float32 {
+	if !(x > -87 && x < 88) {
+		return float32(math.Exp(float64(x)))
+	}
+	return expRange(x)
+}
+
+// expRange is e^x for x in [-87, 88] (small enough to inline into the
+// activation loops): x = n·ln2 + r with |r| ≤ ln2/2 (Cody–Waite split of
+// ln2, n rounded with the 1.5·2^23 trick), e^r by its degree-7 Taylor
+// polynomial (truncation below 2^-27), times 2^n from the exponent bits.
+// Out of range the result is meaningless; NaN gives NaN.
+func expRange(x float32) float32 {
+	const round = 12582912 // 1.5·2^23
+	n := x*1.44269504088896341 + round
+	n -= round
+	r := x - n*0.693359375 - n*-2.12194440e-4
+	p := ((((((1.0/5040*r+1.0/720)*r+1.0/120)*r+1.0/24)*r+1.0/6)*r+0.5)*r+1)*r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
