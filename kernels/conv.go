@@ -25,7 +25,7 @@ type ConvGemm struct {
 // p must be resolved.
 func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *ConvGemm {
 	cv := &ConvGemm{P: p, Kgrp: p.K / p.Group, Cgrp: p.C / p.Group, split: 1}
-	cv.zeros = make([]float32, cv.Cgrp)
+	cv.zeros = make([]float32, p.KW*cv.Cgrp)
 	epi, fused := act.Epilogue()
 	if !fused {
 		epi = Identity()
@@ -129,12 +129,41 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 		nb[i] = n * p.H
 	}
 	var src [maxPackRows][]float32
+	// Without groups and dilation along W, the taps kw..KW-1 of one kernel row
+	// are contiguous in NHWC memory: gather them as one segment when every
+	// row of the tile has them all inside the input (or all in padding).
+	wholeRows := a.cg == p.C && p.DilW == 1
+	rowLen := p.KW * a.cg
 	for k := k0; k < k1; {
 		tap := k / a.cg
 		ci := k - tap*a.cg
-		seg := min(k1-k, a.cg-ci)
 		kh := tap / p.KW
 		kw := tap - kh*p.KW
+		if wholeRows && kw*a.cg+ci+1 < rowLen {
+			seg := min(k1-k, rowLen-(kw*a.cg+ci))
+			zoff := kw*a.cg + ci
+			ok := true
+			for i := 0; i < mr; i++ {
+				ih := ih0[i] + kh*p.DilH
+				iw := iw0[i] + kw
+				if ih < 0 || ih >= p.H {
+					src[i] = a.zeros[zoff : zoff+seg]
+					continue
+				}
+				if iw < 0 || iw0[i]+p.KW > p.W {
+					ok = false
+					break
+				}
+				off := ((nb[i]+ih)*p.W+iw)*p.C + ci
+				src[i] = a.in[off : off+seg]
+			}
+			if ok {
+				transposeRows(dst[(k-k0)*MR:(k-k0+seg)*MR], src[:mr], MR, seg)
+				k += seg
+				continue
+			}
+		}
+		seg := min(k1-k, a.cg-ci)
 		for i := 0; i < mr; i++ {
 			ih := ih0[i] + kh*p.DilH
 			iw := iw0[i] + kw*p.DilW

@@ -263,6 +263,8 @@ var convCases = []ConvParams{
 	{N: 1, C: 6, H: 9, W: 8, K: 4, KH: 3, KW: 2, StrideH: 2, StrideW: 1, DilH: 2, DilW: 3, PadT: 0, PadL: 2, PadB: 3, PadR: 1, Group: 2},
 	{N: 1, C: 12, H: 6, W: 6, K: 12, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 3},
 	{N: 1, C: 4, H: 5, W: 5, K: 8, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 4},
+	{N: 1, C: 3, H: 19, W: 17, K: 13, KH: 7, KW: 7, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 3, PadL: 3, PadB: 3, PadR: 3, Group: 1},
+	{N: 2, C: 5, H: 9, W: 11, K: 6, KH: 3, KW: 3, StrideH: 1, StrideW: 2, DilH: 2, DilW: 1, PadT: 2, PadL: 0, PadB: 1, PadR: 3, Group: 1},
 	{N: 1, C: 40, H: 4, W: 3, K: 33, KH: 5, KW: 5, StrideH: 3, StrideW: 2, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1},
 }
 
