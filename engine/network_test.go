@@ -520,3 +520,36 @@ func TestDroppedSessionStopsWorkers(t *testing.T) {
 	s.Close()
 	s.Close() // idempotent
 }
+
+func TestLoadFile(t *testing.T) {
+	m := smallCNN(t)
+	path := t.TempDir() + "/small.sgn"
+	if err := model.WriteFile(path, m); err != nil {
+		t.Fatal(err)
+	}
+	e, err := Load(path, Options{Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem, err := New(m, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := runAll(t, e), runAll(t, mem)
+	for i := range want {
+		for j := range want[i] {
+			if got[i][j] != want[i][j] {
+				t.Fatalf("loaded model output %d[%d] = %v, in-memory %v", i, j, got[i][j], want[i][j])
+			}
+		}
+	}
+	if e.Model().FingerprintHex() != m.FingerprintHex() {
+		t.Fatalf("fingerprint changed through the file")
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(t.TempDir()+"/missing.sgn", Options{}); err == nil {
+		t.Fatal("Load of a missing file succeeded")
+	}
+}
