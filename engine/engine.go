@@ -54,9 +54,13 @@ var (
 	ErrUnsupported = errors.New("engine: unsupported")
 )
 
+// MaxThreads bounds Options.Threads.
+const MaxThreads = 256
+
 // Options configures an Engine.
 type Options struct {
-	// Threads is the number of threads one inference uses (0 or 1: one).
+	// Threads is the number of threads one inference uses (0 or 1: one;
+	// at most MaxThreads).
 	Threads int
 	// Tier is the kernel tier used when ForceTier is set.
 	Tier kernels.Tier
@@ -91,7 +95,7 @@ func New(m *model.Model, opts Options) (*Engine, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrUnsupported)
 	}
-	e := &Engine{m: m, opts: opts, threads: max(1, opts.Threads), tier: kernels.Best()}
+	e := &Engine{m: m, opts: opts, threads: min(max(1, opts.Threads), MaxThreads), tier: kernels.Best()}
 	if opts.ForceTier {
 		e.tier = kernels.Gemm(opts.Tier).Tier
 	}
