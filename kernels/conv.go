@@ -315,6 +315,13 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 	for ow := 0; ow < p.OW; ow++ {
 		iw0 := ow*p.StrideW - p.PadL
 		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
+		if fast3 && p.StrideW == 1 && iw0 >= 0 && iw0+3 < p.W && ow+1 < p.OW && (d.Act.Kind == ActClamp || d.Act.Kind == ActNone) {
+			// Two neighbouring pixels share six of their nine input columns.
+			o2 := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+2)*C]
+			d.interior3x3Pair(in, o2, n, ih0, iw0)
+			ow++
+			continue
+		}
 		if fast3 && iw0 >= 0 && iw0+2 < p.W {
 			d.interior3x3(in, o, n, ih0, iw0)
 			if d.Act.Kind == ActClamp || d.Act.Kind == ActNone {
@@ -363,6 +370,60 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 		if d.Act.Kind != ActNone {
 			d.Act.ApplySlice(o, o)
 		}
+	}
+}
+
+// interior3x3Pair computes output pixels ow and ow+1 (stride 1, both
+// windows inside the input) in one pass over the channels, each input column
+// loaded once for both; same summation order as interior3x3.
+func (d *Depthwise) interior3x3Pair(in, o []float32, n, ih, iw int) {
+	p := &d.P
+	C := p.C
+	rs := p.W * C
+	base := ((n*p.H+ih)*p.W + iw) * C
+	oa, ob := o[:C], o[C:2*C]
+	x00, x01, x02, x03 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	base += rs
+	x10, x11, x12, x13 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	base += rs
+	x20, x21, x22, x23 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	w := d.W
+	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
+	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
+	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
+	b := d.Bias[:C]
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if d.Act.Kind == ActClamp {
+		lo, hi = d.Act.A, d.Act.B
+	}
+	for c := range oa {
+		bc := b[c]
+		y0, y1, y2, y3 := x00[c], x01[c], x02[c], x03[c]
+		v0, v1, v2 := w00[c], w01[c], w02[c]
+		acc := bc + y0*v0
+		acc2 := bc + y1*v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		y0, y1, y2, y3 = x10[c], x11[c], x12[c], x13[c]
+		v0, v1, v2 = w10[c], w11[c], w12[c]
+		acc += y0 * v0
+		acc2 += y1 * v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		y0, y1, y2, y3 = x20[c], x21[c], x22[c], x23[c]
+		v0, v1, v2 = w20[c], w21[c], w22[c]
+		acc += y0 * v0
+		acc2 += y1 * v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		oa[c] = min(max(acc, lo), hi)
+		ob[c] = min(max(acc2, lo), hi)
 	}
 }
 

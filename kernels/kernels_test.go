@@ -306,7 +306,7 @@ func TestDepthwiseAgainstRef(t *testing.T) {
 		for _, s := range []int{1, 2, 3} {
 			for _, k := range []int{3, 5} {
 				for _, pad := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 2, 1}} {
-					p := ConvParams{N: 2, C: c, H: 7, W: 6, K: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
+					p := ConvParams{N: 2, C: c, H: 7, W: 9, K: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
 						PadT: pad[0], PadL: pad[1], PadB: pad[2], PadR: pad[3], Group: c}
 					if !p.Resolve() {
 						continue
@@ -314,18 +314,20 @@ func TestDepthwiseAgainstRef(t *testing.T) {
 					x := randSlice(r, p.N*p.C*p.H*p.W)
 					w := randSlice(r, p.K*p.KH*p.KW)
 					bias := randSlice(r, p.K)
-					want := make([]float32, p.N*p.K*p.OH*p.OW)
-					Conv2DRef(&p, x, w, bias, want)
-					act := Act{Kind: ActHardSwish}
-					act.ApplySlice(want, want)
-					d := NewDepthwise(p, w, bias, act)
-					in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
-					out, whole := guarded(len(want))
-					for task := 0; task < d.Tasks(); task++ {
-						d.RunTask(task, in, out)
+					ref := make([]float32, p.N*p.K*p.OH*p.OW)
+					Conv2DRef(&p, x, w, bias, ref)
+					for _, act := range []Act{{Kind: ActHardSwish}, {Kind: ActClamp, A: 0, B: 6}, {}} {
+						want := make([]float32, len(ref))
+						act.ApplySlice(want, ref)
+						d := NewDepthwise(p, w, bias, act)
+						in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+						out, whole := guarded(len(want))
+						for task := 0; task < d.Tasks(); task++ {
+							d.RunTask(task, in, out)
+						}
+						checkGuards(t, whole, len(want))
+						compareRel(t, fmt.Sprintf("dw c=%d s=%d k=%d pad=%v act=%d", c, s, k, pad, act.Kind), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), want, 1e-5)
 					}
-					checkGuards(t, whole, len(want))
-					compareRel(t, fmt.Sprintf("dw c=%d s=%d k=%d pad=%v", c, s, k, pad), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), want, 1e-5)
 				}
 			}
 		}
