@@ -267,10 +267,8 @@ func checkInput(p *plan, i int, in []float32) error {
 	if len(in) != v.size {
 		return fmt.Errorf("%w: input %d (%q) has %d values, want %d for shape %v", ErrShape, i, v.name, len(in), v.size, v.shape)
 	}
-	for j, x := range in {
-		if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
-			return fmt.Errorf("%w: input %d (%q) index %d is %v", ErrNonFinite, i, v.name, j, x)
-		}
+	if j := firstNonFinite(in); j >= 0 {
+		return fmt.Errorf("%w: input %d (%q) index %d is %v", ErrNonFinite, i, v.name, j, in[j])
 	}
 	return nil
 }
@@ -388,4 +386,32 @@ func (s *Session) parallel(n int, t tasker) {
 	}
 	runRange(s, t, 0, 0, n/workers)
 	wp.wg.Wait()
+}
+
+// firstNonFinite returns the index of the first NaN or ±Inf in x, or -1: a
+// float32 is non-finite exactly when its exponent bits are all ones. Blocks of
+// eight are OR-tested first so the common all-finite case runs branch-light.
+func firstNonFinite(x []float32) int {
+	const exp = 0x7f800000
+	i := 0
+	for ; i+8 <= len(x); i += 8 {
+		b := x[i : i+8 : i+8]
+		e0 := math.Float32bits(b[0])&exp ^ exp
+		e1 := math.Float32bits(b[1])&exp ^ exp
+		e2 := math.Float32bits(b[2])&exp ^ exp
+		e3 := math.Float32bits(b[3])&exp ^ exp
+		e4 := math.Float32bits(b[4])&exp ^ exp
+		e5 := math.Float32bits(b[5])&exp ^ exp
+		e6 := math.Float32bits(b[6])&exp ^ exp
+		e7 := math.Float32bits(b[7])&exp ^ exp
+		if e0 == 0 || e1 == 0 || e2 == 0 || e3 == 0 || e4 == 0 || e5 == 0 || e6 == 0 || e7 == 0 {
+			break
+		}
+	}
+	for ; i < len(x); i++ {
+		if math.Float32bits(x[i])&exp == exp {
+			return i
+		}
+	}
+	return -1
 }

@@ -553,3 +553,27 @@ func TestLoadFile(t *testing.T) {
 		t.Fatal("Load of a missing file succeeded")
 	}
 }
+
+func TestFirstNonFinite(t *testing.T) {
+	for n := 0; n < 40; n++ {
+		x := make([]float32, n)
+		if got := firstNonFinite(x); got != -1 {
+			t.Fatalf("n=%d all finite: %d", n, got)
+		}
+		for k := 0; k < n; k++ {
+			for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+				y := make([]float32, n)
+				y[k] = bad
+				if k+1 < n {
+					y[n-1] = bad
+				}
+				if got := firstNonFinite(y); got != k {
+					t.Fatalf("n=%d bad at %d: got %d", n, k, got)
+				}
+			}
+		}
+	}
+	if firstNonFinite([]float32{math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}) != -1 {
+		t.Fatal("extreme finite values flagged")
+	}
+}
