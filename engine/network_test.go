@@ -577,3 +577,30 @@ func TestFirstNonFinite(t *testing.T) {
 		t.Fatal("extreme finite values flagged")
 	}
 }
+
+func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
+	for name := range networks {
+		for _, threads := range []int{1, 3} {
+			e, err := New(buildNet(t, name, 1), Options{Threads: threads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := e.NewSession()
+			var inputs, outs [][]float32
+			for _, sh := range e.InputShapes() {
+				inputs = append(inputs, make([]float32, prod(sh)))
+			}
+			for _, sh := range e.OutputShapes() {
+				outs = append(outs, make([]float32, prod(sh)))
+			}
+			if n := testing.AllocsPerRun(5, func() {
+				if err := s.RunMulti(inputs, outs); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("%s threads=%d: RunMulti allocates %v times", name, threads, n)
+			}
+			s.Close()
+		}
+	}
+}
