@@ -1,0 +1,281 @@
+"""Trains signet's reference sign encoder (48x48 RGB -> 128-d unit vector) on CPU.
+
+Two metric-learning objectives are available and were compared on the
+model-selection classes (never trained on, never in the benchmark):
+  cosface  normalised-softmax head with an additive cosine margin
+  supcon   supervised contrastive loss over class-balanced P x K batches
+The checkpoint keeps the encoder weights, the preprocessing and the
+selection-set few-shot accuracies.  export.py turns it into ONNX.
+
+    python3 tools/train/render_cache.py           # once: training cache
+    python3 tools/train/train.py --objective cosface --epochs 12 --out cache/cosface.pt
+"""
+
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+import fewshot
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIZE = 48
+EMB = 128
+# Per-channel normalisation, RGB order, applied to pixel/255.  Measured on the
+# training cache (render_cache.py defaults), rounded; the converter is given
+# the same numbers so the Go engine preprocesses identically.
+MEAN = (0.452, 0.471, 0.424)
+STD = (0.285, 0.263, 0.281)
+
+
+def conv_bn(cin, cout, stride=1):
+    return nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True))
+
+
+class Block(nn.Module):
+    """Basic residual block: two 3x3 convs, identity skip (same shape)."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.c1 = conv_bn(c, c)
+        self.c2 = nn.Sequential(nn.Conv2d(c, c, 3, 1, 1, bias=False), nn.BatchNorm2d(c))
+
+    def forward(self, x):
+        return F.relu(x + self.c2(self.c1(x)))
+
+
+class Encoder(nn.Module):
+    """Small ResNet-style encoder. Only Conv/BN/ReLU/Add/GlobalAveragePool/Flatten/Gemm
+    and the final L2 normalisation, which the engine runs natively."""
+
+    def __init__(self, widths=(24, 32, 64, 128), emb=EMB):
+        super().__init__()
+        w0, w1, w2, w3 = widths
+        self.features = nn.Sequential(
+            conv_bn(3, w0, 2), conv_bn(w0, w1),          # 24x24
+            conv_bn(w1, w2, 2), Block(w2),               # 12x12
+            conv_bn(w2, w3, 2), Block(w3),               # 6x6
+        )
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(w3, emb)
+
+    def forward(self, x):
+        x = self.pool(self.features(x)).flatten(1)
+        return F.normalize(self.fc(x), dim=1)
+
+
+def count_flops(model, size=SIZE):
+    """Multiply-adds x2 of every Conv and Linear for one image."""
+    macs = []
+
+    def hook(m, inp, out):
+        if isinstance(m, nn.Conv2d):
+            k = m.kernel_size[0] * m.kernel_size[1] * (m.in_channels // m.groups)
+            macs.append(out.numel() * k)
+        elif isinstance(m, nn.Linear):
+            macs.append(m.in_features * m.out_features)
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    was = model.training
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros(1, 3, size, size))
+    model.train(was)
+    for h in hs:
+        h.remove()
+    return 2 * sum(macs)
+
+
+class CosFace(nn.Module):
+    def __init__(self, n_classes, emb=EMB, s=24.0, m=0.25):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(n_classes, emb) * 0.01)
+        self.s, self.m = s, m
+
+    def forward(self, z, y):
+        cos = z @ F.normalize(self.w, dim=1).t()
+        logits = self.s * (cos - self.m * F.one_hot(y, cos.shape[1]))
+        return F.cross_entropy(logits, y)
+
+
+def supcon_loss(z, y, tau=0.1):
+    sim = z @ z.t() / tau
+    n = z.shape[0]
+    eye = torch.eye(n, dtype=torch.bool)
+    sim = sim.masked_fill(eye, -1e9)
+    pos = (y[:, None] == y[None, :]) & ~eye
+    logp = sim - torch.logsumexp(sim, dim=1, keepdim=True)
+    return -(logp * pos).sum(1).div(pos.sum(1).clamp(min=1)).mean()
+
+
+def to_input(xb_uint8):
+    x = xb_uint8.permute(0, 3, 1, 2).float().div_(255)
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (x - mean) / std
+
+
+def augment(x, g):
+    """Cheap batched extras on top of the rendered capture model: shift by up to
+    4 px (reflect padding), brightness/contrast jitter, occasional cutout."""
+    n = x.shape[0]
+    p = 4
+    xp = F.pad(x, (p, p, p, p), mode="reflect")
+    dx = torch.randint(0, 2 * p + 1, (n,), generator=g)
+    dy = torch.randint(0, 2 * p + 1, (n,), generator=g)
+    out = torch.empty_like(x)
+    for i in range(n):
+        out[i] = xp[i, :, dy[i]:dy[i] + SIZE, dx[i]:dx[i] + SIZE]
+    c = 1 + 0.2 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 2
+    b = 0.3 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 2
+    out = out * c + b
+    cut = torch.rand(n, generator=g) < 0.15
+    for i in torch.nonzero(cut).flatten().tolist():
+        s = int(torch.randint(8, 18, (1,), generator=g))
+        y0, x0 = torch.randint(0, SIZE - s, (2,), generator=g).tolist()
+        out[i, :, y0:y0 + s, x0:x0 + s] = torch.randn(3, 1, 1, generator=g) * 0.8
+    return out
+
+
+def embed(model, x_uint8, bs=512):
+    model.eval()
+    outs = []
+    with torch.no_grad():
+        for i in range(0, len(x_uint8), bs):
+            outs.append(model(to_input(torch.from_numpy(x_uint8[i:i + bs]))))
+    model.train()
+    return torch.cat(outs).numpy()
+
+
+def select_metrics(model, sx, sy, episodes=600, seed=7):
+    e = embed(model, sx)
+    a1, _ = fewshot.episodes(e, sy, 5, 1, episodes, seed)
+    a5, _ = fewshot.episodes(e, sy, 5, 5, episodes, seed)
+    w5, _ = fewshot.episodes(e, sy, None, 5, 100, seed)
+    au = fewshot.open_set(e, sy, 5, 50, seed)
+    return {"5way1shot": a1, "5way5shot": a5, "allway5shot": w5, "openset_auroc5": au}
+
+
+def batches_pk(y, P, K, rng):
+    """Class-balanced batches: P classes x K samples, covering the data about once per epoch."""
+    classes = np.unique(y)
+    by = {c: rng.permutation(np.flatnonzero(y == c)).tolist() for c in classes}
+    n_batches = len(y) // (P * K)
+    for _ in range(n_batches):
+        cs = rng.choice(classes, P, replace=False)
+        idx = []
+        for c in cs:
+            if len(by[c]) < K:
+                by[c] = rng.permutation(np.flatnonzero(y == c)).tolist()
+            idx += [by[c].pop() for _ in range(K)]
+        yield np.array(idx)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--objective", choices=["cosface", "supcon"], required=True)
+    ap.add_argument("--epochs", type=float, default=10)
+    ap.add_argument("--batch", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=0.2)
+    ap.add_argument("--wd", type=float, default=5e-4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache", default=os.path.join(HERE, "cache"))
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--eval-every", type=float, default=1.0, help="epochs between selection-set evaluations")
+    ap.add_argument("--threads-file", default="", help="if this file appears, its integer becomes the thread count "
+                    "(lets a long run on a shared machine take more cores once they free up)")
+    ap.add_argument("--init", default="", help="start from this checkpoint's encoder weights (a warm restart "
+                    "with a fresh schedule; the head, if any, starts anew)")
+    ap.add_argument("--limit-classes", type=int, default=0, help="debug: train on the first N classes only")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    rng = np.random.default_rng(a.seed)
+    g = torch.Generator().manual_seed(a.seed)
+
+    tx = np.load(os.path.join(a.cache, "train_x.npy"), mmap_mode="r")
+    ty = np.load(os.path.join(a.cache, "train_y.npy")).astype(np.int64)
+    sx = np.load(os.path.join(a.cache, "select_x.npy"))
+    sy = np.load(os.path.join(a.cache, "select_y.npy")).astype(np.int64)
+    if a.limit_classes:
+        keep = ty < a.limit_classes
+        tx, ty = tx[keep], ty[keep]
+    tx = np.ascontiguousarray(tx)
+    n_classes = int(ty.max()) + 1
+
+    model = Encoder()
+    if a.init:
+        model.load_state_dict(torch.load(a.init, map_location="cpu")["state_dict"])
+    flops = count_flops(model)
+    print("encoder: %.1f MFLOPs/image, %d parameters" % (flops / 1e6, sum(p.numel() for p in model.parameters())), flush=True)
+    head = CosFace(n_classes) if a.objective == "cosface" else None
+    params = list(model.parameters()) + (list(head.parameters()) if head else [])
+    opt = torch.optim.SGD(params, lr=a.lr, momentum=0.9, nesterov=True, weight_decay=a.wd)
+    P, K = a.batch // 4, 4
+    steps_per_epoch = len(ty) // a.batch
+    total = int(a.epochs * steps_per_epoch)
+    warm = min(300, total // 10)
+
+    def lr_at(step):
+        if step < warm:
+            return a.lr * (step + 1) / warm
+        return a.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
+
+    history = []
+    step, t0 = 0, time.time()
+
+    def save(step):
+        ck = {"state_dict": model.state_dict(), "objective": a.objective, "args": vars(a), "flops": flops,
+              "mean": MEAN, "std": STD, "size": SIZE, "history": history, "select": history[-1],
+              "wall_s": time.time() - t0, "steps": step, "total_steps": total, "epochs": step / steps_per_epoch}
+        torch.save(ck, a.out + ".tmp")
+        os.replace(a.out + ".tmp", a.out)
+
+    eval_every = max(1, int(a.eval_every * steps_per_epoch))
+    model.train()
+    done = False
+    epoch = 0
+    while not done:
+        for idx in batches_pk(ty, P, K, rng):
+            if step >= total:
+                done = True
+                break
+            for gr in opt.param_groups:
+                gr["lr"] = lr_at(step)
+            xb = augment(to_input(torch.from_numpy(tx[idx])), g)
+            yb = torch.from_numpy(ty[idx])
+            z = model(xb)
+            loss = head(z, yb) if head is not None else supcon_loss(z, yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            step += 1
+            if step % 50 == 0:
+                if a.threads_file and os.path.exists(a.threads_file):
+                    nt = int(open(a.threads_file).read().strip() or a.threads)
+                    if nt != torch.get_num_threads():
+                        torch.set_num_threads(nt)
+                        print("threads ->", nt, flush=True)
+                el = time.time() - t0
+                print("step %d/%d loss %.4f lr %.4f %.1f img/s %.0f s" % (step, total, loss.item(), lr_at(step), step * a.batch / el, el), flush=True)
+            if step % eval_every == 0 or step == total:
+                m = select_metrics(model, sx, sy)
+                m.update(step=step, epoch=step / steps_per_epoch, wall_s=time.time() - t0)
+                history.append(m)
+                print("select:", json.dumps(m), flush=True)
+                save(step)
+        epoch += 1
+    save(step)
+    print("done: %s %.0f s, select %s" % (a.objective, time.time() - t0, json.dumps(history[-1])), flush=True)
+
+
+if __name__ == "__main__":
+    main()
