@@ -158,6 +158,16 @@ func (e *Engine) OutputShapes() [][]int {
 	return out
 }
 
+// SessionBytes is the memory one Session allocates (activation arena,
+// per-thread scratch and output buffers): the bound on its working memory.
+func (e *Engine) SessionBytes() int64 {
+	n := int64(e.p.arenaSize) + int64(e.threads)*int64(e.p.scratch)
+	for _, id := range e.p.outputs {
+		n += int64(e.p.vals[id].size)
+	}
+	return 4 * n
+}
+
 // Layers describes every planned layer in execution order, including the
 // layout conversions the planner inserted (Op "Relayout").
 func (e *Engine) Layers() []LayerInfo {

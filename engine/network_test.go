@@ -475,6 +475,16 @@ func TestLayersReportFastPaths(t *testing.T) {
 	if flops <= 0 {
 		t.Errorf("total FLOPs %d", flops)
 	}
+	// The arena reuses buffers: smaller than the sum of all activations.
+	var sum int64
+	for i := range e.p.vals {
+		if v := &e.p.vals[i]; v.konst == nil && !v.isInt {
+			sum += 4 * int64(v.size)
+		}
+	}
+	if b := e.SessionBytes(); b <= 0 || 4*int64(e.p.arenaSize) >= sum {
+		t.Errorf("SessionBytes %d, arena %d bytes, activations %d bytes", b, 4*e.p.arenaSize, sum)
+	}
 }
 
 func BenchmarkSmallCNN(b *testing.B) {
@@ -601,6 +611,44 @@ func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
 				t.Errorf("%s threads=%d: RunMulti allocates %v times", name, threads, n)
 			}
 			s.Close()
+		}
+	}
+}
+
+// TestMemoryPlanNoOverlap checks the arena assignment of every test network:
+// two values share a buffer only if one is dead before the other is written,
+// or the later one is written in place by the step where the earlier dies.
+func TestMemoryPlanNoOverlap(t *testing.T) {
+	for name := range networks {
+		m := buildNet(t, name, 1)
+		c := &compiler{m: m, mk: kernels.Gemm(kernels.Generic), threads: 2, p: &plan{}, byName: map[string]int{}}
+		p, err := compileWith(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range p.vals {
+			a := &p.vals[i]
+			if a.konst != nil || a.isInt || a.buf < 0 {
+				continue
+			}
+			for j := i + 1; j < len(p.vals); j++ {
+				b := &p.vals[j]
+				if b.konst != nil || b.isInt || b.buf != a.buf {
+					continue
+				}
+				x, y := a, b
+				if y.def < x.def {
+					x, y = y, x
+				}
+				xl := max(x.last, x.def)
+				if xl < y.def {
+					continue
+				}
+				if xl == y.def && c.inplace[y.def] >= 0 && &p.vals[c.inplace[y.def]] == x {
+					continue
+				}
+				t.Fatalf("%s: %q [%d,%d] and %q [%d,%d] share buffer %d", name, x.name, x.def, x.last, y.name, y.def, y.last, a.buf)
+			}
 		}
 	}
 }

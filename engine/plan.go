@@ -136,7 +136,11 @@ func prod(s []int) int {
 }
 
 func compile(m *model.Model, tier kernels.Tier, threads int) (*plan, error) {
-	c := &compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{}}
+	return compileWith(&compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{}})
+}
+
+func compileWith(c *compiler) (*plan, error) {
+	m := c.m
 	g := &m.Graph
 	for i := range g.Initializers {
 		t := &g.Initializers[i]
@@ -359,6 +363,9 @@ func (c *compiler) addStep(st step, info LayerInfo, in, out []int, inplace int) 
 	c.stepIn = append(c.stepIn, in)
 	c.stepOut = append(c.stepOut, out)
 	c.inplace = append(c.inplace, inplace)
+	for _, id := range out {
+		c.p.vals[id].def = len(c.p.steps) - 1 // a conversion may have been planned since the output was declared
+	}
 }
 
 // layer returns the LayerInfo of the current node.
