@@ -185,6 +185,7 @@ type Session struct {
 	outs    [][]float32 // graph outputs in logical layout
 	scratch [][]float32 // per-thread scratch
 	pool    *workerPool
+	par     int // workers the running step may use (plan.par)
 	closed  bool
 }
 
@@ -305,7 +306,8 @@ func (s *Session) store(i int, in []float32) {
 
 func (s *Session) exec() {
 	p := s.e.p
-	for _, st := range p.steps {
+	for i, st := range p.steps {
+		s.par = p.par[i]
 		st.run(s)
 	}
 	for i, id := range p.outputs {
@@ -385,7 +387,7 @@ func (wp *workerPool) stop() {
 // parallel runs tasks 0..n-1 of t over the workers and waits for them.
 func (s *Session) parallel(n int, t tasker) {
 	wp := s.pool
-	workers := min(wp.n, n)
+	workers := min(wp.n, n, s.par)
 	if workers <= 1 {
 		runRange(s, t, 0, 0, n)
 		return

@@ -251,7 +251,16 @@ func buildNet(t testing.TB, name string, seed int64) *model.Model {
 	return b.build(t)
 }
 
+// forceParallel makes every step use every worker, however small, so the
+// tests' small networks exercise the threaded paths; it returns the restore.
+func forceParallel() func() {
+	old := workPerThread
+	workPerThread = 1
+	return func() { workPerThread = old }
+}
+
 func TestNetworksMatchReference(t *testing.T) {
+	defer forceParallel()()
 	for name := range networks {
 		for seed := int64(1); seed <= 3; seed++ {
 			for _, threads := range []int{1, 3} {
@@ -285,6 +294,7 @@ func runAll(t testing.TB, e *Engine) [][]float32 {
 }
 
 func TestBitIdenticalAcrossThreads(t *testing.T) {
+	defer forceParallel()()
 	for name := range networks {
 		m := buildNet(t, name, 7)
 		var first [][]float32
@@ -310,6 +320,7 @@ func TestBitIdenticalAcrossThreads(t *testing.T) {
 }
 
 func TestSessionsConcurrent(t *testing.T) {
+	defer forceParallel()()
 	m := buildNet(t, "residual-se", 3)
 	e, err := New(m, Options{Threads: 2})
 	if err != nil {
@@ -358,6 +369,7 @@ func smallCNN(t testing.TB) *model.Model {
 }
 
 func TestRunAllocatesNothing(t *testing.T) {
+	defer forceParallel()()
 	for _, threads := range []int{1, 2} {
 		e, err := New(smallCNN(t), Options{Threads: threads})
 		if err != nil {
@@ -589,6 +601,7 @@ func TestFirstNonFinite(t *testing.T) {
 }
 
 func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
+	defer forceParallel()()
 	for name := range networks {
 		for _, threads := range []int{1, 3} {
 			e, err := New(buildNet(t, name, 1), Options{Threads: threads})

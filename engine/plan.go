@@ -108,7 +108,8 @@ type plan struct {
 	outputs   []int
 	bufOff    []int
 	arenaSize int
-	scratch   int // per-thread scratch floats
+	scratch   int   // per-thread scratch floats
+	par       []int // per step: most workers worth waking for its work
 }
 
 // compiler builds a plan node by node.
@@ -188,6 +189,7 @@ func compileWith(c *compiler) (*plan, error) {
 		c.p.outputs = append(c.p.outputs, id)
 	}
 	c.planMemory()
+	c.planParallelism()
 	return c.p, nil
 }
 
@@ -464,6 +466,25 @@ func (c *compiler) planMemory() {
 		off += (sz + 15) &^ 15
 	}
 	p.arenaSize = off
+}
+
+// workPerThread is the work (FLOPs, or elements moved) below which waking
+// one more worker costs more than it saves. A variable so tests can force
+// every step onto every worker.
+var workPerThread int64 = 1 << 17
+
+// planParallelism caps each step's workers by its work, so tiny layers run
+// on the calling goroutine alone. It never changes results.
+func (c *compiler) planParallelism() {
+	p := c.p
+	p.par = make([]int, len(p.steps))
+	for i := range p.steps {
+		work := p.layers[i].FLOPs
+		for _, id := range c.stepOut[i] {
+			work = max(work, int64(p.vals[id].size))
+		}
+		p.par[i] = int(max(1, min(int64(c.threads), work/workPerThread)))
+	}
 }
 
 // activation parses a fused activation ("activation", "activation_params").
