@@ -247,7 +247,7 @@ func (c *compiler) buildSlice() error {
 			base += start[d] * ls[d]
 		}
 	}
-	st := newCopyStep(&c.p.vals[out], out, nil, x, src, base).setTasks(c.threads)
+	st := newCopyStep(&c.p.vals[out], out, x, src, base).setTasks(c.threads)
 	c.addStep(st, c.layer("copy-strided", kernels.Generic, 0), []int{x}, []int{out}, -1)
 	return nil
 }
@@ -326,7 +326,7 @@ func (c *compiler) buildReshape() error {
 		contig[i] = s
 		s *= oshape[i]
 	}
-	st := newCopyStep(&c.p.vals[out], out, nil, x, contig, 0).setTasks(c.threads)
+	st := newCopyStep(&c.p.vals[out], out, x, contig, 0).setTasks(c.threads)
 	c.addStep(st, c.layer("copy", kernels.Generic, 0), []int{x}, []int{out}, x)
 	return nil
 }
@@ -367,7 +367,7 @@ func (c *compiler) buildTranspose() error {
 	if err != nil {
 		return err
 	}
-	st := newCopyStep(&c.p.vals[out], out, nil, x, src, 0).setTasks(c.threads)
+	st := newCopyStep(&c.p.vals[out], out, x, src, 0).setTasks(c.threads)
 	c.addStep(st, c.layer("copy-strided", kernels.Generic, 0), []int{x}, []int{out}, -1)
 	return nil
 }
@@ -432,7 +432,7 @@ func (c *compiler) buildReduce() error {
 			if err != nil {
 				return err
 			}
-			st := newCopyStep(&c.p.vals[out], out, nil, x, c.p.vals[x].logicalStrides(), 0)
+			st := newCopyStep(&c.p.vals[out], out, x, c.p.vals[x].logicalStrides(), 0)
 			c.addStep(st, c.layer("copy", kernels.Generic, 0), []int{x}, []int{out}, x)
 			return nil
 		}

@@ -41,7 +41,8 @@ type value struct {
 	buf    int // arena buffer, -1 when constant
 	def    int // defining step, -1 for graph inputs and constants
 	last   int // last step reading it
-	// nhwcOf is the id of an NHWC (or logical) copy made for a consumer.
+	// converted[l] is the id of a copy in layout l planned for a consumer
+	// (-1: none yet), shared by every later consumer.
 	converted [2]int
 }
 
@@ -353,7 +354,7 @@ func (c *compiler) need(id int, l layout) int {
 	}
 	nid := c.newValue("", v.shape, l)
 	c.p.vals[id].converted[l] = nid
-	st := newCopyStep(&c.p.vals[nid], nid, &c.p.vals[id], id, c.p.vals[id].logicalStrides(), 0)
+	st := newCopyStep(&c.p.vals[nid], nid, id, c.p.vals[id].logicalStrides(), 0).setTasks(c.threads)
 	c.addStep(st, LayerInfo{Name: v.name + "#relayout", Op: "Relayout", Kernel: "copy-strided"}, []int{id}, []int{nid}, -1)
 	return nid
 }

@@ -106,7 +106,7 @@ type copyStep struct {
 }
 
 // newCopyStep plans out = in read with srcStrides per logical dim of out plus base.
-func newCopyStep(out *value, outID int, _ *value, inID int, srcStrides []int, base int) *copyStep {
+func newCopyStep(out *value, outID int, inID int, srcStrides []int, base int) *copyStep {
 	perm := out.perm()
 	phys := out.physShape()
 	dst := make([]int, len(phys))
