@@ -33,6 +33,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
@@ -185,7 +186,8 @@ type Session struct {
 	outs    [][]float32 // graph outputs in logical layout
 	scratch [][]float32 // per-thread scratch
 	pool    *workerPool
-	par     int // workers the running step may use (plan.par)
+	par     int          // workers the running step may use (plan.par)
+	next    atomic.Int64 // next unclaimed task of the running step
 	closed  bool
 }
 
@@ -345,13 +347,13 @@ func runRange(s *Session, t tasker, worker, lo, hi int) {
 }
 
 type job struct {
-	s      *Session
-	t      tasker
-	lo, hi int
+	s        *Session
+	t        tasker
+	n, chunk int
 }
 
 // workerPool is a fixed set of goroutines started with the session. The
-// caller of parallel is worker 0; workers 1.. get contiguous task ranges.
+// caller of parallel is worker 0.
 type workerPool struct {
 	n    int
 	jobs []chan job
@@ -371,7 +373,7 @@ func newWorkerPool(n int) *workerPool {
 
 func (wp *workerPool) loop(w int, ch chan job) {
 	for j := range ch {
-		runRange(j.s, j.t, w, j.lo, j.hi)
+		j.s.drain(j.t, w, j.n, j.chunk)
 		wp.wg.Done()
 	}
 }
@@ -385,6 +387,10 @@ func (wp *workerPool) stop() {
 }
 
 // parallel runs tasks 0..n-1 of t over the workers and waits for them.
+// Workers claim contiguous chunks (about four per worker) from a shared
+// counter, so a worker the OS schedules late (a loaded machine, a slow core)
+// only takes less of the work; which worker runs a task never changes what
+// the task computes.
 func (s *Session) parallel(n int, t tasker) {
 	wp := s.pool
 	workers := min(wp.n, n, s.par)
@@ -392,17 +398,30 @@ func (s *Session) parallel(n int, t tasker) {
 		runRange(s, t, 0, 0, n)
 		return
 	}
+	chunk := (n + 4*workers - 1) / (4 * workers)
+	s.next.Store(0)
 	wp.wg.Add(workers - 1)
 	for w := 1; w < workers; w++ {
-		wp.jobs[w-1] <- job{s: s, t: t, lo: w * n / workers, hi: (w + 1) * n / workers}
+		wp.jobs[w-1] <- job{s: s, t: t, n: n, chunk: chunk}
 	}
-	runRange(s, t, 0, 0, n/workers)
+	s.drain(t, 0, n, chunk)
 	wp.wg.Wait()
+}
+
+// drain runs chunks of t's tasks until none is left.
+func (s *Session) drain(t tasker, worker, n, chunk int) {
+	for {
+		lo := int(s.next.Add(int64(chunk))) - chunk
+		if lo >= n {
+			return
+		}
+		runRange(s, t, worker, lo, min(n, lo+chunk))
+	}
 }
 
 // firstNonFinite returns the index of the first NaN or ±Inf in x, or -1: a
 // float32 is non-finite exactly when its exponent bits are all ones. Blocks of
-// eight are OR-tested first so the common all-finite case runs branch-light.
+// eight are tested together so the common all-finite case runs branch-light.
 func firstNonFinite(x []float32) int {
 	const exp = 0x7f800000
 	i := 0

@@ -7,6 +7,7 @@ import (
 	"math/rand"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -662,6 +663,42 @@ func TestMemoryPlanNoOverlap(t *testing.T) {
 				}
 				t.Fatalf("%s: %q [%d,%d] and %q [%d,%d] share buffer %d", name, x.name, x.def, x.last, y.name, y.def, y.last, a.buf)
 			}
+		}
+	}
+}
+
+// recorder is a tasker that notes which worker ran each task.
+type recorder struct {
+	ran   []int32
+	count []atomic.Int32
+}
+
+func (r *recorder) task(_ *Session, worker, i int) {
+	time.Sleep(time.Millisecond) // long enough for the other workers to wake
+	r.ran[i] = int32(worker) + 1
+	r.count[i].Add(1)
+}
+
+func TestParallelRunsEveryTaskOnce(t *testing.T) {
+	e, err := New(smallCNN(t), Options{Threads: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := e.NewSession()
+	defer s.Close()
+	for _, n := range []int{1, 2, 5, 64} {
+		r := &recorder{ran: make([]int32, n), count: make([]atomic.Int32, n)}
+		s.par = 3
+		s.parallel(n, r)
+		used := map[int32]bool{}
+		for i, w := range r.ran {
+			if c := r.count[i].Load(); w == 0 || c != 1 {
+				t.Fatalf("n=%d: task %d ran %d times", n, i, c)
+			}
+			used[w] = true
+		}
+		if n == 64 && len(used) < 2 {
+			t.Errorf("n=64: all tasks ran on one worker")
 		}
 	}
 }
