@@ -702,3 +702,85 @@ func TestParallelRunsEveryTaskOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestViewChains runs random chains of Reshape, Transpose and Flatten (views,
+// materialized only where a consumer needs storage) against the reference.
+func TestViewChains(t *testing.T) {
+	defer forceParallel()()
+	r := rand.New(rand.NewSource(8))
+	divisors := func(n int) []int {
+		var d []int
+		for i := 1; i <= n; i++ {
+			if n%i == 0 {
+				d = append(d, i)
+			}
+		}
+		return d
+	}
+	for iter := 0; iter < 60; iter++ {
+		b := newGB(int64(iter), []int64{1, 12, 4, 6})
+		x := "input"
+		shape := []int{1, 12, 4, 6}
+		if iter%2 == 1 {
+			x = b.conv(x, 12, 12, 1, 1) // NHWC producer
+		}
+		for step := 0; step < 4; step++ {
+			switch r.Intn(3) {
+			case 0: // random reshape of the 288 elements into rank 2..6
+				total := prod(shape)
+				rank := 2 + r.Intn(5)
+				ns := make([]int64, rank)
+				rem := total
+				for i := 0; i < rank-1; i++ {
+					ds := divisors(rem)
+					ns[i] = int64(ds[r.Intn(len(ds))])
+					rem /= int(ns[i])
+				}
+				ns[rank-1] = int64(rem)
+				sh := b.name("shape")
+				b.g.Initializers = append(b.g.Initializers, model.NewInt64Tensor(sh, []int64{int64(rank)}, ns))
+				x = b.node(model.OpReshape, []string{x, sh})
+				shape = shape[:0]
+				for _, d := range ns {
+					shape = append(shape, int(d))
+				}
+			case 1:
+				perm := r.Perm(len(shape))
+				p64 := make([]int64, len(perm))
+				ns := make([]int, len(perm))
+				for i, p := range perm {
+					p64[i] = int64(p)
+					ns[i] = shape[p]
+				}
+				x = b.node(model.OpTranspose, []string{x}, ints("perm", p64...))
+				shape = ns
+			case 2:
+				axis := r.Intn(len(shape) + 1)
+				x = b.node(model.OpFlatten, []string{x}, intA("axis", int64(axis)))
+				shape = []int{prod(shape[:axis]), prod(shape[axis:])}
+			}
+		}
+		outs := []string{x}
+		if len(shape) == 4 && iter%3 == 0 {
+			outs = append(outs, b.node(model.OpRelu, []string{x}))
+		}
+		compareToReference(t, b.build(t, outs...), Options{Threads: 2})
+	}
+}
+
+func TestChannelShuffleIsOneCopy(t *testing.T) {
+	e, err := New(buildNet(t, "concat-split-shuffle", 1), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	copies := 0
+	for _, l := range e.Layers() {
+		switch l.Op {
+		case model.OpReshape, model.OpTranspose, "Relayout", "Materialize":
+			copies++
+		}
+	}
+	if copies != 1 {
+		t.Fatalf("channel shuffle planned as %d copies, want 1: %+v", copies, e.Layers())
+	}
+}

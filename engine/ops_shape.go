@@ -253,7 +253,7 @@ func (c *compiler) buildSlice() error {
 }
 
 func (c *compiler) buildReshape() error {
-	x, err := c.in(0)
+	x, err := c.inRaw(0)
 	if err != nil {
 		return err
 	}
@@ -315,6 +315,9 @@ func (c *compiler) buildReshape() error {
 			return c.errf(ErrShape, "shape %v holds %d elements, input %v has %d", oshape, prod(oshape), xs, total)
 		}
 	}
+	if ok, err := c.buildViewOp(x, oshape, nil); ok || err != nil {
+		return err
+	}
 	x = c.need(x, layoutLogical)
 	out, err := c.output(0, oshape, layoutLogical)
 	if err != nil {
@@ -332,7 +335,7 @@ func (c *compiler) buildReshape() error {
 }
 
 func (c *compiler) buildTranspose() error {
-	x, err := c.in(0)
+	x, err := c.inRaw(0)
 	if err != nil {
 		return err
 	}
@@ -357,6 +360,12 @@ func (c *compiler) buildTranspose() error {
 		}
 	}
 	oshape := make([]int, rank)
+	for i, p := range perm {
+		oshape[i] = xv.shape[p]
+	}
+	if ok, err := c.buildViewOp(x, oshape, perm); ok || err != nil {
+		return err
+	}
 	ls := xv.logicalStrides()
 	src := make([]int, rank)
 	for i, p := range perm {

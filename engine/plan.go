@@ -41,6 +41,8 @@ type value struct {
 	buf    int // arena buffer, -1 when constant
 	def    int // defining step, -1 for graph inputs and constants
 	last   int // last step reading it
+	// view, when set, says the value has no storage of its own (see view.go).
+	view *viewInfo
 	// converted[l] is the id of a copy in layout l planned for a consumer
 	// (-1: none yet), shared by every later consumer.
 	converted [2]int
@@ -187,6 +189,9 @@ func compileWith(c *compiler) (*plan, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: graph output %q is never produced", ErrShape, o.Name)
 		}
+		if c.p.vals[id].view != nil {
+			id = c.materialize(id, layoutLogical)
+		}
 		c.p.outputs = append(c.p.outputs, id)
 	}
 	c.planMemory()
@@ -262,8 +267,17 @@ func (c *compiler) errf(sentinel error, format string, args ...any) error {
 }
 
 // in returns the value id of input i of the current node, checking it is a
-// float tensor.
+// float tensor; a view is materialized in its default layout.
 func (c *compiler) in(i int) (int, error) {
+	id, err := c.inRaw(i)
+	if err != nil || c.p.vals[id].view == nil {
+		return id, err
+	}
+	return c.materialize(id, defaultLayout(c.p.vals[id].shape)), nil
+}
+
+// inRaw is in without materializing views.
+func (c *compiler) inRaw(i int) (int, error) {
 	n := c.node
 	if i >= len(n.Inputs) || n.Inputs[i] == "" {
 		return -1, c.errf(ErrUnsupported, "missing input %d", i)
@@ -333,6 +347,9 @@ func (c *compiler) output(i int, shape []int, l layout) (int, error) {
 // (a relayout step, or a converted constant) when the storage differs.
 func (c *compiler) need(id int, l layout) int {
 	v := &c.p.vals[id]
+	if v.view != nil {
+		return c.materialize(id, l)
+	}
 	if len(v.shape) != 4 || v.layout == l || v.trivialNHWC() {
 		return id
 	}
