@@ -118,6 +118,7 @@ func newCopyStep(out *value, outID int, inID int, srcStrides []int, base int) *c
 		src[i] = srcStrides[perm[i]]
 	}
 	w := newWalk(phys, [][]int{dst, src}, []int{0, base})
+	w.preferLongInner()
 	return &copyStep{out: outID, in: inID, w: w, tasks: 1}
 }
 
@@ -127,21 +128,100 @@ func (st *copyStep) task(s *Session, _, t int) {
 	w := &st.w
 	rows := w.rows()
 	r0, r1 := t*rows/st.tasks, (t+1)*rows/st.tasks
+	if r0 >= r1 {
+		return
+	}
 	dst, src := s.v[st.out], s.v[st.in]
 	n := w.dims[w.rank-1]
 	sd, ss := w.st[0][w.rank-1], w.st[1][w.rank-1]
+	it := w.iter(r0)
 	for r := r0; r < r1; r++ {
-		off := w.offsets(r)
-		d := dst[off[0] : off[0]+(n-1)*sd+1]
-		if ss == 1 && sd == 1 {
-			copy(d, src[off[1]:off[1]+n])
-			continue
+		od, os := it.off[0], it.off[1]
+		d := dst[od : od+(n-1)*sd+1]
+		switch {
+		case ss == 1 && sd == 1:
+			copy(d, src[os:os+n])
+		case sd == 1 && ss > 0:
+			sr := src[os : os+(n-1)*ss+1]
+			for i := range d {
+				d[i] = sr[i*ss]
+			}
+		default:
+			o := os
+			for i := 0; i < n; i++ {
+				d[i*sd] = src[o]
+				o += ss
+			}
 		}
-		o := off[1]
-		for i := 0; i < n; i++ {
-			d[i*sd] = src[o]
-			o += ss
+		it.next(w)
+	}
+}
+
+// rowIter walks the rows of a walk in order, updating operand offsets
+// incrementally (no division per row).
+type rowIter struct {
+	idx [maxRank]int
+	off [3]int
+}
+
+func (w *walk) iter(r int) rowIter {
+	it := rowIter{off: w.offsets(r)}
+	for i := w.rank - 2; i >= 0; i-- {
+		it.idx[i] = r % w.dims[i]
+		r /= w.dims[i]
+	}
+	return it
+}
+
+func (it *rowIter) next(w *walk) {
+	for d := w.rank - 2; d >= 0; d-- {
+		it.idx[d]++
+		for o := 0; o < w.nops; o++ {
+			it.off[o] += w.st[o][d]
 		}
+		if it.idx[d] < w.dims[d] {
+			return
+		}
+		for o := 0; o < w.nops; o++ {
+			it.off[o] -= w.st[o][d] * w.dims[d]
+		}
+		it.idx[d] = 0
+	}
+}
+
+// preferLongInner reorders a copy walk so its innermost dimension is long:
+// when the inner run is short, a longer dimension that is contiguous in the
+// source or the destination becomes the inner loop (the iteration order of a
+// copy does not matter: every element is written once).
+func (w *walk) preferLongInner() {
+	in := w.rank - 1
+	if w.rank < 2 || w.dims[in] >= 16 {
+		return
+	}
+	best := -1
+	for d := 0; d < in; d++ {
+		if (w.st[0][d] == 1 || w.st[1][d] == 1) && w.dims[d] > w.dims[in] && (best < 0 || w.dims[d] > w.dims[best]) {
+			best = d
+		}
+	}
+	if best < 0 {
+		return
+	}
+	// Move dim best to the end, keeping the others in order.
+	n := w.dims[best]
+	st := [3]int{}
+	for o := 0; o < w.nops; o++ {
+		st[o] = w.st[o][best]
+	}
+	for d := best; d < in; d++ {
+		w.dims[d] = w.dims[d+1]
+		for o := 0; o < w.nops; o++ {
+			w.st[o][d] = w.st[o][d+1]
+		}
+	}
+	w.dims[in] = n
+	for o := 0; o < w.nops; o++ {
+		w.st[o][in] = st[o]
 	}
 }
 

@@ -126,7 +126,9 @@ func (c *compiler) materialize(id int, l layout) int {
 		dst[i] = s
 		s *= dims[i]
 	}
-	st := (&copyStep{out: nid, in: vi.src, w: newWalk(dims, [][]int{dst, src}, []int{0, 0})}).setTasks(c.threads)
+	w := newWalk(dims, [][]int{dst, src}, []int{0, 0})
+	w.preferLongInner()
+	st := (&copyStep{out: nid, in: vi.src, w: w}).setTasks(c.threads)
 	name := c.p.vals[id].name
 	c.addStep(st, LayerInfo{Name: name, Op: "Materialize", Kernel: "copy-strided"}, []int{vi.src}, []int{nid}, -1)
 	return nid
