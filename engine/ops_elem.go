@@ -85,8 +85,13 @@ func (st *binaryStep) task(s *Session, _, t int) {
 	r := w.rank - 1
 	n := w.dims[r]
 	sy, sa, sb := w.st[0][r], w.st[1][r], w.st[2][r]
+	if r0 >= r1 {
+		return
+	}
+	it := w.iter(r0)
 	for row := r0; row < r1; row++ {
-		off := w.offsets(row)
+		off := it.off
+		it.next(w)
 		if sy == 1 && sa == 1 && sb == 1 {
 			binContig(st.op, y[off[0]:off[0]+n], a[off[1]:off[1]+n], b[off[2]:off[2]+n])
 			continue
