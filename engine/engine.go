@@ -186,8 +186,10 @@ type Session struct {
 	outs    [][]float32 // graph outputs in logical layout
 	scratch [][]float32 // per-thread scratch
 	pool    *workerPool
-	par     int          // workers the running step may use (plan.par)
-	next    atomic.Int64 // next unclaimed task of the running step
+	par     int           // workers the running step may use (plan.par)
+	next    atomic.Uint64 // generation<<32 | next unclaimed task of the running step
+	gen     uint32        // generation of the running step's tasks
+	active  atomic.Int32  // workers inside drain
 	closed  bool
 }
 
@@ -350,6 +352,7 @@ type job struct {
 	s        *Session
 	t        tasker
 	n, chunk int
+	gen      uint32
 }
 
 // workerPool is a fixed set of goroutines started with the session. The
@@ -357,14 +360,13 @@ type job struct {
 type workerPool struct {
 	n    int
 	jobs []chan job
-	wg   sync.WaitGroup
 	once sync.Once
 }
 
 func newWorkerPool(n int) *workerPool {
 	wp := &workerPool{n: n}
 	for w := 1; w < n; w++ {
-		ch := make(chan job)
+		ch := make(chan job, 1)
 		wp.jobs = append(wp.jobs, ch)
 		go wp.loop(w, ch)
 	}
@@ -373,8 +375,11 @@ func newWorkerPool(n int) *workerPool {
 
 func (wp *workerPool) loop(w int, ch chan job) {
 	for j := range ch {
-		j.s.drain(j.t, w, j.n, j.chunk)
-		wp.wg.Done()
+		// Announce before claiming: the caller waits for active to drop to
+		// zero, so no claimed chunk can be outstanding when it returns.
+		j.s.active.Add(1)
+		j.s.drain(j.t, w, j.n, j.chunk, j.gen)
+		j.s.active.Add(-1)
 	}
 }
 
@@ -387,10 +392,11 @@ func (wp *workerPool) stop() {
 }
 
 // parallel runs tasks 0..n-1 of t over the workers and waits for them.
-// Workers claim contiguous chunks (about four per worker) from a shared
-// counter, so a worker the OS schedules late (a loaded machine, a slow core)
-// only takes less of the work; which worker runs a task never changes what
-// the task computes.
+// Tasks are claimed in contiguous chunks (about four per worker) from a
+// counter tagged with a generation; the caller claims too, so a worker the OS
+// schedules late (a loaded machine, a slow core) simply takes less or none of
+// the work, and the layer waits only for chunks actually being computed.
+// Which worker runs a task never changes what the task computes.
 func (s *Session) parallel(n int, t tasker) {
 	wp := s.pool
 	workers := min(wp.n, n, s.par)
@@ -399,20 +405,40 @@ func (s *Session) parallel(n int, t tasker) {
 		return
 	}
 	chunk := (n + 4*workers - 1) / (4 * workers)
-	s.next.Store(0)
-	wp.wg.Add(workers - 1)
+	s.gen++
+	s.next.Store(uint64(s.gen) << 32)
 	for w := 1; w < workers; w++ {
-		wp.jobs[w-1] <- job{s: s, t: t, n: n, chunk: chunk}
+		select {
+		case wp.jobs[w-1] <- job{s: s, t: t, n: n, chunk: chunk, gen: s.gen}:
+		default: // still busy with an earlier job: it will find nothing left
+		}
 	}
-	s.drain(t, 0, n, chunk)
-	wp.wg.Wait()
+	s.drain(t, 0, n, chunk, s.gen)
+	for s.active.Load() != 0 {
+		runtime.Gosched()
+	}
+}
+
+// claim returns the first task of the next unclaimed chunk of generation gen,
+// or -1 when none is left (or gen is over).
+func (s *Session) claim(gen uint32, n, chunk int) int {
+	for {
+		cur := s.next.Load()
+		lo := int(uint32(cur))
+		if uint32(cur>>32) != gen || lo >= n {
+			return -1
+		}
+		if s.next.CompareAndSwap(cur, uint64(gen)<<32|uint64(lo+chunk)) {
+			return lo
+		}
+	}
 }
 
 // drain runs chunks of t's tasks until none is left.
-func (s *Session) drain(t tasker, worker, n, chunk int) {
+func (s *Session) drain(t tasker, worker, n, chunk int, gen uint32) {
 	for {
-		lo := int(s.next.Add(int64(chunk))) - chunk
-		if lo >= n {
+		lo := s.claim(gen, n, chunk)
+		if lo < 0 {
 			return
 		}
 		runRange(s, t, worker, lo, min(n, lo+chunk))

@@ -496,12 +496,16 @@ var workPerThread int64 = 1 << 17
 func (c *compiler) planParallelism() {
 	p := c.p
 	p.par = make([]int, len(p.steps))
+	unit := workPerThread
+	if c.mk.Tier != kernels.Generic && unit > 1 {
+		unit *= 8 // SIMD tiers finish the same work about ten times sooner
+	}
 	for i := range p.steps {
 		work := p.layers[i].FLOPs
 		for _, id := range c.stepOut[i] {
 			work = max(work, int64(p.vals[id].size))
 		}
-		p.par[i] = int(max(1, min(int64(c.threads), work/workPerThread)))
+		p.par[i] = int(max(1, min(int64(c.threads), work/unit)))
 	}
 }
 
