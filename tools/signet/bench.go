@@ -185,13 +185,15 @@ func printBench(e *env, r *benchReport) {
 	fmt.Fprintf(e.stdout, "runs        %d timed after %d warm-up\n", r.Runs, r.Warmup)
 	fmt.Fprintf(e.stdout, "latency     median %.3f ms   p90 %.3f ms   p99 %.3f ms   min %.3f ms\n", r.MedianMS, r.P90MS, r.P99MS, r.MinMS)
 	fmt.Fprintf(e.stdout, "compute     %.3f GFLOP   %.1f GFLOP/s at the median\n", r.GFLOP, r.GFLOPS)
-	fmt.Fprintf(e.stdout, "allocations %.2f per inference (%.0f bytes)\n", r.AllocsPerRun, r.BytesPerRun)
+	fmt.Fprintf(e.stdout, "allocations %.0f per inference (%.0f bytes)\n", r.AllocsPerRun, r.BytesPerRun)
 }
 
 // allocsPerRun counts heap allocations per inference from runtime.MemStats
 // around n runs. Like testing.AllocsPerRun it runs them with GOMAXPROCS(1) so
-// that allocations of unrelated goroutines are unlikely to be counted; the
-// engine's own worker goroutines still run, interleaved.
+// that allocations of unrelated goroutines are unlikely to be counted (the
+// engine's own worker goroutines still run, interleaved), and it reports
+// whole allocations per run: the runtime itself allocates a few bytes now
+// and then, which would otherwise show as a fraction such as 0.01.
 func allocsPerRun(n int, infer func() error) (allocs, bytes float64, err error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	if err := infer(); err != nil {
@@ -205,7 +207,7 @@ func allocsPerRun(n int, infer func() error) (allocs, bytes float64, err error) 
 		}
 	}
 	runtime.ReadMemStats(&after)
-	return float64(after.Mallocs-before.Mallocs) / float64(n), float64(after.TotalAlloc-before.TotalAlloc) / float64(n), nil
+	return float64((after.Mallocs - before.Mallocs) / uint64(n)), float64((after.TotalAlloc - before.TotalAlloc) / uint64(n)), nil
 }
 
 // percentile returns the nearest-rank percentile of sorted durations.
