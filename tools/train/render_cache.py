@@ -22,8 +22,8 @@ def _render(job):
     return signs.render_sample(idx, stream, k)
 
 
-def render_set(names, per_class, stream, workers):
-    jobs = [(signs.class_index(n), stream, k) for n in names for k in range(per_class)]
+def render_set(names, per_class, stream, workers, first=0):
+    jobs = [(signs.class_index(n), stream, k) for n in names for k in range(first, first + per_class)]
     labels = np.repeat(np.arange(len(names), dtype=np.int16), per_class)
     with Pool(workers) as p:
         imgs = p.map(_render, jobs, chunksize=64)
@@ -37,9 +37,19 @@ def main():
     ap.add_argument("--train-per-class", type=int, default=500)
     ap.add_argument("--select-per-class", type=int, default=40)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--more", type=int, default=0,
+                    help="render N more training samples per class (indices after the first --train-per-class) "
+                         "into train2_x.npy/train2_y.npy instead of the default sets")
     a = ap.parse_args()
     split = json.load(open(a.split))
     os.makedirs(a.cache, exist_ok=True)
+    if a.more:
+        t = time.time()
+        x, y = render_set(split["train"], a.more, signs.STREAM_TRAIN, a.workers, first=a.train_per_class)
+        np.save(os.path.join(a.cache, "train2_x.npy"), x)
+        np.save(os.path.join(a.cache, "train2_y.npy"), y)
+        print("train2: %d classes x %d = %d samples in %.1f s" % (len(split["train"]), a.more, len(x), time.time() - t), flush=True)
+        return
     for part, n, stream in (("select", a.select_per_class, signs.STREAM_SELECT), ("train", a.train_per_class, signs.STREAM_TRAIN)):
         t = time.time()
         x, y = render_set(split[part], n, stream, a.workers)

@@ -191,6 +191,7 @@ def main():
     ap.add_argument("--eval-every", type=float, default=1.0, help="epochs between selection-set evaluations")
     ap.add_argument("--threads-file", default="", help="if this file appears, its integer becomes the thread count "
                     "(lets a long run on a shared machine take more cores once they free up)")
+    ap.add_argument("--train-parts", default="train", help="comma-separated cache sets to train on (train, train2)")
     ap.add_argument("--init", default="", help="start from this checkpoint's encoder weights (a warm restart "
                     "with a fresh schedule; the head, if any, starts anew)")
     ap.add_argument("--limit-classes", type=int, default=0, help="debug: train on the first N classes only")
@@ -201,8 +202,9 @@ def main():
     rng = np.random.default_rng(a.seed)
     g = torch.Generator().manual_seed(a.seed)
 
-    tx = np.load(os.path.join(a.cache, "train_x.npy"), mmap_mode="r")
-    ty = np.load(os.path.join(a.cache, "train_y.npy")).astype(np.int64)
+    parts = a.train_parts.split(",")
+    tx = np.concatenate([np.load(os.path.join(a.cache, p + "_x.npy")) for p in parts])
+    ty = np.concatenate([np.load(os.path.join(a.cache, p + "_y.npy")) for p in parts]).astype(np.int64)
     sx = np.load(os.path.join(a.cache, "select_x.npy"))
     sy = np.load(os.path.join(a.cache, "select_y.npy")).astype(np.int64)
     if a.limit_classes:
