@@ -39,16 +39,18 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--more", type=int, default=0,
                     help="render N more training samples per class (indices after the first --train-per-class) "
-                         "into train2_x.npy/train2_y.npy instead of the default sets")
+                         "into <--more-name>_x.npy/_y.npy instead of the default sets")
+    ap.add_argument("--more-first", type=int, default=0, help="first sample index of --more (default: --train-per-class)")
+    ap.add_argument("--more-name", default="train2")
     a = ap.parse_args()
     split = json.load(open(a.split))
     os.makedirs(a.cache, exist_ok=True)
     if a.more:
         t = time.time()
-        x, y = render_set(split["train"], a.more, signs.STREAM_TRAIN, a.workers, first=a.train_per_class)
-        np.save(os.path.join(a.cache, "train2_x.npy"), x)
-        np.save(os.path.join(a.cache, "train2_y.npy"), y)
-        print("train2: %d classes x %d = %d samples in %.1f s" % (len(split["train"]), a.more, len(x), time.time() - t), flush=True)
+        x, y = render_set(split["train"], a.more, signs.STREAM_TRAIN, a.workers, first=a.more_first or a.train_per_class)
+        np.save(os.path.join(a.cache, a.more_name + "_x.npy"), x)
+        np.save(os.path.join(a.cache, a.more_name + "_y.npy"), y)
+        print("%s: %d classes x %d = %d samples in %.1f s" % (a.more_name, len(split["train"]), a.more, len(x), time.time() - t), flush=True)
         return
     for part, n, stream in (("select", a.select_per_class, signs.STREAM_SELECT), ("train", a.train_per_class, signs.STREAM_TRAIN)):
         t = time.time()
