@@ -1,0 +1,202 @@
+package kernels
+
+import "math"
+
+// Depthwise is a depthwise convolution (Group == C == K) over NHWC
+// activations, vectorised over channels.
+type Depthwise struct {
+	P    ConvParams
+	W    []float32 // [KH*KW][C], tap-major
+	Bias []float32 // [C], zero when the model has none
+	Act  Act
+}
+
+// NewDepthwise repacks OIHW weights [C,1,KH,KW]. p must be resolved and have
+// Group == C == K.
+func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
+	taps := p.KH * p.KW
+	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act}
+	for c := 0; c < p.C; c++ {
+		for t := 0; t < taps; t++ {
+			d.W[t*p.C+c] = w[c*taps+t]
+		}
+	}
+	if bias != nil {
+		copy(d.Bias, bias)
+	}
+	return d
+}
+
+// Kernel names the path Run takes.
+func (d *Depthwise) Kernel() string {
+	if d.P.KW == 5 && d.P.DilW == 1 {
+		return "f32-dwconv-5xN-go"
+	}
+	if d.P.KH == 3 && d.P.KW == 3 && d.P.DilH == 1 && d.P.DilW == 1 && (d.P.StrideH == 1 || d.P.StrideH == 2) && d.P.StrideH == d.P.StrideW {
+		return "f32-dwconv-3x3-go"
+	}
+	return "f32-dwconv-go"
+}
+
+// Tasks returns the number of output rows (N·OH), the unit of work.
+func (d *Depthwise) Tasks() int { return d.P.N * d.P.OH }
+
+// RunTask computes output row t (n = t/OH, oh = t%OH).
+func (d *Depthwise) RunTask(t int, in, out []float32) {
+	p := &d.P
+	n, oh := t/p.OH, t%p.OH
+	C := p.C
+	ih0 := oh*p.StrideH - p.PadT
+	fast3 := d.Kernel() == "f32-dwconv-3x3-go" && ih0 >= 0 && ih0+2 < p.H
+	for ow := 0; ow < p.OW; ow++ {
+		iw0 := ow*p.StrideW - p.PadL
+		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
+		if fast3 && p.StrideW == 1 && iw0 >= 0 && iw0+3 < p.W && ow+1 < p.OW && (d.Act.Kind == ActClamp || d.Act.Kind == ActNone) {
+			// Two neighbouring pixels share six of their nine input columns.
+			o2 := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+2)*C]
+			d.interior3x3Pair(in, o2, n, ih0, iw0)
+			ow++
+			continue
+		}
+		if fast3 && iw0 >= 0 && iw0+2 < p.W {
+			d.interior3x3(in, o, n, ih0, iw0)
+			if d.Act.Kind == ActClamp || d.Act.Kind == ActNone {
+				continue
+			}
+		} else {
+			copy(o, d.Bias)
+			for kh := 0; kh < p.KH; kh++ {
+				ih := ih0 + kh*p.DilH
+				if ih < 0 || ih >= p.H {
+					continue
+				}
+				if p.KW == 5 && p.DilW == 1 && iw0 >= 0 && iw0+4 < p.W {
+					// A whole 5-tap row in one pass over the channels.
+					b := ((n*p.H+ih)*p.W + iw0) * C
+					x0, x1, x2, x3, x4 := in[b:b+C], in[b+C:b+2*C], in[b+2*C:b+3*C], in[b+3*C:b+4*C], in[b+4*C:b+5*C]
+					w := d.W[kh*5*C : (kh+1)*5*C]
+					w0, w1, w2, w3, w4 := w[:C], w[C:2*C], w[2*C:3*C], w[3*C:4*C], w[4*C:5*C]
+					o := o[:C]
+					for c := range o {
+						acc := o[c]
+						acc += x0[c] * w0[c]
+						acc += x1[c] * w1[c]
+						acc += x2[c] * w2[c]
+						acc += x3[c] * w3[c]
+						acc += x4[c] * w4[c]
+						o[c] = acc
+					}
+					continue
+				}
+				for kw := 0; kw < p.KW; kw++ {
+					iw := iw0 + kw*p.DilW
+					if iw < 0 || iw >= p.W {
+						continue
+					}
+					x := in[((n*p.H+ih)*p.W+iw)*C : ((n*p.H+ih)*p.W+iw+1)*C]
+					w := d.W[(kh*p.KW+kw)*C : (kh*p.KW+kw+1)*C]
+					x = x[:len(o)]
+					w = w[:len(o)]
+					for c := range o {
+						o[c] += x[c] * w[c]
+					}
+				}
+			}
+		}
+		if d.Act.Kind != ActNone {
+			d.Act.ApplySlice(o, o)
+		}
+	}
+}
+
+// interior3x3Pair computes output pixels ow and ow+1 (stride 1, both
+// windows inside the input) in one pass over the channels, each input column
+// loaded once for both; same summation order as interior3x3.
+func (d *Depthwise) interior3x3Pair(in, o []float32, n, ih, iw int) {
+	p := &d.P
+	C := p.C
+	rs := p.W * C
+	base := ((n*p.H+ih)*p.W + iw) * C
+	oa, ob := o[:C], o[C:2*C]
+	x00, x01, x02, x03 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	base += rs
+	x10, x11, x12, x13 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	base += rs
+	x20, x21, x22, x23 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
+	w := d.W
+	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
+	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
+	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
+	b := d.Bias[:C]
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if d.Act.Kind == ActClamp {
+		lo, hi = d.Act.A, d.Act.B
+	}
+	for c := range oa {
+		bc := b[c]
+		y0, y1, y2, y3 := x00[c], x01[c], x02[c], x03[c]
+		v0, v1, v2 := w00[c], w01[c], w02[c]
+		acc := bc + y0*v0
+		acc2 := bc + y1*v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		y0, y1, y2, y3 = x10[c], x11[c], x12[c], x13[c]
+		v0, v1, v2 = w10[c], w11[c], w12[c]
+		acc += y0 * v0
+		acc2 += y1 * v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		y0, y1, y2, y3 = x20[c], x21[c], x22[c], x23[c]
+		v0, v1, v2 = w20[c], w21[c], w22[c]
+		acc += y0 * v0
+		acc2 += y1 * v0
+		acc += y1 * v1
+		acc2 += y2 * v1
+		acc += y2 * v2
+		acc2 += y3 * v2
+		oa[c] = min(max(acc, lo), hi)
+		ob[c] = min(max(acc2, lo), hi)
+	}
+}
+
+// interior3x3 computes one output pixel whose 3×3 window is inside the input,
+// all nine taps in one pass over the channels, with a clamp activation fused.
+// Every slice is cut to exactly C elements so the loop has no bounds checks.
+func (d *Depthwise) interior3x3(in, o []float32, n, ih, iw int) {
+	p := &d.P
+	C := p.C
+	rs := p.W * C
+	base := ((n*p.H+ih)*p.W + iw) * C
+	o = o[:C]
+	x00, x01, x02 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	base += rs
+	x10, x11, x12 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	base += rs
+	x20, x21, x22 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
+	w := d.W
+	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
+	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
+	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
+	b := d.Bias[:C]
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if d.Act.Kind == ActClamp {
+		lo, hi = d.Act.A, d.Act.B
+	}
+	for c := range o {
+		acc := b[c]
+		acc += x00[c] * w00[c]
+		acc += x01[c] * w01[c]
+		acc += x02[c] * w02[c]
+		acc += x10[c] * w10[c]
+		acc += x11[c] * w11[c]
+		acc += x12[c] * w12[c]
+		acc += x20[c] * w20[c]
+		acc += x21[c] * w21[c]
+		acc += x22[c] * w22[c]
+		o[c] = min(max(acc, lo), hi)
+	}
+}
