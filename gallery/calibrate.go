@@ -37,6 +37,14 @@ type ClassCalibration struct {
 	// the threshold then only lies above every impostor seen, and the target
 	// rate is not demonstrated by the data.
 	Resolved bool `json:"resolved"`
+	// Estimate is the threshold the scores alone give. Threshold equals it
+	// unless Kept.
+	Estimate float32 `json:"estimate"`
+	// Kept is true when the target was not resolved and Estimate was looser
+	// (lower) than the threshold already in force, which Threshold keeps:
+	// a handful of impostors far from a class cannot justify accepting
+	// everything above them (with two classes the estimate can fall below 0).
+	Kept bool `json:"kept"`
 }
 
 // Calibration reports what Calibrate found (and applied unless DryRun).
@@ -62,6 +70,10 @@ type Calibration struct {
 //   - Threshold: with n impostor scores and m = ⌊targetFAR·n⌋ false accepts
 //     allowed, the threshold is the smallest float32 strictly above the
 //     (m+1)-th highest impostor score, so at most m impostors reach it.
+//   - When fewer than 1/targetFAR impostor scores exist the target is not
+//     resolved, and the threshold never goes below the one in force (the
+//     class's own, else the gallery default): sparse data may tighten a
+//     threshold but not loosen it (see ClassCalibration.Kept).
 //   - The achieved genuine-accept rate is recorded per class (ClassInfo).
 //
 // Per-class thresholds bound each class's own false accepts; a query from an
@@ -119,6 +131,12 @@ func calibrate(s *snapshot, far float64, bg [][]float32) *Calibration {
 		tops[i] = newTopScores(int(far*float64(n)) + 1)
 		cal.Classes[i] = ClassCalibration{ID: c.id, Label: c.label, Impostors: n}
 	}
+	inForce := func(c *class) float32 {
+		if c.hasThr {
+			return c.threshold
+		}
+		return s.opts.Threshold
+	}
 	globalN := 0
 	for i := range cal.Classes {
 		globalN += cal.Classes[i].Impostors
@@ -148,11 +166,11 @@ func calibrate(s *snapshot, far float64, bg [][]float32) *Calibration {
 		genuine[ci] = genuineScores(c, s.dim, s.opts)
 		allGenuine = append(allGenuine, genuine[ci]...)
 	}
-	for ci := range s.classes {
-		finishCalibration(&cal.Classes[ci], tops[ci], genuine[ci], far)
+	for ci, c := range s.classes {
+		finishCalibration(&cal.Classes[ci], tops[ci], genuine[ci], far, inForce(c))
 	}
 	cal.Global = ClassCalibration{Label: "(global)", Impostors: globalN}
-	finishCalibration(&cal.Global, gtop, allGenuine, far)
+	finishCalibration(&cal.Global, gtop, allGenuine, far, s.opts.Threshold)
 	return cal
 }
 
@@ -193,13 +211,18 @@ func maxRow(e, rows []float32, dim int) float32 {
 	return best
 }
 
-func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, far float64) {
+func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, far float64, inForce float32) {
 	cc.Genuine = len(genuine)
 	cc.GenuineAcceptRate = -1
 	if cc.Impostors == 0 {
 		return
 	}
-	cc.Threshold = thresholdAbove(top.min())
+	cc.Estimate = thresholdAbove(top.min())
+	cc.Threshold = cc.Estimate
+	cc.Resolved = float64(cc.Impostors) >= math.Ceil(1/far-1e-9)
+	if !cc.Resolved && cc.Estimate < inForce {
+		cc.Threshold, cc.Kept = inForce, true
+	}
 	acc := 0
 	for _, v := range top.h {
 		if v >= cc.Threshold {
@@ -207,7 +230,6 @@ func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, 
 		}
 	}
 	cc.FalseAcceptRate = float64(acc) / float64(cc.Impostors)
-	cc.Resolved = float64(cc.Impostors) >= math.Ceil(1/far-1e-9)
 	if len(genuine) > 0 {
 		ok := 0
 		for _, v := range genuine {

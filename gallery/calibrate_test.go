@@ -136,8 +136,32 @@ func TestCalibrateFewImpostors(t *testing.T) {
 	for _, e := range g.load().classes[1].exemplars {
 		best = max(best, maxRow(e.Embedding, g.load().classes[0].rows, 8))
 	}
-	if a.Threshold != math.Nextafter32(best, 2) {
-		t.Fatalf("threshold %v, want just above %v", a.Threshold, best)
+	if a.Estimate != math.Nextafter32(best, 2) {
+		t.Fatalf("estimate %v, want just above %v", a.Estimate, best)
+	}
+	// Three impostors cannot justify loosening the default 0.5: it is kept,
+	// and applied as it was.
+	def := g.Options().Threshold
+	if a.Estimate >= def || !a.Kept || a.Threshold != def {
+		t.Fatalf("estimate %v default %v: kept %v threshold %v", a.Estimate, def, a.Kept, a.Threshold)
+	}
+	if ci, _ := g.Class(a.ID); ci.Threshold != def {
+		t.Fatalf("applied %v, want the default %v kept", ci.Threshold, def)
+	}
+	// A stricter estimate from the same few impostors is applied: sparse data
+	// may tighten a threshold.
+	if err := g.SetThreshold(-0.5); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.ClearClassThreshold(a.ID); err != nil {
+		t.Fatal(err)
+	}
+	cal, err = g.Calibrate(0.01, CalibrateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a = cal.Classes[0]; a.Kept || a.Threshold != a.Estimate {
+		t.Fatalf("tightening: %+v", a)
 	}
 }
 

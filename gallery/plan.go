@@ -205,14 +205,19 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 		rep.SuggestedGAR = acceptRate(genuine, s.opts.Threshold)
 		rep.Notes = append(rep.Notes, "no impostors: suggested threshold is the gallery default")
 	}
-	if !rep.ThresholdResolved && len(impostors) > 0 {
-		rep.Notes = append(rep.Notes, fmt.Sprintf("only %d impostor scores: the threshold lies above every impostor seen but FAR %.3g is not demonstrated", len(impostors), far))
-	}
-
 	// Threshold the newcomer is held to after commit.
 	newThr := s.opts.Threshold
 	if extending {
 		newThr = s.thr[target]
+	}
+	if !rep.ThresholdResolved && len(impostors) > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("only %d impostor scores: the threshold lies above every impostor seen but FAR %.3g is not demonstrated", len(impostors), far))
+		// As in Calibrate: too few impostors may tighten, never loosen.
+		if rep.SuggestedThreshold < newThr {
+			rep.SuggestedThreshold = newThr
+			rep.SuggestedGAR = acceptRate(genuine, newThr)
+			rep.Notes = append(rep.Notes, fmt.Sprintf("suggested threshold kept at %.4f, the one in force", newThr))
+		}
 	}
 	if opts.ApplyThreshold {
 		newThr, p.threshold, p.setThr = rep.SuggestedThreshold, rep.SuggestedThreshold, true

@@ -223,3 +223,29 @@ func TestPlanCallerValidation(t *testing.T) {
 		t.Fatalf("no exemplars: %v", err)
 	}
 }
+
+func TestPlanFewImpostorsKeepsThreshold(t *testing.T) {
+	// Two far-apart classes: the newcomer's three impostors all score low,
+	// so "just above every impostor" would accept nearly anything. The
+	// suggestion must not go below the threshold in force.
+	cl := newClusters(21, 8, 2)
+	g := mustNew(t, 8, noHoldout())
+	if _, err := g.AddClass("a", nil, cl.exemplars(0, 3, 0.2, "")); err != nil {
+		t.Fatal(err)
+	}
+	p, err := g.Plan("b", cl.exemplars(1, 3, 0.2, ""), PlanOptions{TargetFAR: 0.01, ApplyThreshold: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Report
+	def := g.Options().Threshold
+	if r.ThresholdResolved || r.ThresholdImpostors != 3 {
+		t.Fatalf("resolved %v over %d impostors", r.ThresholdResolved, r.ThresholdImpostors)
+	}
+	if r.SuggestedThreshold != def || r.AppliedThreshold != def {
+		t.Fatalf("suggested %v applied %v, want the default %v kept", r.SuggestedThreshold, r.AppliedThreshold, def)
+	}
+	if !strings.Contains(strings.Join(r.Notes, "\n"), "kept") {
+		t.Fatalf("notes do not say the threshold was kept: %q", r.Notes)
+	}
+}

@@ -639,12 +639,18 @@ func cmdCalibrate(e *env, args []string) error {
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tTHRESHOLD\tGAR\tFAR\tGENUINE\tIMPOSTORS\tRESOLVED")
+	kept := 0
 	row := func(c gallery.ClassCalibration, id string) {
 		gar := "-"
 		if c.GenuineAcceptRate >= 0 {
 			gar = fmt.Sprintf("%.1f%%", 100*c.GenuineAcceptRate)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%.4f\t%s\t%.4f\t%d\t%d\t%v\n", id, c.Label, c.Threshold, gar, c.FalseAcceptRate, c.Genuine, c.Impostors, c.Resolved)
+		thr := fmt.Sprintf("%.4f", c.Threshold)
+		if c.Kept {
+			thr += "*"
+			kept++
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%v\n", id, c.Label, thr, gar, c.FalseAcceptRate, c.Genuine, c.Impostors, c.Resolved)
 	}
 	for _, c := range cal.Classes {
 		row(c, fmt.Sprint(c.ID))
@@ -653,6 +659,9 @@ func cmdCalibrate(e *env, args []string) error {
 	g0.Label = "(gallery default)"
 	row(g0, "-")
 	tw.Flush()
+	if kept > 0 {
+		fmt.Fprintf(e.stdout, "\n* too few impostors to resolve FAR %g and the estimate was looser: the threshold in force was kept\n", *far)
+	}
 	if *dry {
 		fmt.Fprintf(e.stdout, "\ndry run at target FAR %g; %s is unchanged\n", *far, *gf.gallery)
 	} else {
