@@ -2,17 +2,17 @@ package gallery_test
 
 import (
 	"fmt"
+	"image/png"
 	"math"
 	"math/rand/v2"
-	"image/png"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"sync"
 	"testing"
+	"text/tabwriter"
 	"time"
 
 	"github.com/signet-go/signet/engine"
@@ -176,7 +176,6 @@ func embedFile(enc *gallery.EngineEncoder, path string) ([]float32, error) {
 	}
 	return v, nil
 }
-
 
 // classes splits data (grouped by class, per images each) into classes.
 func classes(data []gallery.Labelled, per int) [][]gallery.Labelled {
