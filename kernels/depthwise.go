@@ -1,19 +1,43 @@
 package kernels
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Depthwise is a depthwise convolution (Group == C == K) over NHWC
 // activations, vectorised over channels.
+//
+// The kernel is chosen once, when the layer is planned: a SIMD tier runs
+// 3×3 and 5×5 windows with dilation 1 (any stride, any padding) through its
+// assembly row kernel; every other shape, and the Generic tier, runs the Go
+// loops below. Results depend only on the tier, never on how rows are split
+// over threads.
 type Depthwise struct {
 	P    ConvParams
-	W    []float32 // [KH*KW][C], tap-major
+	W    []float32 // [KH*KW][C], tap-major (Generic tier)
 	Bias []float32 // [C], zero when the model has none
 	Act  Act
+
+	tier   Tier
+	v      int       // channels per vector of the SIMD tier
+	masked bool      // the tier's kernels handle the last partial vector themselves
+	packed []float32 // bias and weights in blocks of v channels, see packDepthwise
+	zero   []float32 // W*C zeros: the input row or pixel read for padding
+	lo, hi float32   // clamp fused into the kernels; ±Inf when there is none
+	post   bool      // Act runs over each finished output row (HardSwish, SiLU, ...)
 }
 
-// NewDepthwise repacks OIHW weights [C,1,KH,KW]. p must be resolved and have
-// Group == C == K.
+// NewDepthwise plans a depthwise convolution on the best tier this machine
+// has; see NewDepthwiseTier.
 func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
+	return NewDepthwiseTier(p, w, bias, act, Best())
+}
+
+// NewDepthwiseTier repacks OIHW weights [C,1,KH,KW] for tier t (Generic when
+// t is not available here or has no kernel for the shape). p must be
+// resolved and have Group == C == K.
+func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwise {
 	taps := p.KH * p.KW
 	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act}
 	for c := 0; c < p.C; c++ {
@@ -24,11 +48,31 @@ func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
 	if bias != nil {
 		copy(d.Bias, bias)
 	}
+	shapeOK := p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1
+	if impl, ok := depthwiseTier(t); ok && shapeOK {
+		d.tier, d.v, d.masked = t, impl.v, impl.masked
+		d.packed = packDepthwise(p.C, taps, d.v, w, bias)
+		d.zero = make([]float32, p.W*p.C)
+		d.lo, d.hi = float32(math.Inf(-1)), float32(math.Inf(1))
+		switch act.Kind {
+		case ActNone:
+		case ActClamp:
+			d.lo, d.hi = act.A, act.B
+		default:
+			d.post = true
+		}
+	}
 	return d
 }
 
-// Kernel names the path Run takes.
+// Tier returns the tier whose kernel Run uses.
+func (d *Depthwise) Tier() Tier { return d.tier }
+
+// Kernel names the path Run takes, e.g. "f32-dwconv-3x3-avx512".
 func (d *Depthwise) Kernel() string {
+	if d.tier != Generic {
+		return fmt.Sprintf("f32-dwconv-%dx%d-%v", d.P.KH, d.P.KW, d.tier)
+	}
 	if d.P.KW == 5 && d.P.DilW == 1 {
 		return "f32-dwconv-5xN-go"
 	}
@@ -43,6 +87,10 @@ func (d *Depthwise) Tasks() int { return d.P.N * d.P.OH }
 
 // RunTask computes output row t (n = t/OH, oh = t%OH).
 func (d *Depthwise) RunTask(t int, in, out []float32) {
+	if d.tier != Generic {
+		d.runSIMD(t, in, out)
+		return
+	}
 	p := &d.P
 	n, oh := t/p.OH, t%p.OH
 	C := p.C

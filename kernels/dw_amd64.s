@@ -1,0 +1,376 @@
+//go:build !purego
+
+// Hand-written amd64 depthwise convolution kernels. The Go declarations and
+// the loops they compute are in dw_amd64.go; dw_generic.go is their twin.
+//
+// Row kernels: the block's bias sits in one vector register and its KH·KW
+// weights in KH·KW more (AVX2 5×5 streams them from memory: 16 ymm are too
+// few), so each tap of a pixel is a single FMA reading the input directly.
+// Registers: R8..R10 (R12, R11) = input rows, DI = out, SI = w, AX = pixels left,
+// BX = blocks left, CX = c4 (column step), DX = pstep (pixel step),
+// R13 = 3*c4 (fourth column of a 5×5 window); R8, R9, R10, R12, R11 hold
+// the five rows of a 5×5 window.
+
+#include "textflag.h"
+
+// One pixel of a 3×3 window on AVX-512: Z28 = bias + taps, under mask K1.
+#define TAPS3_512(r, w0, w1, w2) \
+	VFMADD231PS (r), w0, K1, Z28; \
+	VFMADD231PS (r)(CX*1), w1, K1, Z28; \
+	VFMADD231PS (r)(CX*2), w2, K1, Z28
+
+#define TAPS5_512(r, w0, w1, w2, w3, w4) \
+	VFMADD231PS (r), w0, K1, Z28; \
+	VFMADD231PS (r)(CX*1), w1, K1, Z28; \
+	VFMADD231PS (r)(CX*2), w2, K1, Z28; \
+	VFMADD231PS (r)(R13*1), w3, K1, Z28; \
+	VFMADD231PS (r)(CX*4), w4, K1, Z28
+
+// min(max(x, lo), hi) with Z26 = lo, Z27 = hi; x is the second source so a
+// NaN stays NaN, as with Go's min and max.
+#define CLAMP512(z) \
+	VMAXPS z, Z26, z; \
+	VMINPS z, Z27, z
+
+// K1 = all ones, or lastMask when only one block is left (BX == 1); uses AX.
+#define MASK512(label) \
+	MOVL  $0xffff, AX; \
+	CMPQ  BX, $1; \
+	JNE   label; \
+	MOVL  lastMask+72(FP), AX; \
+label: \
+	KMOVW AX, K1
+
+// func dwRow3x3AVX512(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow3x3AVX512(SB), NOSPLIT, $0-84
+	MOVQ         rows+0(FP), AX
+	MOVQ         0(AX), R8
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVQ         out+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         blocks+32(FP), BX
+	MOVQ         c4+40(FP), CX
+	MOVQ         pstep+48(FP), DX
+	VBROADCASTSS lo+76(FP), Z26
+	VBROADCASTSS hi+80(FP), Z27
+
+block3_512:
+	MASK512(mask3_512)
+	VMOVUPS 0(SI), Z25
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 128(SI), Z1
+	VMOVUPS 192(SI), Z2
+	VMOVUPS 256(SI), Z3
+	VMOVUPS 320(SI), Z4
+	VMOVUPS 384(SI), Z5
+	VMOVUPS 448(SI), Z6
+	VMOVUPS 512(SI), Z7
+	VMOVUPS 576(SI), Z8
+	MOVQ    npix+24(FP), AX
+
+pix3_512:
+	VMOVAPS Z25, Z28
+	TAPS3_512(R8, Z0, Z1, Z2)
+	TAPS3_512(R9, Z3, Z4, Z5)
+	TAPS3_512(R10, Z6, Z7, Z8)
+	CLAMP512(Z28)
+	VMOVUPS Z28, K1, (DI)
+	ADDQ    DX, R8
+	ADDQ    DX, R9
+	ADDQ    DX, R10
+	ADDQ    CX, DI
+	DECQ    AX
+	JNZ     pix3_512
+
+	SUBQ inRewind+56(FP), R8
+	SUBQ inRewind+56(FP), R9
+	SUBQ inRewind+56(FP), R10
+	SUBQ outRewind+64(FP), DI
+	ADDQ $(10*64), SI
+	DECQ BX
+	JNZ  block3_512
+	VZEROUPPER
+	RET
+
+// func dwRow5x5AVX512(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow5x5AVX512(SB), NOSPLIT, $0-84
+	MOVQ         rows+0(FP), AX
+	MOVQ         0(AX), R8
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVQ         24(AX), R12
+	MOVQ         32(AX), R11
+	MOVQ         out+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         blocks+32(FP), BX
+	MOVQ         c4+40(FP), CX
+	LEAQ         (CX)(CX*2), R13
+	MOVQ         pstep+48(FP), DX
+	VBROADCASTSS lo+76(FP), Z26
+	VBROADCASTSS hi+80(FP), Z27
+
+block5_512:
+	MASK512(mask5_512)
+	VMOVUPS 0(SI), Z25
+	VMOVUPS 64(SI), Z0
+	VMOVUPS 128(SI), Z1
+	VMOVUPS 192(SI), Z2
+	VMOVUPS 256(SI), Z3
+	VMOVUPS 320(SI), Z4
+	VMOVUPS 384(SI), Z5
+	VMOVUPS 448(SI), Z6
+	VMOVUPS 512(SI), Z7
+	VMOVUPS 576(SI), Z8
+	VMOVUPS 640(SI), Z9
+	VMOVUPS 704(SI), Z10
+	VMOVUPS 768(SI), Z11
+	VMOVUPS 832(SI), Z12
+	VMOVUPS 896(SI), Z13
+	VMOVUPS 960(SI), Z14
+	VMOVUPS 1024(SI), Z15
+	VMOVUPS 1088(SI), Z16
+	VMOVUPS 1152(SI), Z17
+	VMOVUPS 1216(SI), Z18
+	VMOVUPS 1280(SI), Z19
+	VMOVUPS 1344(SI), Z20
+	VMOVUPS 1408(SI), Z21
+	VMOVUPS 1472(SI), Z22
+	VMOVUPS 1536(SI), Z23
+	VMOVUPS 1600(SI), Z24
+	MOVQ    npix+24(FP), AX
+
+pix5_512:
+	VMOVAPS Z25, Z28
+	TAPS5_512(R8, Z0, Z1, Z2, Z3, Z4)
+	TAPS5_512(R9, Z5, Z6, Z7, Z8, Z9)
+	TAPS5_512(R10, Z10, Z11, Z12, Z13, Z14)
+	TAPS5_512(R12, Z15, Z16, Z17, Z18, Z19)
+	TAPS5_512(R11, Z20, Z21, Z22, Z23, Z24)
+	CLAMP512(Z28)
+	VMOVUPS Z28, K1, (DI)
+	ADDQ    DX, R8
+	ADDQ    DX, R9
+	ADDQ    DX, R10
+	ADDQ    DX, R12
+	ADDQ    DX, R11
+	ADDQ    CX, DI
+	DECQ    AX
+	JNZ     pix5_512
+
+	SUBQ inRewind+56(FP), R8
+	SUBQ inRewind+56(FP), R9
+	SUBQ inRewind+56(FP), R10
+	SUBQ inRewind+56(FP), R12
+	SUBQ inRewind+56(FP), R11
+	SUBQ outRewind+64(FP), DI
+	ADDQ $(26*64), SI
+	DECQ BX
+	JNZ  block5_512
+	VZEROUPPER
+	RET
+
+// func dwPixelAVX512(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// R8 = ptrs, R9 = taps, DI = out, SI walks w, BX = blocks left, DX = byte
+// offset of the block within a pixel, R10/CX walk the taps.
+TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-52
+	MOVQ         ptrs+0(FP), R8
+	MOVQ         taps+8(FP), R9
+	MOVQ         out+16(FP), DI
+	MOVQ         w+24(FP), SI
+	MOVQ         blocks+32(FP), BX
+	XORQ         DX, DX
+	VBROADCASTSS lo+44(FP), Z26
+	VBROADCASTSS hi+48(FP), Z27
+
+pblock512:
+	MOVL    $0xffff, R11
+	CMPQ    BX, $1
+	JNE     pmask512
+	MOVL    lastMask+40(FP), R11
+
+pmask512:
+	KMOVW   R11, K1
+	VMOVUPS (SI), Z28
+	ADDQ    $64, SI
+	MOVQ    R8, R10
+	MOVQ    R9, CX
+
+ptap512:
+	MOVQ        (R10), AX
+	VMOVUPS     (SI), Z0
+	VFMADD231PS (AX)(DX*1), Z0, K1, Z28
+	ADDQ        $8, R10
+	ADDQ        $64, SI
+	DECQ        CX
+	JNZ         ptap512
+
+	CLAMP512(Z28)
+	VMOVUPS Z28, K1, (DI)(DX*1)
+	ADDQ    $64, DX
+	DECQ    BX
+	JNZ     pblock512
+	VZEROUPPER
+	RET
+
+// ---------------------------------------------------------------------------
+// AVX2: whole blocks of 8 channels.
+
+#define TAPS3_256(r, w0, w1, w2) \
+	VFMADD231PS (r), w0, Y12; \
+	VFMADD231PS (r)(CX*1), w1, Y12; \
+	VFMADD231PS (r)(CX*2), w2, Y12
+
+// Weights from memory at byte offset o of the block (after the bias).
+#define TAPS5_256(r, o) \
+	VMOVUPS     (r), Y1; \
+	VFMADD231PS o(SI), Y1, Y0; \
+	VMOVUPS     (r)(CX*1), Y2; \
+	VFMADD231PS o+32(SI), Y2, Y0; \
+	VMOVUPS     (r)(CX*2), Y3; \
+	VFMADD231PS o+64(SI), Y3, Y0; \
+	VMOVUPS     (r)(R13*1), Y4; \
+	VFMADD231PS o+96(SI), Y4, Y0; \
+	VMOVUPS     (r)(CX*4), Y5; \
+	VFMADD231PS o+128(SI), Y5, Y0
+
+// Y14 = lo, Y15 = hi.
+#define CLAMP256(y) \
+	VMAXPS y, Y14, y; \
+	VMINPS y, Y15, y
+
+// func dwRow3x3AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow3x3AVX2(SB), NOSPLIT, $0-84
+	MOVQ         rows+0(FP), AX
+	MOVQ         0(AX), R8
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVQ         out+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         blocks+32(FP), BX
+	MOVQ         c4+40(FP), CX
+	MOVQ         pstep+48(FP), DX
+	VBROADCASTSS lo+76(FP), Y14
+	VBROADCASTSS hi+80(FP), Y15
+
+block3_256:
+	VMOVUPS 0(SI), Y9
+	VMOVUPS 32(SI), Y0
+	VMOVUPS 64(SI), Y1
+	VMOVUPS 96(SI), Y2
+	VMOVUPS 128(SI), Y3
+	VMOVUPS 160(SI), Y4
+	VMOVUPS 192(SI), Y5
+	VMOVUPS 224(SI), Y6
+	VMOVUPS 256(SI), Y7
+	VMOVUPS 288(SI), Y8
+	MOVQ    npix+24(FP), AX
+
+pix3_256:
+	VMOVAPS Y9, Y12
+	TAPS3_256(R8, Y0, Y1, Y2)
+	TAPS3_256(R9, Y3, Y4, Y5)
+	TAPS3_256(R10, Y6, Y7, Y8)
+	CLAMP256(Y12)
+	VMOVUPS Y12, (DI)
+	ADDQ    DX, R8
+	ADDQ    DX, R9
+	ADDQ    DX, R10
+	ADDQ    CX, DI
+	DECQ    AX
+	JNZ     pix3_256
+
+	SUBQ inRewind+56(FP), R8
+	SUBQ inRewind+56(FP), R9
+	SUBQ inRewind+56(FP), R10
+	SUBQ outRewind+64(FP), DI
+	ADDQ $(10*32), SI
+	DECQ BX
+	JNZ  block3_256
+	VZEROUPPER
+	RET
+
+// func dwRow5x5AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow5x5AVX2(SB), NOSPLIT, $0-84
+	MOVQ         rows+0(FP), AX
+	MOVQ         0(AX), R8
+	MOVQ         8(AX), R9
+	MOVQ         16(AX), R10
+	MOVQ         24(AX), R12
+	MOVQ         32(AX), R11
+	MOVQ         out+8(FP), DI
+	MOVQ         w+16(FP), SI
+	MOVQ         blocks+32(FP), BX
+	MOVQ         c4+40(FP), CX
+	LEAQ         (CX)(CX*2), R13
+	MOVQ         pstep+48(FP), DX
+	VBROADCASTSS lo+76(FP), Y14
+	VBROADCASTSS hi+80(FP), Y15
+
+block5_256:
+	VMOVUPS 0(SI), Y9
+	MOVQ    npix+24(FP), AX
+
+pix5_256:
+	VMOVAPS Y9, Y0
+	TAPS5_256(R8, 32)
+	TAPS5_256(R9, 192)
+	TAPS5_256(R10, 352)
+	TAPS5_256(R12, 512)
+	TAPS5_256(R11, 672)
+	CLAMP256(Y0)
+	VMOVUPS Y0, (DI)
+	ADDQ    DX, R8
+	ADDQ    DX, R9
+	ADDQ    DX, R10
+	ADDQ    DX, R12
+	ADDQ    DX, R11
+	ADDQ    CX, DI
+	DECQ    AX
+	JNZ     pix5_256
+
+	SUBQ inRewind+56(FP), R8
+	SUBQ inRewind+56(FP), R9
+	SUBQ inRewind+56(FP), R10
+	SUBQ inRewind+56(FP), R12
+	SUBQ inRewind+56(FP), R11
+	SUBQ outRewind+64(FP), DI
+	ADDQ $(26*32), SI
+	DECQ BX
+	JNZ  block5_256
+	VZEROUPPER
+	RET
+
+// func dwPixelAVX2(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-52
+	MOVQ         ptrs+0(FP), R8
+	MOVQ         taps+8(FP), R9
+	MOVQ         out+16(FP), DI
+	MOVQ         w+24(FP), SI
+	MOVQ         blocks+32(FP), BX
+	XORQ         DX, DX
+	VBROADCASTSS lo+44(FP), Y14
+	VBROADCASTSS hi+48(FP), Y15
+
+pblock256:
+	VMOVUPS (SI), Y12
+	ADDQ    $32, SI
+	MOVQ    R8, R10
+	MOVQ    R9, CX
+
+ptap256:
+	MOVQ        (R10), AX
+	VMOVUPS     (AX)(DX*1), Y0
+	VFMADD231PS (SI), Y0, Y12
+	ADDQ        $8, R10
+	ADDQ        $32, SI
+	DECQ        CX
+	JNZ         ptap256
+
+	CLAMP256(Y12)
+	VMOVUPS Y12, (DI)(DX*1)
+	ADDQ    $32, DX
+	DECQ    BX
+	JNZ     pblock256
+	VZEROUPPER
+	RET

@@ -1,0 +1,176 @@
+//go:build !purego
+
+// Hand-written arm64 NEON depthwise convolution kernels. The Go
+// declarations and the loops they compute are in dw_arm64.go; dw_generic.go
+// is their twin. FMAX/FMIN come from neon_arm64.h as WORDs.
+//
+// Row kernels keep the block's bias in V25 and its KH·KW weights in V0..V24,
+// lo and hi in V26 and V27, the accumulator in V28 and inputs in V29..V31.
+// Registers: R1..R5 = input rows, R6 = out, R7 = w, R8 = blocks left,
+// R9 = c4 (column step), R10 = pstep, R11 = inRewind, R12 = outRewind,
+// R13 = pixels left, R14 walks one row's window.
+
+#include "textflag.h"
+#include "neon_arm64.h"
+
+// V28 += the three taps of row r (weights a, b, c).
+#define ROW3(r, a, b, c) \
+	MOVD   r, R14; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VLD1.P (R14)(R9), [V30.S4]; \
+	VLD1   (R14), [V31.S4]; \
+	VFMLA  a.S4, V29.S4, V28.S4; \
+	VFMLA  b.S4, V30.S4, V28.S4; \
+	VFMLA  c.S4, V31.S4, V28.S4
+
+#define ROW5(r, a, b, c, d, e) \
+	MOVD   r, R14; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VLD1.P (R14)(R9), [V30.S4]; \
+	VLD1.P (R14)(R9), [V31.S4]; \
+	VFMLA  a.S4, V29.S4, V28.S4; \
+	VFMLA  b.S4, V30.S4, V28.S4; \
+	VFMLA  c.S4, V31.S4, V28.S4; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VLD1   (R14), [V30.S4]; \
+	VFMLA  d.S4, V29.S4, V28.S4; \
+	VFMLA  e.S4, V30.S4, V28.S4
+
+// min(max(V28, lo), hi); fmax/fmin return NaN for a NaN input, as Go's
+// min and max do.
+#define CLAMP28 \
+	FMAX4S(26, 28, 28); \
+	FMIN4S(27, 28, 28)
+
+#define ARGS \
+	MOVD  rows+0(FP), R0; \
+	MOVD  out+8(FP), R6; \
+	MOVD  w+16(FP), R7; \
+	MOVD  blocks+32(FP), R8; \
+	MOVD  c4+40(FP), R9; \
+	MOVD  pstep+48(FP), R10; \
+	MOVD  inRewind+56(FP), R11; \
+	MOVD  outRewind+64(FP), R12; \
+	MOVD  $lo+76(FP), R13; \
+	VLD1R (R13), [V26.S4]; \
+	MOVD  $hi+80(FP), R13; \
+	VLD1R (R13), [V27.S4]
+
+// func dwRow3x3NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow3x3NEON(SB), NOSPLIT, $0-84
+	ARGS
+	MOVD 0(R0), R1
+	MOVD 8(R0), R2
+	MOVD 16(R0), R3
+
+block3:
+	VLD1.P 16(R7), [V25.S4]
+	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 16(R7), [V8.S4]
+	MOVD   npix+24(FP), R13
+
+pix3:
+	VORR V25.B16, V25.B16, V28.B16
+	ROW3(R1, V0, V1, V2)
+	ROW3(R2, V3, V4, V5)
+	ROW3(R3, V6, V7, V8)
+	CLAMP28
+	VST1.P [V28.S4], (R6)(R9)
+	ADD    R10, R1
+	ADD    R10, R2
+	ADD    R10, R3
+	SUBS   $1, R13
+	BNE    pix3
+
+	SUB  R11, R1
+	SUB  R11, R2
+	SUB  R11, R3
+	SUB  R12, R6
+	SUBS $1, R8
+	BNE  block3
+	RET
+
+// func dwRow5x5NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+TEXT ·dwRow5x5NEON(SB), NOSPLIT, $0-84
+	ARGS
+	MOVD 0(R0), R1
+	MOVD 8(R0), R2
+	MOVD 16(R0), R3
+	MOVD 24(R0), R4
+	MOVD 32(R0), R5
+
+block5:
+	VLD1.P 16(R7), [V25.S4]
+	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R7), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R7), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R7), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R7), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 16(R7), [V24.S4]
+	MOVD   npix+24(FP), R13
+
+pix5:
+	VORR V25.B16, V25.B16, V28.B16
+	ROW5(R1, V0, V1, V2, V3, V4)
+	ROW5(R2, V5, V6, V7, V8, V9)
+	ROW5(R3, V10, V11, V12, V13, V14)
+	ROW5(R4, V15, V16, V17, V18, V19)
+	ROW5(R5, V20, V21, V22, V23, V24)
+	CLAMP28
+	VST1.P [V28.S4], (R6)(R9)
+	ADD    R10, R1
+	ADD    R10, R2
+	ADD    R10, R3
+	ADD    R10, R4
+	ADD    R10, R5
+	SUBS   $1, R13
+	BNE    pix5
+
+	SUB  R11, R1
+	SUB  R11, R2
+	SUB  R11, R3
+	SUB  R11, R4
+	SUB  R11, R5
+	SUB  R12, R6
+	SUBS $1, R8
+	BNE  block5
+	RET
+
+// func dwPixelNEON(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// R0 = ptrs, R1 = taps, R2 = out, R3 walks w, R4 = blocks left, R5 = byte
+// offset of the block within a pixel, R6/R7 walk the taps.
+TEXT ·dwPixelNEON(SB), NOSPLIT, $0-52
+	MOVD  ptrs+0(FP), R0
+	MOVD  taps+8(FP), R1
+	MOVD  out+16(FP), R2
+	MOVD  w+24(FP), R3
+	MOVD  blocks+32(FP), R4
+	MOVD  $0, R5
+	MOVD  $lo+44(FP), R8
+	VLD1R (R8), [V26.S4]
+	MOVD  $hi+48(FP), R8
+	VLD1R (R8), [V27.S4]
+
+pblock:
+	VLD1.P 16(R3), [V28.S4]
+	MOVD   R0, R6
+	MOVD   R1, R7
+
+ptap:
+	MOVD.P 8(R6), R8
+	ADD    R5, R8
+	VLD1   (R8), [V29.S4]
+	VLD1.P 16(R3), [V30.S4]
+	VFMLA  V30.S4, V29.S4, V28.S4
+	SUBS   $1, R7
+	BNE    ptap
+
+	CLAMP28
+	ADD  R5, R2, R8
+	VST1 [V28.S4], (R8)
+	ADD  $16, R5
+	SUBS $1, R4
+	BNE  pblock
+	RET
