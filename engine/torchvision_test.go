@@ -10,6 +10,7 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/internal/npy"
+	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/tools/convert/onnx"
 )
 
@@ -73,7 +74,9 @@ func TestTorchvision(t *testing.T) {
 	}
 	for _, name := range names {
 		dir := filepath.Join(torchvisionSmall, name)
-		for _, tier := range conformanceTiers() {
+		// Every tier this machine runs (on amd64 with AVX-512: generic, avx2
+		// and avx512), each forced for every layer.
+		for _, tier := range kernels.Available() {
 			t.Run(name+"/"+tier.String(), func(t *testing.T) {
 				checkTorchvision(t, dir, engine.Options{Tier: tier, ForceTier: true})
 			})
@@ -93,7 +96,11 @@ func TestTorchvisionFull(t *testing.T) {
 		t.Skip("full-size networks skipped in -short mode")
 	}
 	for _, name := range names {
-		t.Run(name, func(t *testing.T) { checkTorchvision(t, filepath.Join(torchvisionFull, name), engine.Options{}) })
+		for _, tier := range kernels.Available() {
+			t.Run(name+"/"+tier.String(), func(t *testing.T) {
+				checkTorchvision(t, filepath.Join(torchvisionFull, name), engine.Options{Tier: tier, ForceTier: true})
+			})
+		}
 	}
 }
 

@@ -47,10 +47,36 @@ func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *
 		}
 		cv.Group = append(cv.Group, GemmOp{
 			MK: mk, M: p.N * p.OH * p.OW, B: PackB(mk.NR, kdim, cv.Kgrp, wk, cv.Kgrp, false),
-			Bias: b, Epi: epi,
+			Bias: b, Epi: epi, KC: cv.kcAligned(),
 		})
 	}
 	return cv
+}
+
+// segment returns the length of the runs of K that are contiguous in the
+// NHWC input for one output pixel: a whole kernel row (KW taps of all
+// channels) without groups or W dilation, one tap's channels otherwise.
+func (cv *ConvGemm) segment() int {
+	if cv.Cgrp == cv.P.C && cv.P.DilW == 1 {
+		return cv.P.KW * cv.Cgrp
+	}
+	return cv.Cgrp
+}
+
+// kcAligned picks a K block that never straddles two segments, so a tile's
+// block can be read in place (convA.InPlace): a segment of up to 384, or an
+// even share of a longer one. Short segments (few channels, as in a first
+// layer) keep the default block and are packed.
+func (cv *ConvGemm) kcAligned() int {
+	seg := cv.segment()
+	if cv.Pointwise() || seg < 32 {
+		return 0
+	}
+	nb := (seg + 383) / 384
+	if seg%nb != 0 {
+		return 0
+	}
+	return seg / nb
 }
 
 // SetSplit sets into how many chunks of NR panels each (group, tile) task is
@@ -86,7 +112,7 @@ func (cv *ConvGemm) RunTasks(lo, hi int, in, out, scratch []float32) {
 		if cv.Pointwise() {
 			GemmRange(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
 		} else {
-			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
+			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.segment(), zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
 		}
 		lo = end
 	}
@@ -100,7 +126,46 @@ type convA struct {
 	p      *ConvParams
 	in     []float32
 	c0, cg int
+	seg    int       // see ConvGemm.segment
 	zeros  []float32 // cg zeros: the source of padding taps
+}
+
+// InPlace implements APacker. A tile's im2col rows are evenly spaced in the
+// input (stride StrideW·C) when its MR pixels lie in one output row and the
+// K block stays within one segment that is inside the input for all of
+// them: then row i is the input run at pixel i's tap.
+func (a convA) InPlace(MR, m0, k0, k1 int) ([]float32, int) {
+	p := a.p
+	s := k0 / a.seg
+	if (k1-1)/a.seg != s {
+		return nil, 0
+	}
+	row := m0 / p.OW
+	ow := m0 - row*p.OW
+	if ow+MR > p.OW {
+		return nil, 0
+	}
+	n := row / p.OH
+	oh := row - n*p.OH
+	var kh, kw, off int
+	if a.seg == p.KW*a.cg { // whole kernel row
+		kh, off = s, k0-s*a.seg
+	} else {
+		kh, kw, off = s/p.KW, s%p.KW, k0-s*a.seg
+	}
+	ih := oh*p.StrideH - p.PadT + kh*p.DilH
+	iw := ow*p.StrideW - p.PadL + kw*p.DilW
+	last := (ow+MR-1)*p.StrideW - p.PadL + kw*p.DilW
+	if a.seg == p.KW*a.cg {
+		last += p.KW - 1
+	}
+	if ih < 0 || ih >= p.H || iw < 0 || last >= p.W {
+		return nil, 0
+	}
+	lda := p.StrideW * p.C
+	lo := ((n*p.H+ih)*p.W+iw)*p.C + a.c0 + off
+	hi := lo + (MR-1)*lda + (k1 - k0)
+	return a.in[lo:hi:hi], lda
 }
 
 // maxPackRows bounds MR for the gathered packing path (sources on the stack).

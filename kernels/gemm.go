@@ -49,8 +49,15 @@ func PackB(nr, K, N int, b []float32, ldb int, trans bool) *PackedB {
 // An APacker writes rows m0 .. m0+mr-1, columns k0 .. k1-1 of A into dst as
 // k1-k0 steps of MR floats (dst[(k-k0)*MR+i] = A[m0+i][k]); rows mr..MR-1 of
 // each step must be zero.
+//
+// InPlace returns the full tile of rows m0 .. m0+MR-1, columns k0 .. k1-1
+// as it already lies in memory, when its rows are evenly spaced: element
+// (m0+i, k0+p) at a[i*lda+p]. It returns nil when they are not; the driver
+// then packs. Reading in place skips the packing pass entirely (the
+// microkernel's FnA) and gives the same result bit for bit.
 type APacker interface {
 	PackA(dst []float32, MR, m0, mr, k0, k1 int)
+	InPlace(MR, m0, k0, k1 int) (a []float32, lda int)
 }
 
 // DenseA is a row-major A matrix: element (m, k) at Data[m*LD+k].
@@ -79,6 +86,15 @@ func (a DenseA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 	transposeRows(dst[:(k1-k0)*MR], src[:mr], MR, k1-k0)
 }
 
+// InPlace implements APacker: the rows of a dense matrix are evenly spaced.
+func (a DenseA) InPlace(MR, m0, k0, k1 int) ([]float32, int) {
+	lo, hi := m0*a.LD+k0, (m0+MR-1)*a.LD+k1
+	if hi > len(a.Data) {
+		return nil, 0
+	}
+	return a.Data[lo:hi:hi], a.LD
+}
+
 // DenseAT is A given transposed: element (m, k) at Data[k*LD+m].
 type DenseAT struct {
 	Data []float32
@@ -96,6 +112,10 @@ func (a DenseAT) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 		clear(d[mr:])
 	}
 }
+
+// InPlace implements APacker: a column of Aᵀ is not a row of A, so it
+// always packs.
+func (a DenseAT) InPlace(MR, m0, k0, k1 int) ([]float32, int) { return nil, 0 }
 
 // GemmKC is the default K block: large enough to amortise the C reload,
 // small enough that an A tile and a B panel stay in L1 for the small tiles.
@@ -136,12 +156,19 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 	m0 := mt * MR
 	mr := min(MR, g.M-m0)
 	kcMax := g.kc()
-	fn := g.MK.Fn
+	fn, fnA := g.MK.Fn, g.MK.FnA
 	for k0 := 0; k0 < K; k0 += kcMax {
 		k1 := min(K, k0+kcMax)
 		kc := k1 - k0
 		ap := scratch[:kc*MR]
-		a.PackA(ap, MR, m0, mr, k0, k1)
+		var direct []float32
+		var lda int
+		if mr == MR && fnA != nil {
+			direct, lda = a.InPlace(MR, m0, k0, k1)
+		}
+		if direct == nil {
+			a.PackA(ap, MR, m0, mr, k0, k1)
+		}
 		first, last := k0 == 0, k1 == K
 		for j := j0; j < j1; j++ {
 			n0 := j * NR
@@ -151,7 +178,11 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 			if g.Bias != nil {
 				bias = g.Bias[n0:]
 			}
-			fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
+			if direct != nil {
+				fnA(kc, direct, lda, bp, c[m0*ldc+n0:], ldc, nr, bias, &g.Epi, !first, last)
+			} else {
+				fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
+			}
 		}
 	}
 }
@@ -172,19 +203,27 @@ func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, s
 	}
 	np := g.B.Panels()
 	kcMax := g.kc()
-	fn := g.MK.Fn
+	fn, fnA := g.MK.Fn, g.MK.FnA
 	for k0 := 0; k0 < K; k0 += kcMax {
 		k1 := min(K, k0+kcMax)
 		kc := k1 - k0
 		ap := scratch[:kc*MR]
 		first, last := k0 == 0, k1 == K
 		packed := -1
+		var direct []float32
+		var lda int
 		for t := lo; t < hi; t++ {
 			mt, chunk := t/split, t%split
 			m0 := mt * MR
 			mr := min(MR, g.M-m0)
 			if packed != mt {
-				a.PackA(ap, MR, m0, mr, k0, k1)
+				direct = nil
+				if mr == MR && fnA != nil {
+					direct, lda = a.InPlace(MR, m0, k0, k1)
+				}
+				if direct == nil {
+					a.PackA(ap, MR, m0, mr, k0, k1)
+				}
 				packed = mt
 			}
 			j0, j1 := chunk*np/split, (chunk+1)*np/split
@@ -194,7 +233,12 @@ func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, s
 				if g.Bias != nil {
 					bias = g.Bias[n0:]
 				}
-				fn(kc, ap, g.B.Data[j*K*NR+k0*NR:j*K*NR+k1*NR], c[m0*ldc+n0:], ldc, mr, min(NR, N-n0), bias, &g.Epi, !first, last)
+				bp := g.B.Data[j*K*NR+k0*NR : j*K*NR+k1*NR]
+				if direct != nil {
+					fnA(kc, direct, lda, bp, c[m0*ldc+n0:], ldc, min(NR, N-n0), bias, &g.Epi, !first, last)
+				} else {
+					fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, min(NR, N-n0), bias, &g.Epi, !first, last)
+				}
 			}
 			if last && post.Kind != ActNone && j1 > j0 {
 				n0, n1 := j0*NR, min(j1*NR, N)

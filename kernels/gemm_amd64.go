@@ -20,8 +20,8 @@ var (
 )
 
 func init() {
-	registerGemm(GemmMicrokernel{Name: "f32-gemm-6x16-avx2", Tier: AVX2, MR: 6, NR: 16, Fn: gemmAVX2}, hasAVX2)
-	registerGemm(GemmMicrokernel{Name: "f32-gemm-12x32-avx512", Tier: AVX512, MR: 12, NR: 32, Fn: gemmAVX512}, hasAVX512)
+	registerGemm(GemmMicrokernel{Name: "f32-gemm-6x16-avx2", Tier: AVX2, MR: 6, NR: 16, Fn: gemmAVX2, FnA: gemmAVX2A}, hasAVX2)
+	registerGemm(GemmMicrokernel{Name: "f32-gemm-12x32-avx512", Tier: AVX512, MR: 12, NR: 32, Fn: gemmAVX512, FnA: gemmAVX512A}, hasAVX512)
 }
 
 // gemm12x32AVX512 computes one tile of the GemmMicrokernel contract with
@@ -41,8 +41,12 @@ func init() {
 // k may be 0. Columns outside nrMask are neither read nor written (masked
 // loads and stores), nor are rows ≥ mr.
 //
+// With lda > 0, A is read in place instead of packed: a[p*12+i] above
+// becomes a[i*lda+p], for all 12 rows whatever mr (so mr must be 12 for the
+// reads to stay inside the caller's slice).
+//
 //go:noescape
-func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32)
+func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda int)
 
 // gemm6x16AVX2 computes one tile of the GemmMicrokernel contract with MR=6,
 // NR=16 and all 16 columns valid:
@@ -58,10 +62,11 @@ func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask
 //	}
 //
 // k may be 0. Rows ≥ mr are neither read nor written; gemmAVX2 routes
-// edge tiles with nr < 16 through a scratch tile.
+// edge tiles with nr < 16 through a scratch tile. With lda > 0, A is read
+// in place: a[p*6+i] becomes a[i*lda+p], for all 6 rows.
 //
 //go:noescape
-func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32)
+func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda int)
 
 func gemmAVX512(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	if mr <= 0 || nr <= 0 {
@@ -78,7 +83,26 @@ func gemmAVX512(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *
 		acc = 1
 	}
 	mask := uint32(uint64(1)<<uint(nr) - 1)
-	gemm12x32AVX512(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi)
+	gemm12x32AVX512(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi, 0)
+}
+
+func gemmAVX512A(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	if nr <= 0 || k <= 0 {
+		gemmAVX512(0, nil, nil, c, ldc, 12, nr, bias, epi, accumulate, final)
+		return
+	}
+	checkTileA(12, 32, k, a, lda, b, c, ldc, nr, bias, accumulate)
+	kind, lo, hi := epiArgs(epi, final)
+	var bp *float32
+	if !accumulate {
+		bp = ptrOf(bias)
+	}
+	acc := 0
+	if accumulate {
+		acc = 1
+	}
+	mask := uint32(uint64(1)<<uint(nr) - 1)
+	gemm12x32AVX512(k, &a[0], &b[0], &c[0], ldc, 12, bp, mask, kind, acc, lo, hi, lda)
 }
 
 func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
@@ -86,6 +110,21 @@ func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 		return
 	}
 	checkTile(6, 16, k, a, b, c, ldc, mr, nr, bias, accumulate)
+	gemmAVX2Run(k, ptrOf(a), 0, b, c, ldc, mr, nr, bias, epi, accumulate, final)
+}
+
+func gemmAVX2A(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	if nr <= 0 || k <= 0 {
+		gemmAVX2(0, nil, nil, c, ldc, 6, nr, bias, epi, accumulate, final)
+		return
+	}
+	checkTileA(6, 16, k, a, lda, b, c, ldc, nr, bias, accumulate)
+	gemmAVX2Run(k, &a[0], lda, b, c, ldc, 6, nr, bias, epi, accumulate, final)
+}
+
+// gemmAVX2Run calls the 6x16 kernel (A packed when lda is 0, in place
+// otherwise), through a scratch tile for edge tiles.
+func gemmAVX2Run(k int, a *float32, lda int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	kind, lo, hi := epiArgs(epi, final)
 	acc := 0
 	if accumulate {
@@ -96,7 +135,7 @@ func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 		if !accumulate {
 			bp = ptrOf(bias)
 		}
-		gemm6x16AVX2(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi)
+		gemm6x16AVX2(k, a, ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi, lda)
 		return
 	}
 	// Edge tile: the kernel always works on 16 columns, so run it on a
@@ -112,7 +151,7 @@ func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 		copy(bt[:nr], bias[:nr])
 		bp = &bt[0]
 	}
-	gemm6x16AVX2(k, ptrOf(a), ptrOf(b), &tile[0], 16, mr, bp, kind, acc, lo, hi)
+	gemm6x16AVX2(k, a, ptrOf(b), &tile[0], 16, mr, bp, kind, acc, lo, hi, lda)
 	for i := 0; i < mr; i++ {
 		copy(c[i*ldc:i*ldc+nr], tile[i*16:i*16+nr])
 	}

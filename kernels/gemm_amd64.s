@@ -95,6 +95,49 @@ GLOBL epiconst<>(SB), RODATA|NOPTR, $68
 	VFMADD231PS Z24, Z27, Z22; \
 	VFMADD231PS Z25, Z27, Z23
 
+// One k step of the strided-A loop: row i of A at SI + i·lda for rows 0..5
+// and DX + (i-6)·lda for rows 6..11, with R10 = lda, R12 = 3·lda and
+// R13 = 5·lda in bytes (x86 addressing scales by 1, 2, 4 or 8 only).
+#define K512S(o, bo) \
+	VMOVUPS bo(BX), Z24; \
+	VMOVUPS bo+64(BX), Z25; \
+	VBROADCASTSS o(SI), Z26; \
+	VBROADCASTSS o(SI)(R10*1), Z27; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS o(SI)(R10*2), Z26; \
+	VBROADCASTSS o(SI)(R12*1), Z27; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	VBROADCASTSS o(SI)(R10*4), Z26; \
+	VBROADCASTSS o(SI)(R13*1), Z27; \
+	VFMADD231PS Z24, Z26, Z8; \
+	VFMADD231PS Z25, Z26, Z9; \
+	VFMADD231PS Z24, Z27, Z10; \
+	VFMADD231PS Z25, Z27, Z11; \
+	VBROADCASTSS o(DX), Z26; \
+	VBROADCASTSS o(DX)(R10*1), Z27; \
+	VFMADD231PS Z24, Z26, Z12; \
+	VFMADD231PS Z25, Z26, Z13; \
+	VFMADD231PS Z24, Z27, Z14; \
+	VFMADD231PS Z25, Z27, Z15; \
+	VBROADCASTSS o(DX)(R10*2), Z26; \
+	VBROADCASTSS o(DX)(R12*1), Z27; \
+	VFMADD231PS Z24, Z26, Z16; \
+	VFMADD231PS Z25, Z26, Z17; \
+	VFMADD231PS Z24, Z27, Z18; \
+	VFMADD231PS Z25, Z27, Z19; \
+	VBROADCASTSS o(DX)(R10*4), Z26; \
+	VBROADCASTSS o(DX)(R13*1), Z27; \
+	VFMADD231PS Z24, Z26, Z20; \
+	VFMADD231PS Z25, Z26, Z21; \
+	VFMADD231PS Z24, Z27, Z22; \
+	VFMADD231PS Z25, Z27, Z23
+
 // Adds row i of C (masked) to its accumulators; R11 walks the rows.
 #define ACC512(i, z0, z1) \
 	CMPQ R9, $i; \
@@ -165,8 +208,8 @@ GLOBL epiconst<>(SB), RODATA|NOPTR, $68
 	HEAD512(10); EPI20; EPI21; STORE512(Z20, Z21); \
 	HEAD512(11); EPI22; EPI23; STORE512(Z22, Z23)
 
-// func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32)
-TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-80
+// func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda int)
+TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -204,6 +247,10 @@ TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-80
 	VPXORD Z22, Z22, Z22
 	VPXORD Z23, Z23, Z23
 
+	MOVQ lda+80(FP), R10
+	TESTQ R10, R10
+	JNZ  strided512
+
 	CMPQ CX, $4
 	JLT  tail512
 
@@ -228,6 +275,39 @@ loop1_512:
 	ADDQ $128, BX
 	DECQ CX
 	JNZ  loop1_512
+	JMP  kdone512
+
+strided512:
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R12
+	LEAQ (R10)(R10*4), R13
+	LEAQ (SI)(R12*2), DX
+	CMPQ CX, $4
+	JLT  stail512
+
+sloop512:
+	K512S(0, 0)
+	K512S(4, 128)
+	K512S(8, 256)
+	K512S(12, 384)
+	ADDQ $16, SI
+	ADDQ $16, DX
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  sloop512
+
+stail512:
+	TESTQ CX, CX
+	JLE   kdone512
+
+sloop1_512:
+	K512S(0, 0)
+	ADDQ $4, SI
+	ADDQ $4, DX
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  sloop1_512
 
 kdone512:
 	MOVQ accumulate+64(FP), AX
@@ -337,6 +417,30 @@ done512:
 	VFMADD231PS Y12, Y15, Y10; \
 	VFMADD231PS Y13, Y15, Y11
 
+// One k step of the strided-A loop: row i of A at SI + i·lda, with R10 =
+// lda, R12 = 3·lda and R13 = 5·lda in bytes.
+#define K256S(o, bo) \
+	VMOVUPS bo(BX), Y12; \
+	VMOVUPS bo+32(BX), Y13; \
+	VBROADCASTSS o(SI), Y14; \
+	VBROADCASTSS o(SI)(R10*1), Y15; \
+	VFMADD231PS Y12, Y14, Y0; \
+	VFMADD231PS Y13, Y14, Y1; \
+	VFMADD231PS Y12, Y15, Y2; \
+	VFMADD231PS Y13, Y15, Y3; \
+	VBROADCASTSS o(SI)(R10*2), Y14; \
+	VBROADCASTSS o(SI)(R12*1), Y15; \
+	VFMADD231PS Y12, Y14, Y4; \
+	VFMADD231PS Y13, Y14, Y5; \
+	VFMADD231PS Y12, Y15, Y6; \
+	VFMADD231PS Y13, Y15, Y7; \
+	VBROADCASTSS o(SI)(R10*4), Y14; \
+	VBROADCASTSS o(SI)(R13*1), Y15; \
+	VFMADD231PS Y12, Y14, Y8; \
+	VFMADD231PS Y13, Y14, Y9; \
+	VFMADD231PS Y12, Y15, Y10; \
+	VFMADD231PS Y13, Y15, Y11
+
 #define ACC256(i, y0, y1) \
 	CMPQ R9, $i; \
 	JLE  acc256done; \
@@ -412,8 +516,8 @@ done512:
 	HEAD256(4); EPI8; EPI9; STORE256(Y8, Y9); \
 	HEAD256(5); EPI10; EPI11; STORE256(Y10, Y11)
 
-// func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32)
-TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-80
+// func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda int)
+TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-88
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -434,6 +538,10 @@ TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-80
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
+
+	MOVQ lda+80(FP), R10
+	TESTQ R10, R10
+	JNZ  strided256
 
 	CMPQ CX, $4
 	JLT  tail256
@@ -459,6 +567,36 @@ loop1_256:
 	ADDQ $64, BX
 	DECQ CX
 	JNZ  loop1_256
+	JMP  kdone256
+
+strided256:
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R12
+	LEAQ (R10)(R10*4), R13
+	CMPQ CX, $4
+	JLT  stail256
+
+sloop256:
+	K256S(0, 0)
+	K256S(4, 64)
+	K256S(8, 128)
+	K256S(12, 192)
+	ADDQ $16, SI
+	ADDQ $256, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  sloop256
+
+stail256:
+	TESTQ CX, CX
+	JLE   kdone256
+
+sloop1_256:
+	K256S(0, 0)
+	ADDQ $4, SI
+	ADDQ $64, BX
+	DECQ CX
+	JNZ  sloop1_256
 
 kdone256:
 	MOVQ accumulate+64(FP), AX

@@ -79,11 +79,19 @@ type Epilogue struct {
 // mr ≤ MR and nr ≤ NR; k ≥ 1. Only the mr×nr valid elements of c are
 // touched. The summation order may differ between tiers, so results agree to
 // fp32 rounding, not bit for bit.
+//
+// FnA, when not nil, computes the same full-height tile (mr = MR) reading A
+// in place, row-major with stride lda ≥ 1 (rows may overlap): a[p*MR+i]
+// becomes a[i*lda+p].
+// With the same values it gives bit for bit what Fn gives on the packed A;
+// it lets a driver skip packing when A's rows are evenly spaced in memory
+// (1×1 convolutions, interior rows of a larger kernel).
 type GemmMicrokernel struct {
 	Name   string // e.g. "f32-gemm-12x32-avx512"
 	Tier   Tier
 	MR, NR int
 	Fn     func(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool)
+	FnA    func(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool)
 }
 
 var (

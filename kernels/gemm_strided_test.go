@@ -1,0 +1,175 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestGemmTiersStridedA checks each tier's in-place-A entry (FnA) against
+// its packed entry (Fn) on the same values: the results must agree bit for
+// bit, and nothing outside the tile may be written. Rows of A are separated
+// by NaN gaps and followed by NaN, so reading a step too many poisons the
+// result.
+func TestGemmTiersStridedA(t *testing.T) {
+	for _, tier := range Available() {
+		kern := Gemm(tier)
+		if kern.FnA == nil {
+			continue
+		}
+		t.Run(tier.String(), func(t *testing.T) {
+			MR, NR := kern.MR, kern.NR
+			rng := rand.New(rand.NewPCG(7, uint64(tier)))
+			cases := gemmCases()
+			n := 0
+			for ki, k := range gemmKs {
+				for _, gap := range []int{0, 1, 5, 37} {
+					lda := k + gap
+					buf := make([]float32, (MR-1)*lda+k+16)
+					for i := range buf {
+						buf[i] = float32(math.NaN())
+					}
+					packed := make([]float32, k*MR)
+					for i := 0; i < MR; i++ {
+						for p := 0; p < k; p++ {
+							v := rng.Float32()*2 - 1
+							buf[i*lda+p] = v
+							packed[p*MR+i] = v
+						}
+					}
+					a := buf[:(MR-1)*lda+k]
+					b := make([]float32, k*NR)
+					for i := range b {
+						b[i] = rng.Float32()*2 - 1
+					}
+					for nr := 1; nr <= NR; nr++ {
+						g := cases[(nr*7+ki+gap)%len(cases)]
+						ldc := nr + (ki+gap)%3
+						var bias []float32
+						if g.bias {
+							bias = make([]float32, nr)
+							for j := range bias {
+								bias[j] = rng.Float32()*4 - 2
+							}
+						}
+						const guard = 19
+						c1 := make([]float32, guard+MR*ldc+guard)
+						for i := range c1 {
+							c1[i] = guardVal
+						}
+						for i := 0; i < MR; i++ {
+							for j := 0; j < nr; j++ {
+								c1[guard+i*ldc+j] = rng.Float32()*4 - 2
+							}
+						}
+						c2 := append([]float32(nil), c1...)
+						end := guard + (MR-1)*ldc + nr
+						epi := g.epi
+						kern.Fn(k, packed, b, c1[guard:end:end], ldc, MR, nr, bias, &epi, g.accumulate, g.final)
+						kern.FnA(k, a, lda, b, c2[guard:end:end], ldc, nr, bias, &epi, g.accumulate, g.final)
+						for i := range c1 {
+							if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+								t.Fatalf("%s k=%d lda=%d nr=%d ldc=%d %v: element %d is %v in place, %v packed",
+									kern.Name, k, lda, nr, ldc, g, i-guard, c2[i], c1[i])
+							}
+						}
+						n++
+					}
+				}
+			}
+			t.Logf("%s: %d in-place tiles checked", kern.Name, n)
+		})
+	}
+}
+
+// convInPlaceCases have output rows wide enough for whole microkernel tiles
+// inside the input, so the driver reads A in place for some tiles and packs
+// the rest (borders, tiles crossing output rows, partial tiles).
+var convInPlaceCases = []ConvParams{
+	{N: 1, C: 16, H: 5, W: 40, K: 40, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
+	{N: 2, C: 32, H: 5, W: 61, K: 33, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
+	{N: 1, C: 64, H: 4, W: 45, K: 18, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 2},
+	{N: 1, C: 48, H: 3, W: 50, K: 20, KH: 1, KW: 1, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, Group: 1},
+	{N: 1, C: 36, H: 6, W: 50, K: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1},
+	{N: 1, C: 400, H: 3, W: 30, K: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
+	{N: 1, C: 20, H: 30, W: 30, K: 35, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
+}
+
+// TestConvGemmInPlace runs convolutions whose tiles are partly read in
+// place against the reference, and against the same microkernel with
+// in-place reading disabled: the two must agree bit for bit.
+func TestConvGemmInPlace(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	rs := func(n int) []float32 {
+		s := make([]float32, n)
+		for i := range s {
+			s[i] = r.Float32()*2 - 1
+		}
+		return s
+	}
+	for _, tier := range Available() {
+		mk := Gemm(tier)
+		if mk.FnA == nil {
+			continue
+		}
+		packOnly := mk
+		packOnly.FnA = nil
+		for ci, p := range convInPlaceCases {
+			if !p.Resolve() {
+				t.Fatalf("case %d does not resolve", ci)
+			}
+			x := rs(p.N * p.C * p.H * p.W)
+			w := rs(p.K * (p.C / p.Group) * p.KH * p.KW)
+			bias := rs(p.K)
+			want := make([]float32, p.N*p.K*p.OH*p.OW)
+			Conv2DRef(&p, x, w, bias, want)
+			in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+			act := Act{Kind: ActClamp, A: 0, B: 6}
+			var outs [2][]float32
+			for v, k := range []GemmMicrokernel{mk, packOnly} {
+				cv := NewConvGemm(p, k, w, bias, act)
+				cv.SetSplit(2)
+				out, whole := guarded(len(want))
+				scratch := make([]float32, cv.ScratchLen())
+				cv.RunTasks(0, cv.Tasks(), in, out, scratch)
+				checkGuards(t, whole, len(want))
+				outs[v] = out
+			}
+			// The case must exercise both paths.
+			cv := NewConvGemm(p, mk, w, bias, act)
+			direct, packed := 0, 0
+			for g := 0; g < p.Group; g++ {
+				op := &cv.Group[g]
+				for mt := 0; mt < op.Tiles(); mt++ {
+					for k0 := 0; k0 < op.B.K; k0 += op.kc() {
+						var a []float32
+						if (mt+1)*mk.MR <= op.M {
+							if cv.Pointwise() {
+								a, _ = DenseA{Data: in[g*cv.Cgrp:], LD: p.C}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
+							} else {
+								a, _ = convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.segment(), zeros: cv.zeros}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
+							}
+						}
+						if a != nil {
+							direct++
+						} else {
+							packed++
+						}
+					}
+				}
+			}
+			if direct == 0 || (packed == 0 && !cv.Pointwise()) {
+				t.Errorf("%s case %d: %d blocks in place, %d packed: does not exercise both paths", mk.Name, ci, direct, packed)
+			}
+			for i := range outs[0] {
+				if math.Float32bits(outs[0][i]) != math.Float32bits(outs[1][i]) {
+					t.Fatalf("%s case %d: element %d is %v in place, %v packed", mk.Name, ci, i, outs[0][i], outs[1][i])
+				}
+			}
+			wa := make([]float32, len(want))
+			act.ApplySlice(wa, want)
+			compareRel(t, fmt.Sprintf("%s in-place conv case %d", mk.Name, ci), nhwcToNCHW(outs[0], p.N, p.K, p.OH, p.OW), wa, 1e-5)
+		}
+	}
+}
