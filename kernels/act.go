@@ -56,6 +56,8 @@ func (a Act) Apply(x float32) float32 {
 		return x * min(max(x+3, 0), 6) / 6
 	case ActSiLU:
 		return x / (1 + expf(-x))
+	case actExp:
+		return expf(x)
 	}
 	return x
 }
@@ -64,9 +66,36 @@ func sigmoid(x float32) float32 {
 	return 1 / (1 + expf(-x))
 }
 
-// ApplySlice applies the activation to dst[i] = act(src[i]); dst and src may
-// be the same slice.
+// ApplySlice applies the activation to dst[i] = act(src[i]) for i <
+// len(dst); src must be at least as long. dst and src may be the same slice
+// (not a partial overlap). It runs on the ElemTier's kernels: on amd64 and
+// arm64 hand-written SIMD (see act_amd64.go, act_arm64.go), elsewhere and
+// under the purego tag the Go loops of actGeneric.
+//
+// Results per tier: Clamp, LeakyRelu, HardSigmoid and HardSwish equal the
+// Go loop's exactly (a -0 may come out as +0 or the other way round where
+// max/min meet a zero bound); Sigmoid and SiLU go through the vector exp
+// (see expf for its accuracy) and stay within 4 ulp of the float64 answer.
+// Every element is computed the same way wherever it sits in the slice, so
+// splitting a tensor differently over threads never changes a bit.
 func (a Act) ApplySlice(dst, src []float32) {
+	src = src[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	elemCur.Load().act(a, dst, src)
+}
+
+// actExp is the exponential as an activation kind: only the kernels and
+// their tests use it (through expSlice), so the vector exp is tested on its
+// own.
+const actExp ActKind = 7
+
+// expSlice computes dst[i] = e^src[i] on the ElemTier's kernels.
+func expSlice(dst, src []float32) { Act{Kind: actExp}.ApplySlice(dst, src) }
+
+// actGeneric is the Go twin of the SIMD activation kernels.
+func actGeneric(a Act, dst, src []float32) {
 	src = src[:len(dst)]
 	switch a.Kind {
 	case ActNone:
@@ -95,6 +124,15 @@ func (a Act) ApplySlice(dst, src []float32) {
 	case ActHardSwish:
 		for i, v := range src {
 			dst[i] = v * min(max(v+3, 0), 6) / 6
+		}
+	case ActHardSigmoid:
+		al, be := a.A, a.B
+		for i, v := range src {
+			dst[i] = max(0, min(1, al*v+be))
+		}
+	case actExp:
+		for i, v := range src {
+			dst[i] = expf(v)
 		}
 	default:
 		for i, v := range src {

@@ -1,0 +1,50 @@
+//go:build !purego
+
+package kernels
+
+func init() {
+	registerElem(&elemImpl{tier: AVX2, act: actAVX2Go, add: addAVX2Go, mul: mulAVX2Go}, hasAVX2)
+	registerElem(&elemImpl{tier: AVX512, act: actAVX512Go, add: addAVX512Go, mul: mulAVX512Go}, hasAVX512)
+}
+
+// Operations of the binary element-wise kernels.
+const (
+	elemAdd uint32 = iota
+	elemMul
+)
+
+// elemBinAVX512 computes, for n ≥ 0,
+//
+//	for i := 0; i < n; i++ {
+//		if op == elemAdd { dst[i] = a[i] + b[i] } else { dst[i] = a[i] * b[i] }
+//	}
+//
+// 64 lanes a step, then 16, then the n%16 tail under a mask (nothing
+// outside the n elements is touched). dst may be a or b.
+//
+//go:noescape
+func elemBinAVX512(op uint32, dst, a, b *float32, n int)
+
+// elemBinAVX2 is elemBinAVX512 in 32 then 8 lanes for n a multiple of 8.
+//
+//go:noescape
+func elemBinAVX2(op uint32, dst, a, b *float32, n int)
+
+func addAVX512Go(dst, a, b []float32) { elemBinAVX512(elemAdd, &dst[0], &a[0], &b[0], len(dst)) }
+func mulAVX512Go(dst, a, b []float32) { elemBinAVX512(elemMul, &dst[0], &a[0], &b[0], len(dst)) }
+
+func addAVX2Go(dst, a, b []float32) {
+	body := len(dst) &^ 7
+	if body > 0 {
+		elemBinAVX2(elemAdd, &dst[0], &a[0], &b[0], body)
+	}
+	addGeneric(dst[body:], a[body:], b[body:])
+}
+
+func mulAVX2Go(dst, a, b []float32) {
+	body := len(dst) &^ 7
+	if body > 0 {
+		elemBinAVX2(elemMul, &dst[0], &a[0], &b[0], body)
+	}
+	mulGeneric(dst[body:], a[body:], b[body:])
+}
