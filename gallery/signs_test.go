@@ -404,8 +404,8 @@ func signsGeneralTrial(t *testing.T, d *signsData, trial int, m modeSpec, plan b
 	return res
 }
 
-// signsMemo lets TestSignsModes reuse what TestSigns measured for the
-// default mode within one test binary.
+// signsMemo keeps measurements for the life of the test binary, so that
+// TestSignsModes and TestSignsShuffled reuse what TestSigns measured.
 var signsMemo sync.Map
 
 func memo[T any](key string, f func() T) T {
@@ -424,7 +424,7 @@ type modeSpec struct {
 
 func (m modeSpec) String() string {
 	if m.mode == gallery.MultiPrototype {
-		return fmt.Sprintf("multi-K%d", m.k)
+		return fmt.Sprintf("multi K=%d", m.k)
 	}
 	return m.mode.String()
 }
@@ -436,29 +436,32 @@ const (
 	signsAllWayN    = 100  // all-novel-way episodes
 	signsOpenTrials = 100  // open-set halvings
 	signsGenTrials  = 5    // generalised / flip-rate trials
+	// TestSignsModes runs half as many all-way episodes and open-set
+	// splits: KNN and multi-prototype matching cost up to five times mean
+	// matching, and the suite must stay fast with the plain-Go kernels.
+	// Every mode sees the same episodes and splits (same seed), so the
+	// comparison is paired.
+	signsModeAllWayN    = 50
+	signsModeOpenTrials = 50
 )
 
-func episodesFor(t *testing.T, d *signsData, ways, shots int, m modeSpec) gallery.EpisodeResult {
-	n := signsEpisodesN
-	if ways == signsNovelN {
-		n = signsAllWayN
-	}
-	return memo(fmt.Sprintf("ep/%d/%d/%s", ways, shots, m), func() gallery.EpisodeResult {
+func episodesFor(t *testing.T, d *signsData, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
+	return memo(fmt.Sprintf("episodes/%d/%d/%d/%s", ways, shots, n, m), func() gallery.EpisodeResult {
 		return signsEpisodes(t, d.novel, ways, shots, n, m.mode, m.k)
 	})
 }
 
 type meanHalf struct{ mean, half float64 }
 
-func openSetFor(t *testing.T, d *signsData, shots int, m modeSpec) meanHalf {
-	return memo(fmt.Sprintf("open/%d/%s", shots, m), func() meanHalf {
-		a, h := signsOpenSet(t, d.fingerprint, d.novel, shots, signsOpenTrials, m.mode, m.k)
+func openSetFor(t *testing.T, d *signsData, shots, trials int, m modeSpec) meanHalf {
+	return memo(fmt.Sprintf("open/%d/%d/%s", shots, trials, m), func() meanHalf {
+		a, h := signsOpenSet(t, d.fingerprint, d.novel, shots, trials, m.mode, m.k)
 		return meanHalf{a, h}
 	})
 }
 
 func generalTrialFor(t *testing.T, d *signsData, trial int, m modeSpec, plan bool) genTrial {
-	return memo(fmt.Sprintf("gen/%d/%s/%v", trial, m, plan), func() genTrial {
+	return memo(fmt.Sprintf("general/%d/%s/%v", trial, m, plan), func() genTrial {
 		return signsGeneralTrial(t, d, trial, m, plan)
 	})
 }
@@ -469,7 +472,11 @@ type general struct {
 	trials int
 }
 
-func (g general) rate(n, of int) float64 { return float64(n) / float64(of) }
+func (g general) baseBeforeAcc() float64 { return float64(g.baseBefore) / float64(g.base) }
+func (g general) baseAfterAcc() float64  { return float64(g.baseAfter) / float64(g.base) }
+func (g general) novelAcc() float64      { return float64(g.novelOK) / float64(g.novel) }
+func (g general) flipRate() float64      { return float64(g.flips) / float64(g.base) }
+func (g general) planFlipRate() float64  { return float64(g.planFlips) / float64(g.base) }
 
 func generalFor(t *testing.T, d *signsData, m modeSpec, plan bool) general {
 	sum := general{trials: signsGenTrials}
@@ -487,8 +494,8 @@ func generalFor(t *testing.T, d *signsData, m modeSpec, plan bool) general {
 	return sum
 }
 
-// measure runs jobs as parallel subtests (the CI machine has two cores)
-// and stops the test if one failed.
+// measure runs jobs as parallel subtests (CI has two cores) and stops the
+// test if one failed.
 func measure(t *testing.T, jobs map[string]func(t *testing.T)) {
 	t.Helper()
 	names := make([]string, 0, len(jobs))
@@ -515,99 +522,212 @@ func pctCI(r gallery.EpisodeResult) string {
 	return fmt.Sprintf("%.2f ± %.2f%%", 100*r.Accuracy, 100*r.Accuracy95)
 }
 
+// Bars TestSigns holds the shipped model to. Where the model meets the
+// issue's target the bar is the target. Where it falls short, or there is
+// no target, the bar is the value measured when the test was written minus
+// a margin: 1 point of accuracy (0.5 for 5-way 5-shot, whose error rate is
+// under 1%), 0.01 of AUROC, 0.5 point more flips. The seeds are fixed, so
+// the results are deterministic; the margin absorbs float differences
+// between kernel tiers and small deliberate changes, not sampling noise.
+const (
+	// Target ≥ 97%: met, measured 97.98%.
+	bar5Way1Shot = 0.97
+	// Target ≥ 99.5%: not met, measured 99.16%.
+	bar5Way5Shot = 0.9916 - 0.005
+	// No target; measured 84.09%.
+	barAllWay1Shot = 0.8409 - 0.01
+	// Target ≥ 95%: not met, measured 91.27%.
+	barAllWay5Shot = 0.9127 - 0.01
+	// Target ≥ 0.95: not met, measured 0.9246.
+	barOpenSet5Shot = 0.9246 - 0.01
+	// No target; measured 0.8898.
+	barOpenSet1Shot = 0.8898 - 0.01
+	// No target; measured 97.18%, 94.58% and 77.24%.
+	barBaseOnly         = 0.9718 - 0.01
+	barGeneralisedBase  = 0.9458 - 0.01
+	barGeneralisedNovel = 0.7724 - 0.01
+	// Target ≤ 0.5%: not met, measured 2.59% (79 of 3045 base queries).
+	barFlipRate = 0.0259 + 0.005
+)
+
+// signsCheck holds one measure to its bar.
+type signsCheck struct {
+	name     string
+	got, bar float64
+	ceiling  bool // the bar is a maximum (flip rate)
+}
+
+func (c signsCheck) ok() bool {
+	if c.ceiling {
+		return c.got <= c.bar
+	}
+	return c.got >= c.bar
+}
+
 // TestSigns measures the shipped encoder and the gallery on the committed
-// benchmark and holds them to the targets, or, where the model
-// falls short, to the level measured minus a stated margin.
+// benchmark: run it with go test -run Signs -v ./gallery/ to see the table.
 func TestSigns(t *testing.T) {
 	d := loadSigns(t)
 	start := time.Now()
 	m := signsMean
 	jobs := map[string]func(t *testing.T){
-		"5way1shot":   func(t *testing.T) { episodesFor(t, d, 5, 1, m) },
-		"5way5shot":   func(t *testing.T) { episodesFor(t, d, 5, 5, m) },
-		"allway1shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 1, m) },
-		"allway5shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, m) },
-		"open1shot":   func(t *testing.T) { openSetFor(t, d, 1, m) },
-		"open5shot":   func(t *testing.T) { openSetFor(t, d, 5, m) },
+		"5way1shot":   func(t *testing.T) { episodesFor(t, d, 5, 1, signsEpisodesN, m) },
+		"5way5shot":   func(t *testing.T) { episodesFor(t, d, 5, 5, signsEpisodesN, m) },
+		"allway1shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 1, signsAllWayN, m) },
+		"allway5shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, signsAllWayN, m) },
+		"open1shot":   func(t *testing.T) { openSetFor(t, d, 1, signsOpenTrials, m) },
+		"open5shot":   func(t *testing.T) { openSetFor(t, d, 5, signsOpenTrials, m) },
 	}
 	for tr := range signsGenTrials {
 		jobs[fmt.Sprintf("general%d", tr)] = func(t *testing.T) { generalTrialFor(t, d, tr, m, true) }
 	}
 	measure(t, jobs)
-	w1 := episodesFor(t, d, 5, 1, m)
-	w5 := episodesFor(t, d, 5, 5, m)
-	a1 := episodesFor(t, d, signsNovelN, 1, m)
-	a5 := episodesFor(t, d, signsNovelN, 5, m)
-	o5 := openSetFor(t, d, 5, m)
-	o1 := openSetFor(t, d, 1, m)
+	w1 := episodesFor(t, d, 5, 1, signsEpisodesN, m)
+	w5 := episodesFor(t, d, 5, 5, signsEpisodesN, m)
+	a1 := episodesFor(t, d, signsNovelN, 1, signsAllWayN, m)
+	a5 := episodesFor(t, d, signsNovelN, 5, signsAllWayN, m)
+	o1 := openSetFor(t, d, 1, signsOpenTrials, m)
+	o5 := openSetFor(t, d, 5, signsOpenTrials, m)
 	gen := generalFor(t, d, m, true)
 
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "measure (mean prototypes, seed %d)\tvalue\ttarget\n", signsSeed)
-	fmt.Fprintf(tw, "novel 5-way 1-shot, %d episodes, 19 queries/class\t%s\t≥ 97%%\n", w1.Episodes, pctCI(w1))
-	fmt.Fprintf(tw, "novel 5-way 5-shot, %d episodes, 15 queries/class\t%s\t≥ 99.5%%\n", w5.Episodes, pctCI(w5))
-	fmt.Fprintf(tw, "novel all-way (68) 1-shot, %d episodes\t%s\t\n", a1.Episodes, pctCI(a1))
-	fmt.Fprintf(tw, "novel all-way (68) 5-shot, %d episodes\t%s\t≥ 95%%\n", a5.Episodes, pctCI(a5))
-	fmt.Fprintf(tw, "open-set AUROC 5-shot, 34 enrolled / 34 unknown, %d splits\t%.4f ± %.4f\t≥ 0.95\n", signsOpenTrials, o5.mean, o5.half)
-	fmt.Fprintf(tw, "open-set AUROC 1-shot, same protocol\t%.4f ± %.4f\t\n", o1.mean, o1.half)
-	fmt.Fprintf(tw, "base accuracy, 203 base classes (3 renders each), %d trials\t%s\t\n", gen.trials, pct(gen.rate(gen.baseBefore, gen.base)))
-	fmt.Fprintf(tw, "generalised 271-way: base queries\t%s\t\n", pct(gen.rate(gen.baseAfter, gen.base)))
-	fmt.Fprintf(tw, "generalised 271-way: novel queries (5-shot)\t%s\t\n", pct(gen.rate(gen.novelOK, gen.novel)))
-	fmt.Fprintf(tw, "base negative flip rate, +68 novel classes (matched)\t%s (%d/%d)\t≤ 0.5%%\n", pct(gen.rate(gen.flips, gen.base)), gen.flips, gen.base)
-	fmt.Fprintf(tw, "same, summed over the 68 Plan reports of each trial\t%s (%d/%d)\t\n", pct(gen.rate(gen.planFlips, gen.base)), gen.planFlips, gen.base)
-	fmt.Fprintf(tw, "single-class plans over the 0.5%% flip budget\t%d of %d\t\n", gen.overBudget, gen.trials*signsNovelN)
+	fmt.Fprintf(tw, "measure (mean prototypes, seed %d)\tvalue\ttarget\tasserted\n", signsSeed)
+	fmt.Fprintf(tw, "novel 5-way 1-shot, %d episodes, 19 queries/class\t%s\t≥ 97%%\t≥ %s\n", w1.Episodes, pctCI(w1), pct(bar5Way1Shot))
+	fmt.Fprintf(tw, "novel 5-way 5-shot, %d episodes, 15 queries/class\t%s\t≥ 99.5%%\t≥ %s\n", w5.Episodes, pctCI(w5), pct(bar5Way5Shot))
+	fmt.Fprintf(tw, "novel all-way (68) 1-shot, %d episodes\t%s\t\t≥ %s\n", a1.Episodes, pctCI(a1), pct(barAllWay1Shot))
+	fmt.Fprintf(tw, "novel all-way (68) 5-shot, %d episodes\t%s\t≥ 95%%\t≥ %s\n", a5.Episodes, pctCI(a5), pct(barAllWay5Shot))
+	fmt.Fprintf(tw, "open-set AUROC 5-shot, 34 enrolled / 34 unknown, %d splits\t%.4f ± %.4f\t≥ 0.95\t≥ %.4f\n", signsOpenTrials, o5.mean, o5.half, barOpenSet5Shot)
+	fmt.Fprintf(tw, "open-set AUROC 1-shot, same protocol\t%.4f ± %.4f\t\t≥ %.4f\n", o1.mean, o1.half, barOpenSet1Shot)
+	fmt.Fprintf(tw, "base accuracy, 203 base classes (3 renders each), %d trials\t%s\t\t≥ %s\n", gen.trials, pct(gen.baseBeforeAcc()), pct(barBaseOnly))
+	fmt.Fprintf(tw, "generalised 271-way: base queries\t%s\t\t≥ %s\n", pct(gen.baseAfterAcc()), pct(barGeneralisedBase))
+	fmt.Fprintf(tw, "generalised 271-way: novel queries (5-shot)\t%s\t\t≥ %s\n", pct(gen.novelAcc()), pct(barGeneralisedNovel))
+	fmt.Fprintf(tw, "base negative flip rate, +68 novel classes (matched)\t%s (%d/%d)\t≤ 0.5%%\t≤ %s\n", pct(gen.flipRate()), gen.flips, gen.base, pct(barFlipRate))
+	fmt.Fprintf(tw, "same, summed over the 68 Plan reports of each trial\t%s (%d/%d)\t\tequal\n", pct(gen.planFlipRate()), gen.planFlips, gen.base)
+	fmt.Fprintf(tw, "single-class plans over the 0.5%% flip budget\t%d of %d\t\t\n", gen.overBudget, gen.trials*signsNovelN)
 	tw.Flush()
 	t.Logf("sign benchmark: %d novel + %d base images embedded in %v (kernel tier %s), metrics in %v\n%s",
 		len(d.novel), len(d.base), d.embedTime.Round(time.Millisecond), d.tier, time.Since(start).Round(time.Millisecond), b.String())
 
 	if gen.planFlips != gen.flips {
-		t.Errorf("Plan reports sum to %d negative flips, matching the galleries before and after counts %d", gen.planFlips, gen.flips)
+		t.Errorf("Plan reports sum to %d negative flips; matching before and after counts %d", gen.planFlips, gen.flips)
 	}
-	// Bars. Where the shipped model (stage 5, MODEL_CARD.md) meets the
-	// issue's target, the bar is the target. Where it falls short, the bar
-	// is the value measured when this test was written minus a margin: 1
-	// point of accuracy (0.5 for 5-way 5-shot, whose error rate is under
-	// 1%), 0.01 of AUROC, +0.5 point of flip rate. The seed is fixed, so the
-	// margin only absorbs float differences between kernel tiers and
-	// deliberate changes of the encoder or the gallery.
-	checks := []signsCheck{
-		// Target ≥ 97%: met (97.98%).
-		{"novel 5-way 1-shot", w1.Accuracy, 0.97, false},
-		// Target ≥ 99.5%: short, measured 99.16%.
-		{"novel 5-way 5-shot", w5.Accuracy, 0.9916 - 0.005, false},
-		// No target; measured 84.09%.
-		{"novel all-way 1-shot", a1.Accuracy, 0.8409 - 0.01, false},
-		// Target ≥ 95%: short, measured 91.27%.
-		{"novel all-way 5-shot", a5.Accuracy, 0.9127 - 0.01, false},
-		// Target ≥ 0.95: short, measured 0.9246.
-		{"open-set AUROC 5-shot", o5.mean, 0.9246 - 0.01, false},
-		// No target; measured 0.8898.
-		{"open-set AUROC 1-shot", o1.mean, 0.8898 - 0.01, false},
-		// No target; measured 97.18%, 94.58%, 77.24%.
-		{"base accuracy, base gallery", gen.rate(gen.baseBefore, gen.base), 0.9718 - 0.01, false},
-		{"generalised base accuracy", gen.rate(gen.baseAfter, gen.base), 0.9458 - 0.01, false},
-		{"generalised novel accuracy", gen.rate(gen.novelOK, gen.novel), 0.7724 - 0.01, false},
-		// Target ≤ 0.5%: short, measured 2.59%.
-		{"base negative flip rate", gen.rate(gen.flips, gen.base), 0.0259 + 0.005, true},
-	}
-	for _, c := range checks {
-		if c.fail() {
+	for _, c := range []signsCheck{
+		{"novel 5-way 1-shot", w1.Accuracy, bar5Way1Shot, false},
+		{"novel 5-way 5-shot", w5.Accuracy, bar5Way5Shot, false},
+		{"novel all-way 1-shot", a1.Accuracy, barAllWay1Shot, false},
+		{"novel all-way 5-shot", a5.Accuracy, barAllWay5Shot, false},
+		{"open-set AUROC 5-shot", o5.mean, barOpenSet5Shot, false},
+		{"open-set AUROC 1-shot", o1.mean, barOpenSet1Shot, false},
+		{"base accuracy, base gallery", gen.baseBeforeAcc(), barBaseOnly, false},
+		{"generalised base accuracy", gen.baseAfterAcc(), barGeneralisedBase, false},
+		{"generalised novel accuracy", gen.novelAcc(), barGeneralisedNovel, false},
+		{"base negative flip rate", gen.flipRate(), barFlipRate, true},
+	} {
+		if !c.ok() {
 			t.Errorf("%s: %.4f, bar %.4f", c.name, c.got, c.bar)
 		}
 	}
 }
 
-// signsCheck holds one measure to its bar.
-type signsCheck struct {
-	name        string
-	got, bar    float64
-	higherIsBad bool // flip rates: the bar is a ceiling
+// signsModes are the prototype modes TestSignsModes compares.
+var signsModes = []modeSpec{
+	signsMean,
+	{gallery.MultiPrototype, 2},
+	{gallery.MultiPrototype, 3},
+	{gallery.KNN, 1},
 }
 
-func (c signsCheck) fail() bool {
-	if c.higherIsBad {
-		return !(c.got <= c.bar)
+// TestSignsModes compares the prototype modes with TestSigns's protocols
+// (5 enrolled images per novel class, 3 per base class); the package
+// documentation quotes its table and the checks at the end keep the
+// documented ranking true.
+func TestSignsModes(t *testing.T) {
+	d := loadSigns(t)
+	start := time.Now()
+	jobs := map[string]func(t *testing.T){}
+	for _, m := range signsModes {
+		plan := m == signsMean // the trials TestSigns ran
+		jobs[m.String()+"/5way5shot"] = func(t *testing.T) { episodesFor(t, d, 5, 5, signsEpisodesN, m) }
+		jobs[m.String()+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, signsModeAllWayN, m) }
+		jobs[m.String()+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, 5, signsModeOpenTrials, m) }
+		for tr := range signsGenTrials {
+			jobs[fmt.Sprintf("%s/general%d", m, tr)] = func(t *testing.T) { generalTrialFor(t, d, tr, m, plan) }
+		}
 	}
-	return !(c.got >= c.bar)
+	measure(t, jobs)
+	type row struct {
+		w5, a5 gallery.EpisodeResult
+		o5     meanHalf
+		gen    general
+	}
+	rows := make([]row, len(signsModes))
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode\t5-way 5-shot\tall-way 5-shot\topen-set AUROC\tbase only\tgeneralised base\tgeneralised novel\tbase flip rate\n")
+	for i, m := range signsModes {
+		r := row{
+			w5:  episodesFor(t, d, 5, 5, signsEpisodesN, m),
+			a5:  episodesFor(t, d, signsNovelN, 5, signsModeAllWayN, m),
+			o5:  openSetFor(t, d, 5, signsModeOpenTrials, m),
+			gen: generalFor(t, d, m, m == signsMean),
+		}
+		rows[i] = r
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.4f ± %.4f\t%s\t%s\t%s\t%s\n", m, pctCI(r.w5), pctCI(r.a5), r.o5.mean, r.o5.half,
+			pct(r.gen.baseBeforeAcc()), pct(r.gen.baseAfterAcc()), pct(r.gen.novelAcc()), pct(r.gen.flipRate()))
+	}
+	tw.Flush()
+	t.Logf("prototype modes (seed %d; 5-way: %d episodes, all-way: %d, open-set: %d splits, generalised: %d trials), measured in %v\n%s",
+		signsSeed, signsEpisodesN, signsModeAllWayN, signsModeOpenTrials, signsGenTrials, time.Since(start).Round(time.Millisecond), b.String())
+
+	// The ranking the documentation states. Mean prototypes lead on the
+	// all-way, open-set and base measures; KNN leads on novel queries in
+	// the generalised gallery and pays with base accuracy and flips.
+	mean, knn := rows[0], rows[len(rows)-1]
+	for i, r := range rows[1:] {
+		m := signsModes[i+1]
+		if r.a5.Accuracy > mean.a5.Accuracy || r.o5.mean > mean.o5.mean || r.gen.baseAfter > mean.gen.baseAfter {
+			t.Errorf("%s beats mean prototypes on all-way (%.4f vs %.4f), open-set (%.4f vs %.4f) or generalised base accuracy (%.4f vs %.4f): update the package documentation",
+				m, r.a5.Accuracy, mean.a5.Accuracy, r.o5.mean, mean.o5.mean, r.gen.baseAfterAcc(), mean.gen.baseAfterAcc())
+		}
+	}
+	if !(knn.gen.novelAcc() >= mean.gen.novelAcc()+0.02) || !(knn.gen.flips > mean.gen.flips) {
+		t.Errorf("knn generalised novel accuracy %.4f (mean %.4f), flips %d (mean %d): the documented trade-off no longer holds",
+			knn.gen.novelAcc(), mean.gen.novelAcc(), knn.gen.flips, mean.gen.flips)
+	}
+}
+
+// TestSignsShuffled is the negative control: the same protocols on the same
+// embeddings with the images dealt to classes at random must fall to chance
+// and fail TestSigns's bars, so the measures and bars can fail.
+func TestSignsShuffled(t *testing.T) {
+	d := loadSigns(t)
+	rng := rand.New(rand.NewPCG(signsSeed, 99))
+	shuffled := append([]gallery.Labelled(nil), d.novel...)
+	perm := rng.Perm(len(shuffled))
+	for i, p := range perm {
+		shuffled[i].Embedding = d.novel[p].Embedding
+	}
+	fake := &signsData{fingerprint: d.fingerprint, novel: shuffled, base: d.base}
+	w1 := signsEpisodes(t, fake.novel, 5, 1, signsEpisodesN, gallery.MeanPrototype, 1)
+	w5 := signsEpisodes(t, fake.novel, 5, 5, signsEpisodesN, gallery.MeanPrototype, 1)
+	oa, oh := signsOpenSet(t, fake.fingerprint, fake.novel, 5, 20, gallery.MeanPrototype, 1)
+	gen := signsGeneralTrial(t, fake, 0, signsMean, false)
+	novelAcc := float64(gen.novelOK) / float64(gen.novel)
+	t.Logf("shuffled labels (chance: 20%% 5-way, 0.5 AUROC, 1/271 generalised):\n"+
+		"5-way 1-shot %s, 5-way 5-shot %s, open-set AUROC 5-shot %.4f ± %.4f (20 splits), generalised novel %s",
+		pctCI(w1), pctCI(w5), oa, oh, pct(novelAcc))
+	for _, c := range []signsCheck{
+		{"5-way 1-shot", w1.Accuracy, bar5Way1Shot, false},
+		{"5-way 5-shot", w5.Accuracy, bar5Way5Shot, false},
+		{"open-set AUROC 5-shot", oa, barOpenSet5Shot, false},
+		{"generalised novel accuracy", novelAcc, barGeneralisedNovel, false},
+	} {
+		if c.ok() {
+			t.Errorf("%s on shuffled labels %.4f passes the bar %.4f", c.name, c.got, c.bar)
+		}
+	}
+	if w1.Accuracy > 0.25 || w5.Accuracy > 0.25 || oa < 0.45 || oa > 0.55 || novelAcc > 0.02 {
+		t.Errorf("shuffled labels score above chance: %.4f %.4f %.4f %.4f", w1.Accuracy, w5.Accuracy, oa, novelAcc)
+	}
 }
