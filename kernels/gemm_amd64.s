@@ -95,6 +95,30 @@ GLOBL epiconst<>(SB), RODATA|NOPTR, $68
 	VFMADD231PS Z24, Z27, Z22; \
 	VFMADD231PS Z25, Z27, Z23
 
+// One k step for tiles of at most 6 rows (an M remainder): rows 0..5 only,
+// 12 FMAs; the other accumulators stay zero and are never stored.
+#define K512H(ao, bo) \
+	VMOVUPS bo(BX), Z24; \
+	VMOVUPS bo+64(BX), Z25; \
+	VBROADCASTSS ao(SI), Z26; \
+	VBROADCASTSS ao+4(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS ao+8(SI), Z26; \
+	VBROADCASTSS ao+12(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7; \
+	VBROADCASTSS ao+16(SI), Z26; \
+	VBROADCASTSS ao+20(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z8; \
+	VFMADD231PS Z25, Z26, Z9; \
+	VFMADD231PS Z24, Z27, Z10; \
+	VFMADD231PS Z25, Z27, Z11
+
 // One k step of the strided-A loop: row i of A at SI + i·lda for rows 0..5
 // and DX + (i-6)·lda for rows 6..11, with R10 = lda, R12 = 3·lda and
 // R13 = 5·lda in bytes (x86 addressing scales by 1, 2, 4 or 8 only).
@@ -250,6 +274,8 @@ TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-88
 	MOVQ lda+80(FP), R10
 	TESTQ R10, R10
 	JNZ  strided512
+	CMPQ R9, $6
+	JLE  half512
 
 	CMPQ CX, $4
 	JLT  tail512
@@ -275,6 +301,33 @@ loop1_512:
 	ADDQ $128, BX
 	DECQ CX
 	JNZ  loop1_512
+	JMP  kdone512
+
+half512:
+	CMPQ CX, $4
+	JLT  htail512
+
+hloop512:
+	K512H(0, 0)
+	K512H(48, 128)
+	K512H(96, 256)
+	K512H(144, 384)
+	ADDQ $192, SI
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  hloop512
+
+htail512:
+	TESTQ CX, CX
+	JLE   kdone512
+
+hloop1_512:
+	K512H(0, 0)
+	ADDQ $48, SI
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  hloop1_512
 	JMP  kdone512
 
 strided512:
