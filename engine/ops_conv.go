@@ -170,9 +170,11 @@ func (c *compiler) buildConv() error {
 	flops := 2 * int64(n*p.OH*p.OW) * int64(p.K) * int64(ch/group*p.KH*p.KW)
 	var info LayerInfo
 	if group == ch && p.K == ch {
-		st.dw = kernels.NewDepthwise(p, w, bias, act)
+		// The depthwise kernel follows the plan's tier, so forcing a tier
+		// forces it here too; shapes without SIMD kernels report Generic.
+		st.dw = kernels.NewDepthwiseTier(p, w, bias, act, c.tier)
 		st.tasks = st.dw.Tasks()
-		info = c.layer(st.dw.Kernel(), kernels.Generic, flops)
+		info = c.layer(st.dw.Kernel(), st.dw.Tier(), flops)
 	} else {
 		st.cv = kernels.NewConvGemm(p, c.mk, w, bias, act)
 		base := st.cv.Tasks()
