@@ -63,7 +63,10 @@ func (c *compiler) buildUnary() error {
 	}
 	n := c.p.vals[out].size
 	st := &unaryStep{in: x, out: out, act: act, tasks: elemTasks(n, c.threads)}
-	c.addStep(st, c.layer("f32-"+c.node.Op+"-go", kernels.Generic, int64(n)), []int{x}, []int{out}, x)
+	// The element-wise kernels run on the package-wide ElemTier (the best
+	// one unless a test switched it): name the layer after it.
+	et := kernels.ElemTier()
+	c.addStep(st, c.layer("f32-"+c.node.Op+"-"+et.String(), et, int64(n)), []int{x}, []int{out}, x)
 	return nil
 }
 
@@ -127,17 +130,13 @@ func binContig(op byte, y, a, b []float32) {
 	b = b[:len(y)]
 	switch op {
 	case '+':
-		for i := range y {
-			y[i] = a[i] + b[i]
-		}
+		kernels.AddSlice(y, a, b)
 	case '-':
 		for i := range y {
 			y[i] = a[i] - b[i]
 		}
 	case '*':
-		for i := range y {
-			y[i] = a[i] * b[i]
-		}
+		kernels.MulSlice(y, a, b)
 	default:
 		for i := range y {
 			y[i] = a[i] / b[i]
@@ -229,7 +228,14 @@ func (c *compiler) buildBinary() error {
 			break
 		}
 	}
-	c.addStep(st, c.layer("f32-binary-strided-go", kernels.Generic, int64(ov.size)), []int{a, b}, []int{out}, inplace)
+	// Contiguous rows of + and * (same-shape residuals, the per-channel
+	// squeeze-excite scale over NHWC) run on the SIMD AddSlice/MulSlice.
+	kern, tier := "f32-binary-strided-go", kernels.Generic
+	if op == '+' || op == '*' {
+		tier = kernels.ElemTier()
+		kern = "f32-binary-strided-" + tier.String()
+	}
+	c.addStep(st, c.layer(kern, tier, int64(ov.size)), []int{a, b}, []int{out}, inplace)
 	return nil
 }
 

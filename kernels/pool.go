@@ -69,15 +69,14 @@ func AvgPoolRow(p *PoolParams, countPad bool, t int, in, out []float32) {
 }
 
 // GlobalAvgPoolNHWC averages channels c0..c1-1 of NHWC in ([n][hw][c]) over
-// the hw pixels of image n into out[n*c+ch]. acc is summed in pixel order.
+// the hw pixels of image n into out[n*c+ch]. acc is summed in pixel order,
+// one pixel's channels at a time with AddSlice (so every tier gives the
+// same bits).
 func GlobalAvgPoolNHWC(n, hw, c, c0, c1 int, in, out []float32) {
 	o := out[n*c+c0 : n*c+c1]
 	clear(o)
 	for i := 0; i < hw; i++ {
-		x := in[(n*hw+i)*c+c0 : (n*hw+i)*c+c1]
-		for j, v := range x {
-			o[j] += v
-		}
+		AddSlice(o, o, in[(n*hw+i)*c+c0:(n*hw+i)*c+c1])
 	}
 	d := float32(hw)
 	for j := range o {
