@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -215,14 +216,28 @@ func BenchmarkTorchvision(b *testing.B) {
 			if _, err := s.Run(in); err != nil {
 				b.Fatal(err)
 			}
+			var flops int64
+			for _, l := range e.Layers() {
+				flops += l.FLOPs
+			}
+			// One thread runs on the benchmark goroutine: pinned to its OS
+			// thread, that thread's CPU time is the inference's.
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := threadCPUSeconds()
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Run(in); err != nil {
 					b.Fatal(err)
 				}
 			}
+			cpu := threadCPUSeconds() - cpu0
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/op")
+			if cpu > 0 {
+				b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
+				b.ReportMetric(float64(flops)*float64(b.N)/cpu/1e9, "GFLOP/cpu-s")
+			}
 		})
 	}
 }
