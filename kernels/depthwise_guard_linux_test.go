@@ -7,11 +7,12 @@ import (
 
 // TestDepthwisePageGuards places input and output flush against an
 // inaccessible page on either side, so a kernel touching one float outside
-// them (a masked tail read, a rewind gone wrong) crashes the test.
+// them (a masked tail read, a rewind gone wrong) crashes the test. Channel
+// counts above 4 vectors take the pixel kernels' four-block path.
 func TestDepthwisePageGuards(t *testing.T) {
 	r := rand.New(rand.NewSource(14))
 	for _, tier := range dwTestTiers() {
-		for _, c := range []int{1, 3, 4, 7, 8, 15, 16, 17, 33} {
+		for _, c := range []int{1, 3, 4, 7, 8, 15, 16, 17, 33, 40, 65, 72, 81} {
 			for _, k := range []int{3, 5} {
 				for _, s := range []int{1, 2} {
 					for _, atEnd := range []bool{true, false} {

@@ -13,18 +13,13 @@
 
 #include "textflag.h"
 
-// One pixel of a 3×3 window on AVX-512: Z28 = bias + taps, under mask K1.
-#define TAPS3_512(r, w0, w1, w2) \
-	VFMADD231PS (r), w0, K1, Z28; \
-	VFMADD231PS (r)(CX*1), w1, K1, Z28; \
-	VFMADD231PS (r)(CX*2), w2, K1, Z28
-
-#define TAPS5_512(r, w0, w1, w2, w3, w4) \
-	VFMADD231PS (r), w0, K1, Z28; \
-	VFMADD231PS (r)(CX*1), w1, K1, Z28; \
-	VFMADD231PS (r)(CX*2), w2, K1, Z28; \
-	VFMADD231PS (r)(R13*1), w3, K1, Z28; \
-	VFMADD231PS (r)(CX*4), w4, K1, Z28
+// Columns 1..4 of a 5×5 window row into acc; column 0 is the caller's
+// (a multiply starting a fresh partial sum, or an FMA into one).
+#define TAPS5_512(r, w1, w2, w3, w4, acc) \
+	VFMADD231PS (r)(CX*1), w1, K1, acc; \
+	VFMADD231PS (r)(CX*2), w2, K1, acc; \
+	VFMADD231PS (r)(R13*1), w3, K1, acc; \
+	VFMADD231PS (r)(CX*4), w4, K1, acc
 
 // min(max(x, lo), hi) with Z26 = lo, Z27 = hi; x is the second source so a
 // NaN stays NaN, as with Go's min and max.
@@ -71,9 +66,17 @@ block3_512:
 
 pix3_512:
 	VMOVAPS Z25, Z28
-	TAPS3_512(R8, Z0, Z1, Z2)
-	TAPS3_512(R9, Z3, Z4, Z5)
-	TAPS3_512(R10, Z6, Z7, Z8)
+	VMULPS.Z    (R9), Z3, K1, Z29
+	VMULPS.Z    (R10), Z6, K1, Z30
+	VFMADD231PS (R8), Z0, K1, Z28
+	VFMADD231PS (R9)(CX*1), Z4, K1, Z29
+	VFMADD231PS (R10)(CX*1), Z7, K1, Z30
+	VFMADD231PS (R8)(CX*1), Z1, K1, Z28
+	VFMADD231PS (R9)(CX*2), Z5, K1, Z29
+	VFMADD231PS (R10)(CX*2), Z8, K1, Z30
+	VFMADD231PS (R8)(CX*2), Z2, K1, Z28
+	VADDPS      Z29, Z28, K1, Z28
+	VADDPS      Z30, Z28, K1, Z28
 	CLAMP512(Z28)
 	VMOVUPS Z28, K1, (DI)
 	ADDQ    DX, R8
@@ -142,11 +145,18 @@ block5_512:
 
 pix5_512:
 	VMOVAPS Z25, Z28
-	TAPS5_512(R8, Z0, Z1, Z2, Z3, Z4)
-	TAPS5_512(R9, Z5, Z6, Z7, Z8, Z9)
-	TAPS5_512(R10, Z10, Z11, Z12, Z13, Z14)
-	TAPS5_512(R12, Z15, Z16, Z17, Z18, Z19)
-	TAPS5_512(R11, Z20, Z21, Z22, Z23, Z24)
+	VMULPS.Z (R9), Z5, K1, Z29
+	VMULPS.Z (R10), Z10, K1, Z30
+	VFMADD231PS (R8), Z0, K1, Z28
+	TAPS5_512(R8, Z1, Z2, Z3, Z4, Z28)
+	TAPS5_512(R9, Z6, Z7, Z8, Z9, Z29)
+	TAPS5_512(R10, Z11, Z12, Z13, Z14, Z30)
+	VFMADD231PS (R12), Z15, K1, Z28
+	TAPS5_512(R12, Z16, Z17, Z18, Z19, Z28)
+	VFMADD231PS (R11), Z20, K1, Z29
+	TAPS5_512(R11, Z21, Z22, Z23, Z24, Z29)
+	VADDPS Z29, Z28, K1, Z28
+	VADDPS Z30, Z28, K1, Z28
 	CLAMP512(Z28)
 	VMOVUPS Z28, K1, (DI)
 	ADDQ    DX, R8
@@ -172,7 +182,8 @@ pix5_512:
 
 // func dwPixelAVX512(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
 // R8 = ptrs, R9 = taps, DI = out, SI walks w, BX = blocks left, DX = byte
-// offset of the block within a pixel, R10/CX walk the taps.
+// offset of the block within a pixel, R10/CX walk the taps, Z28..Z31 sum
+// up to four blocks.
 TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-52
 	MOVQ         ptrs+0(FP), R8
 	MOVQ         taps+8(FP), R9
@@ -182,6 +193,53 @@ TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-52
 	XORQ         DX, DX
 	VBROADCASTSS lo+44(FP), Z26
 	VBROADCASTSS hi+48(FP), Z27
+	MOVQ         R9, R12
+	INCQ         R12
+	SHLQ         $6, R12            // R12 = (taps+1)*64, one block of w
+	LEAQ         (R12)(R12*2), R13  // R13 = three blocks
+
+	// Four blocks at a time while more than four are left (the last,
+	// maybe partial, block goes through the masked loop below): four
+	// independent sums hide the FMA latency of one long chain.
+pgroup512:
+	CMPQ    BX, $4
+	JLE     pblock512
+	VMOVUPS (SI), Z28
+	VMOVUPS (SI)(R12*1), Z29
+	VMOVUPS (SI)(R12*2), Z30
+	VMOVUPS (SI)(R13*1), Z31
+	ADDQ    $64, SI
+	MOVQ    R8, R10
+	MOVQ    R9, CX
+
+pgtap512:
+	MOVQ        (R10), AX
+	ADDQ        DX, AX
+	VMOVUPS     (SI), Z0
+	VMOVUPS     (SI)(R12*1), Z1
+	VMOVUPS     (SI)(R12*2), Z2
+	VMOVUPS     (SI)(R13*1), Z3
+	VFMADD231PS (AX), Z0, Z28
+	VFMADD231PS 64(AX), Z1, Z29
+	VFMADD231PS 128(AX), Z2, Z30
+	VFMADD231PS 192(AX), Z3, Z31
+	ADDQ        $8, R10
+	ADDQ        $64, SI
+	DECQ        CX
+	JNZ         pgtap512
+
+	CLAMP512(Z28)
+	CLAMP512(Z29)
+	CLAMP512(Z30)
+	CLAMP512(Z31)
+	VMOVUPS Z28, (DI)(DX*1)
+	VMOVUPS Z29, 64(DI)(DX*1)
+	VMOVUPS Z30, 128(DI)(DX*1)
+	VMOVUPS Z31, 192(DI)(DX*1)
+	ADDQ    $256, DX
+	ADDQ    R13, SI
+	SUBQ    $4, BX
+	JMP     pgroup512
 
 pblock512:
 	MOVL    $0xffff, R11
@@ -215,11 +273,6 @@ ptap512:
 
 // ---------------------------------------------------------------------------
 // AVX2: whole blocks of 8 channels.
-
-#define TAPS3_256(r, w0, w1, w2) \
-	VFMADD231PS (r), w0, Y12; \
-	VFMADD231PS (r)(CX*1), w1, Y12; \
-	VFMADD231PS (r)(CX*2), w2, Y12
 
 // Weights from memory at byte offset o of the block (after the bias).
 #define TAPS5_256(r, o) \
@@ -267,10 +320,18 @@ block3_256:
 	MOVQ    npix+24(FP), AX
 
 pix3_256:
-	VMOVAPS Y9, Y12
-	TAPS3_256(R8, Y0, Y1, Y2)
-	TAPS3_256(R9, Y3, Y4, Y5)
-	TAPS3_256(R10, Y6, Y7, Y8)
+	VMOVAPS     Y9, Y12
+	VMULPS      (R9), Y3, Y10
+	VMULPS      (R10), Y6, Y11
+	VFMADD231PS (R8), Y0, Y12
+	VFMADD231PS (R9)(CX*1), Y4, Y10
+	VFMADD231PS (R10)(CX*1), Y7, Y11
+	VFMADD231PS (R8)(CX*1), Y1, Y12
+	VFMADD231PS (R9)(CX*2), Y5, Y10
+	VFMADD231PS (R10)(CX*2), Y8, Y11
+	VFMADD231PS (R8)(CX*2), Y2, Y12
+	VADDPS      Y10, Y12, Y12
+	VADDPS      Y11, Y12, Y12
 	CLAMP256(Y12)
 	VMOVUPS Y12, (DI)
 	ADDQ    DX, R8
@@ -351,6 +412,55 @@ TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-52
 	XORQ         DX, DX
 	VBROADCASTSS lo+44(FP), Y14
 	VBROADCASTSS hi+48(FP), Y15
+	MOVQ         R9, R12
+	INCQ         R12
+	SHLQ         $5, R12            // R12 = (taps+1)*32, one block of w
+	LEAQ         (R12)(R12*2), R13  // R13 = three blocks
+
+	// Four blocks at a time while four are left, as in dwPixelAVX512.
+pgroup256:
+	CMPQ    BX, $4
+	JLT     pone256
+	VMOVUPS (SI), Y12
+	VMOVUPS (SI)(R12*1), Y13
+	VMOVUPS (SI)(R12*2), Y10
+	VMOVUPS (SI)(R13*1), Y11
+	ADDQ    $32, SI
+	MOVQ    R8, R10
+	MOVQ    R9, CX
+
+pgtap256:
+	MOVQ        (R10), AX
+	ADDQ        DX, AX
+	VMOVUPS     (AX), Y0
+	VMOVUPS     32(AX), Y1
+	VMOVUPS     64(AX), Y2
+	VMOVUPS     96(AX), Y3
+	VFMADD231PS (SI), Y0, Y12
+	VFMADD231PS (SI)(R12*1), Y1, Y13
+	VFMADD231PS (SI)(R12*2), Y2, Y10
+	VFMADD231PS (SI)(R13*1), Y3, Y11
+	ADDQ        $8, R10
+	ADDQ        $32, SI
+	DECQ        CX
+	JNZ         pgtap256
+
+	CLAMP256(Y12)
+	CLAMP256(Y13)
+	CLAMP256(Y10)
+	CLAMP256(Y11)
+	VMOVUPS Y12, (DI)(DX*1)
+	VMOVUPS Y13, 32(DI)(DX*1)
+	VMOVUPS Y10, 64(DI)(DX*1)
+	VMOVUPS Y11, 96(DI)(DX*1)
+	ADDQ    $128, DX
+	ADDQ    R13, SI
+	SUBQ    $4, BX
+	JMP     pgroup256
+
+pone256:
+	TESTQ BX, BX
+	JZ    pdone256
 
 pblock256:
 	VMOVUPS (SI), Y12
@@ -372,5 +482,7 @@ ptap256:
 	ADDQ    $32, DX
 	DECQ    BX
 	JNZ     pblock256
+
+pdone256:
 	VZEROUPPER
 	RET
