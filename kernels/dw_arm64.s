@@ -5,7 +5,9 @@
 // is their twin. FMAX/FMIN come from neon_arm64.h as WORDs.
 //
 // Row kernels keep the block's bias in V25 and its KH·KW weights in V0..V24,
-// lo and hi in V26 and V27, the accumulator in V28 and inputs in V29..V31.
+// lo and hi in V26 and V27, inputs in V29, and split each pixel's sum over
+// V28 (bias and kernel rows 0 and 3), V30 (rows 1 and 4) and V31 (row 2) so
+// no chain of dependent fmla is longer than ten.
 // Registers: R1..R5 = input rows, R6 = out, R7 = w, R8 = blocks left,
 // R9 = c4 (column step), R10 = pstep, R11 = inRewind, R12 = outRewind,
 // R13 = pixels left, R14 walks one row's window.
@@ -13,28 +15,29 @@
 #include "textflag.h"
 #include "neon_arm64.h"
 
-// V28 += the three taps of row r (weights a, b, c).
-#define ROW3(r, a, b, c) \
+// acc += the three taps of row r (weights a, b, c). Loads all go through
+// V29: register renaming gives each its own physical register.
+#define ROW3(r, a, b, c, acc) \
 	MOVD   r, R14; \
 	VLD1.P (R14)(R9), [V29.S4]; \
-	VLD1.P (R14)(R9), [V30.S4]; \
-	VLD1   (R14), [V31.S4]; \
-	VFMLA  a.S4, V29.S4, V28.S4; \
-	VFMLA  b.S4, V30.S4, V28.S4; \
-	VFMLA  c.S4, V31.S4, V28.S4
+	VFMLA  a.S4, V29.S4, acc.S4; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VFMLA  b.S4, V29.S4, acc.S4; \
+	VLD1   (R14), [V29.S4]; \
+	VFMLA  c.S4, V29.S4, acc.S4
 
-#define ROW5(r, a, b, c, d, e) \
+#define ROW5(r, a, b, c, d, e, acc) \
 	MOVD   r, R14; \
 	VLD1.P (R14)(R9), [V29.S4]; \
-	VLD1.P (R14)(R9), [V30.S4]; \
-	VLD1.P (R14)(R9), [V31.S4]; \
-	VFMLA  a.S4, V29.S4, V28.S4; \
-	VFMLA  b.S4, V30.S4, V28.S4; \
-	VFMLA  c.S4, V31.S4, V28.S4; \
+	VFMLA  a.S4, V29.S4, acc.S4; \
 	VLD1.P (R14)(R9), [V29.S4]; \
-	VLD1   (R14), [V30.S4]; \
-	VFMLA  d.S4, V29.S4, V28.S4; \
-	VFMLA  e.S4, V30.S4, V28.S4
+	VFMLA  b.S4, V29.S4, acc.S4; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VFMLA  c.S4, V29.S4, acc.S4; \
+	VLD1.P (R14)(R9), [V29.S4]; \
+	VFMLA  d.S4, V29.S4, acc.S4; \
+	VLD1   (R14), [V29.S4]; \
+	VFMLA  e.S4, V29.S4, acc.S4
 
 // min(max(V28, lo), hi); fmax/fmin return NaN for a NaN input, as Go's
 // min and max do.
@@ -72,9 +75,13 @@ block3:
 
 pix3:
 	VORR V25.B16, V25.B16, V28.B16
-	ROW3(R1, V0, V1, V2)
-	ROW3(R2, V3, V4, V5)
-	ROW3(R3, V6, V7, V8)
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	ROW3(R1, V0, V1, V2, V28)
+	ROW3(R2, V3, V4, V5, V30)
+	ROW3(R3, V6, V7, V8, V31)
+	FADD4S(30, 28, 28)
+	FADD4S(31, 28, 28)
 	CLAMP28
 	VST1.P [V28.S4], (R6)(R9)
 	ADD    R10, R1
@@ -113,11 +120,15 @@ block5:
 
 pix5:
 	VORR V25.B16, V25.B16, V28.B16
-	ROW5(R1, V0, V1, V2, V3, V4)
-	ROW5(R2, V5, V6, V7, V8, V9)
-	ROW5(R3, V10, V11, V12, V13, V14)
-	ROW5(R4, V15, V16, V17, V18, V19)
-	ROW5(R5, V20, V21, V22, V23, V24)
+	VEOR V30.B16, V30.B16, V30.B16
+	VEOR V31.B16, V31.B16, V31.B16
+	ROW5(R1, V0, V1, V2, V3, V4, V28)
+	ROW5(R2, V5, V6, V7, V8, V9, V30)
+	ROW5(R3, V10, V11, V12, V13, V14, V31)
+	ROW5(R4, V15, V16, V17, V18, V19, V28)
+	ROW5(R5, V20, V21, V22, V23, V24, V30)
+	FADD4S(30, 28, 28)
+	FADD4S(31, 28, 28)
 	CLAMP28
 	VST1.P [V28.S4], (R6)(R9)
 	ADD    R10, R1
@@ -140,7 +151,8 @@ pix5:
 
 // func dwPixelNEON(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
 // R0 = ptrs, R1 = taps, R2 = out, R3 walks w, R4 = blocks left, R5 = byte
-// offset of the block within a pixel, R6/R7 walk the taps.
+// offset of the block within a pixel, R6/R7 walk the taps, R9..R11 = one,
+// two and three blocks of w in bytes.
 TEXT ·dwPixelNEON(SB), NOSPLIT, $0-52
 	MOVD  ptrs+0(FP), R0
 	MOVD  taps+8(FP), R1
@@ -152,6 +164,65 @@ TEXT ·dwPixelNEON(SB), NOSPLIT, $0-52
 	VLD1R (R8), [V26.S4]
 	MOVD  $hi+48(FP), R8
 	VLD1R (R8), [V27.S4]
+
+	ADD $1, R1, R9
+	LSL $4, R9           // R9 = (taps+1)*16, one block of w
+	ADD R9, R9, R10      // R10 = two blocks
+	ADD R9, R10, R11     // R11 = three blocks
+
+	// Four blocks at a time while four are left: four independent sums
+	// hide the fmla latency of one long chain.
+pgroup:
+	CMP  $4, R4
+	BLT  pone
+	MOVD R3, R12
+	VLD1 (R12), [V28.S4]
+	ADD  R9, R12, R13
+	VLD1 (R13), [V29.S4]
+	ADD  R10, R12, R13
+	VLD1 (R13), [V30.S4]
+	ADD  R11, R12, R13
+	VLD1 (R13), [V31.S4]
+	ADD  $16, R3
+	MOVD R0, R6
+	MOVD R1, R7
+
+pgtap:
+	MOVD.P 8(R6), R8
+	ADD    R5, R8
+	VLD1   (R8), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1   (R3), [V4.S4]
+	ADD    R9, R3, R13
+	VLD1   (R13), [V5.S4]
+	ADD    R10, R3, R13
+	VLD1   (R13), [V6.S4]
+	ADD    R11, R3, R13
+	VLD1   (R13), [V7.S4]
+	VFMLA  V4.S4, V0.S4, V28.S4
+	VFMLA  V5.S4, V1.S4, V29.S4
+	VFMLA  V6.S4, V2.S4, V30.S4
+	VFMLA  V7.S4, V3.S4, V31.S4
+	ADD    $16, R3
+	SUBS   $1, R7
+	BNE    pgtap
+
+	FMAX4S(26, 28, 28)
+	FMIN4S(27, 28, 28)
+	FMAX4S(26, 29, 29)
+	FMIN4S(27, 29, 29)
+	FMAX4S(26, 30, 30)
+	FMIN4S(27, 30, 30)
+	FMAX4S(26, 31, 31)
+	FMIN4S(27, 31, 31)
+	ADD  R5, R2, R8
+	VST1 [V28.S4, V29.S4, V30.S4, V31.S4], (R8)
+	ADD  $64, R5
+	ADD  R11, R3
+	SUB  $4, R4
+	B    pgroup
+
+pone:
+	CBZ R4, pdone
 
 pblock:
 	VLD1.P 16(R3), [V28.S4]
@@ -173,4 +244,6 @@ ptap:
 	ADD  $16, R5
 	SUBS $1, R4
 	BNE  pblock
+
+pdone:
 	RET
