@@ -50,14 +50,14 @@ func PackB(nr, K, N int, b []float32, ldb int, trans bool) *PackedB {
 // k1-k0 steps of MR floats (dst[(k-k0)*MR+i] = A[m0+i][k]); rows mr..MR-1 of
 // each step must be zero.
 //
-// InPlace returns the full tile of rows m0 .. m0+MR-1, columns k0 .. k1-1
-// as it already lies in memory, when its rows are evenly spaced: element
-// (m0+i, k0+p) at a[i*lda+p]. It returns nil when they are not; the driver
-// then packs. Reading in place skips the packing pass entirely (the
-// microkernel's FnA) and gives the same result bit for bit.
+// InPlace describes the full tile of rows m0 .. m0+MR-1, columns k0 .. k1-1
+// as it already lies in memory, when its rows are evenly spaced (see
+// InPlaceA); ok is false when they are not, and the driver then packs.
+// Reading in place skips the packing pass entirely (the microkernel's FnA)
+// and gives the same result bit for bit.
 type APacker interface {
 	PackA(dst []float32, MR, m0, mr, k0, k1 int)
-	InPlace(MR, m0, k0, k1 int) (a []float32, lda int)
+	InPlace(MR, m0, k0, k1 int) (a InPlaceA, ok bool)
 }
 
 // DenseA is a row-major A matrix: element (m, k) at Data[m*LD+k].
@@ -87,12 +87,12 @@ func (a DenseA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 }
 
 // InPlace implements APacker: the rows of a dense matrix are evenly spaced.
-func (a DenseA) InPlace(MR, m0, k0, k1 int) ([]float32, int) {
+func (a DenseA) InPlace(MR, m0, k0, k1 int) (InPlaceA, bool) {
 	lo, hi := m0*a.LD+k0, (m0+MR-1)*a.LD+k1
-	if hi > len(a.Data) {
-		return nil, 0
+	if hi > len(a.Data) || k1 <= k0 {
+		return InPlaceA{}, false
 	}
-	return a.Data[lo:hi:hi], a.LD
+	return InPlaceA{Data: a.Data[lo:hi:hi], LD: a.LD, Seg: k1 - k0, NSeg: 1}, true
 }
 
 // DenseAT is A given transposed: element (m, k) at Data[k*LD+m].
@@ -115,7 +115,7 @@ func (a DenseAT) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 
 // InPlace implements APacker: a column of Aᵀ is not a row of A, so it
 // always packs.
-func (a DenseAT) InPlace(MR, m0, k0, k1 int) ([]float32, int) { return nil, 0 }
+func (a DenseAT) InPlace(MR, m0, k0, k1 int) (InPlaceA, bool) { return InPlaceA{}, false }
 
 // GemmKC is the default K block: large enough to amortise the C reload,
 // small enough that an A tile and a B panel stay in L1 for the small tiles.
@@ -161,12 +161,12 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 		k1 := min(K, k0+kcMax)
 		kc := k1 - k0
 		ap := scratch[:kc*MR]
-		var direct []float32
-		var lda int
+		var direct InPlaceA
+		inPlace := false
 		if mr == MR && fnA != nil {
-			direct, lda = a.InPlace(MR, m0, k0, k1)
+			direct, inPlace = a.InPlace(MR, m0, k0, k1)
 		}
-		if direct == nil {
+		if !inPlace {
 			a.PackA(ap, MR, m0, mr, k0, k1)
 		}
 		first, last := k0 == 0, k1 == K
@@ -178,8 +178,8 @@ func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, s
 			if g.Bias != nil {
 				bias = g.Bias[n0:]
 			}
-			if direct != nil {
-				fnA(kc, direct, lda, bp, c[m0*ldc+n0:], ldc, nr, bias, &g.Epi, !first, last)
+			if inPlace {
+				fnA(direct, bp, c[m0*ldc+n0:], ldc, nr, bias, &g.Epi, !first, last)
 			} else {
 				fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
 			}
@@ -210,18 +210,18 @@ func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, s
 		ap := scratch[:kc*MR]
 		first, last := k0 == 0, k1 == K
 		packed := -1
-		var direct []float32
-		var lda int
+		var direct InPlaceA
+		inPlace := false
 		for t := lo; t < hi; t++ {
 			mt, chunk := t/split, t%split
 			m0 := mt * MR
 			mr := min(MR, g.M-m0)
 			if packed != mt {
-				direct = nil
+				inPlace = false
 				if mr == MR && fnA != nil {
-					direct, lda = a.InPlace(MR, m0, k0, k1)
+					direct, inPlace = a.InPlace(MR, m0, k0, k1)
 				}
-				if direct == nil {
+				if !inPlace {
 					a.PackA(ap, MR, m0, mr, k0, k1)
 				}
 				packed = mt
@@ -234,8 +234,8 @@ func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, s
 					bias = g.Bias[n0:]
 				}
 				bp := g.B.Data[j*K*NR+k0*NR : j*K*NR+k1*NR]
-				if direct != nil {
-					fnA(kc, direct, lda, bp, c[m0*ldc+n0:], ldc, min(NR, N-n0), bias, &g.Epi, !first, last)
+				if inPlace {
+					fnA(direct, bp, c[m0*ldc+n0:], ldc, min(NR, N-n0), bias, &g.Epi, !first, last)
 				} else {
 					fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, min(NR, N-n0), bias, &g.Epi, !first, last)
 				}

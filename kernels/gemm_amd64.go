@@ -41,12 +41,13 @@ func init() {
 // k may be 0. Columns outside nrMask are neither read nor written (masked
 // loads and stores), nor are rows ≥ mr.
 //
-// With lda > 0, A is read in place instead of packed: a[p*12+i] above
-// becomes a[i*lda+p], for all 12 rows whatever mr (so mr must be 12 for the
-// reads to stay inside the caller's slice).
+// With lda > 0, A is read in place instead of packed, over nseg segments
+// of k steps: a[p*12+i] above becomes a[i*lda + s*(k+segskip) + p] for step
+// s·k+p, and the loop runs to nseg·k; all 12 rows are read whatever mr (so
+// mr must be 12 for the reads to stay inside the caller's slice).
 //
 //go:noescape
-func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda int)
+func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda, nseg, segskip int)
 
 // gemm6x16AVX2 computes one tile of the GemmMicrokernel contract with MR=6,
 // NR=16 and all 16 columns valid:
@@ -63,10 +64,10 @@ func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask
 //
 // k may be 0. Rows ≥ mr are neither read nor written; gemmAVX2 routes
 // edge tiles with nr < 16 through a scratch tile. With lda > 0, A is read
-// in place: a[p*6+i] becomes a[i*lda+p], for all 6 rows.
+// in place as in gemm12x32AVX512, for all 6 rows.
 //
 //go:noescape
-func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda int)
+func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda, nseg, segskip int)
 
 func gemmAVX512(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	if mr <= 0 || nr <= 0 {
@@ -83,15 +84,14 @@ func gemmAVX512(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *
 		acc = 1
 	}
 	mask := uint32(uint64(1)<<uint(nr) - 1)
-	gemm12x32AVX512(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi, 0)
+	gemm12x32AVX512(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi, 0, 0, 0)
 }
 
-func gemmAVX512A(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
-	if nr <= 0 || k <= 0 {
-		gemmAVX512(0, nil, nil, c, ldc, 12, nr, bias, epi, accumulate, final)
+func gemmAVX512A(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	if nr <= 0 {
 		return
 	}
-	checkTileA(12, 32, k, a, lda, b, c, ldc, nr, bias, accumulate)
+	checkTileA(12, 32, &a, b, c, ldc, nr, bias, accumulate)
 	kind, lo, hi := epiArgs(epi, final)
 	var bp *float32
 	if !accumulate {
@@ -102,7 +102,7 @@ func gemmAVX512A(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias 
 		acc = 1
 	}
 	mask := uint32(uint64(1)<<uint(nr) - 1)
-	gemm12x32AVX512(k, &a[0], &b[0], &c[0], ldc, 12, bp, mask, kind, acc, lo, hi, lda)
+	gemm12x32AVX512(a.Seg, &a.Data[0], &b[0], &c[0], ldc, 12, bp, mask, kind, acc, lo, hi, a.LD, a.NSeg, a.SegStride-a.Seg)
 }
 
 func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
@@ -110,21 +110,20 @@ func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 		return
 	}
 	checkTile(6, 16, k, a, b, c, ldc, mr, nr, bias, accumulate)
-	gemmAVX2Run(k, ptrOf(a), 0, b, c, ldc, mr, nr, bias, epi, accumulate, final)
+	gemmAVX2Run(k, ptrOf(a), 0, 0, 0, b, c, ldc, mr, nr, bias, epi, accumulate, final)
 }
 
-func gemmAVX2A(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
-	if nr <= 0 || k <= 0 {
-		gemmAVX2(0, nil, nil, c, ldc, 6, nr, bias, epi, accumulate, final)
+func gemmAVX2A(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+	if nr <= 0 {
 		return
 	}
-	checkTileA(6, 16, k, a, lda, b, c, ldc, nr, bias, accumulate)
-	gemmAVX2Run(k, &a[0], lda, b, c, ldc, 6, nr, bias, epi, accumulate, final)
+	checkTileA(6, 16, &a, b, c, ldc, nr, bias, accumulate)
+	gemmAVX2Run(a.Seg, &a.Data[0], a.LD, a.NSeg, a.SegStride-a.Seg, b, c, ldc, 6, nr, bias, epi, accumulate, final)
 }
 
 // gemmAVX2Run calls the 6x16 kernel (A packed when lda is 0, in place
 // otherwise), through a scratch tile for edge tiles.
-func gemmAVX2Run(k int, a *float32, lda int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
+func gemmAVX2Run(k int, a *float32, lda, nseg, segskip int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	kind, lo, hi := epiArgs(epi, final)
 	acc := 0
 	if accumulate {
@@ -135,7 +134,7 @@ func gemmAVX2Run(k int, a *float32, lda int, b, c []float32, ldc, mr, nr int, bi
 		if !accumulate {
 			bp = ptrOf(bias)
 		}
-		gemm6x16AVX2(k, a, ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi, lda)
+		gemm6x16AVX2(k, a, ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi, lda, nseg, segskip)
 		return
 	}
 	// Edge tile: the kernel always works on 16 columns, so run it on a
@@ -151,7 +150,7 @@ func gemmAVX2Run(k int, a *float32, lda int, b, c []float32, ldc, mr, nr int, bi
 		copy(bt[:nr], bias[:nr])
 		bp = &bt[0]
 	}
-	gemm6x16AVX2(k, a, ptrOf(b), &tile[0], 16, mr, bp, kind, acc, lo, hi, lda)
+	gemm6x16AVX2(k, a, ptrOf(b), &tile[0], 16, mr, bp, kind, acc, lo, hi, lda, nseg, segskip)
 	for i := 0; i < mr; i++ {
 		copy(c[i*ldc:i*ldc+nr], tile[i*16:i*16+nr])
 	}

@@ -119,6 +119,24 @@ GLOBL epiconst<>(SB), RODATA|NOPTR, $68
 	VFMADD231PS Z24, Z27, Z10; \
 	VFMADD231PS Z25, Z27, Z11
 
+// One k step for tiles of at most 4 rows: rows 0..3, 8 FMAs, still
+// enough independent chains to cover the FMA latency.
+#define K512Q(ao, bo) \
+	VMOVUPS bo(BX), Z24; \
+	VMOVUPS bo+64(BX), Z25; \
+	VBROADCASTSS ao(SI), Z26; \
+	VBROADCASTSS ao+4(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z0; \
+	VFMADD231PS Z25, Z26, Z1; \
+	VFMADD231PS Z24, Z27, Z2; \
+	VFMADD231PS Z25, Z27, Z3; \
+	VBROADCASTSS ao+8(SI), Z26; \
+	VBROADCASTSS ao+12(SI), Z27; \
+	VFMADD231PS Z24, Z26, Z4; \
+	VFMADD231PS Z25, Z26, Z5; \
+	VFMADD231PS Z24, Z27, Z6; \
+	VFMADD231PS Z25, Z27, Z7
+
 // One k step of the strided-A loop: row i of A at SI + i·lda for rows 0..5
 // and DX + (i-6)·lda for rows 6..11, with R10 = lda, R12 = 3·lda and
 // R13 = 5·lda in bytes (x86 addressing scales by 1, 2, 4 or 8 only).
@@ -232,8 +250,8 @@ GLOBL epiconst<>(SB), RODATA|NOPTR, $68
 	HEAD512(10); EPI20; EPI21; STORE512(Z20, Z21); \
 	HEAD512(11); EPI22; EPI23; STORE512(Z22, Z23)
 
-// func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda int)
-TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-88
+// func gemm12x32AVX512(k int, a, b, c *float32, ldc, mr int, bias *float32, nrMask uint32, epi uint32, accumulate int, lo, hi float32, lda, nseg, segskip int)
+TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -274,6 +292,8 @@ TEXT ·gemm12x32AVX512(SB), NOSPLIT, $0-88
 	MOVQ lda+80(FP), R10
 	TESTQ R10, R10
 	JNZ  strided512
+	CMPQ R9, $4
+	JLE  quarter512
 	CMPQ R9, $6
 	JLE  half512
 
@@ -301,6 +321,33 @@ loop1_512:
 	ADDQ $128, BX
 	DECQ CX
 	JNZ  loop1_512
+	JMP  kdone512
+
+quarter512:
+	CMPQ CX, $4
+	JLT  qtail512
+
+qloop512:
+	K512Q(0, 0)
+	K512Q(48, 128)
+	K512Q(96, 256)
+	K512Q(144, 384)
+	ADDQ $192, SI
+	ADDQ $512, BX
+	SUBQ $4, CX
+	CMPQ CX, $4
+	JGE  qloop512
+
+qtail512:
+	TESTQ CX, CX
+	JLE   kdone512
+
+qloop1_512:
+	K512Q(0, 0)
+	ADDQ $48, SI
+	ADDQ $128, BX
+	DECQ CX
+	JNZ  qloop1_512
 	JMP  kdone512
 
 half512:
@@ -335,6 +382,12 @@ strided512:
 	LEAQ (R10)(R10*2), R12
 	LEAQ (R10)(R10*4), R13
 	LEAQ (SI)(R12*2), DX
+	MOVQ nseg+88(FP), AX
+	MOVQ segskip+96(FP), R11
+	SHLQ $2, R11
+
+sseg512:
+	MOVQ k+0(FP), CX
 	CMPQ CX, $4
 	JLT  stail512
 
@@ -352,7 +405,7 @@ sloop512:
 
 stail512:
 	TESTQ CX, CX
-	JLE   kdone512
+	JLE   snext512
 
 sloop1_512:
 	K512S(0, 0)
@@ -361,6 +414,12 @@ sloop1_512:
 	ADDQ $128, BX
 	DECQ CX
 	JNZ  sloop1_512
+
+snext512:
+	ADDQ R11, SI
+	ADDQ R11, DX
+	DECQ AX
+	JNZ  sseg512
 
 kdone512:
 	MOVQ accumulate+64(FP), AX
@@ -569,8 +628,8 @@ done512:
 	HEAD256(4); EPI8; EPI9; STORE256(Y8, Y9); \
 	HEAD256(5); EPI10; EPI11; STORE256(Y10, Y11)
 
-// func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda int)
-TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-88
+// func gemm6x16AVX2(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda, nseg, segskip int)
+TEXT ·gemm6x16AVX2(SB), NOSPLIT, $0-104
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), BX
@@ -626,6 +685,12 @@ strided256:
 	SHLQ $2, R10
 	LEAQ (R10)(R10*2), R12
 	LEAQ (R10)(R10*4), R13
+	MOVQ nseg+88(FP), AX
+	MOVQ segskip+96(FP), R11
+	SHLQ $2, R11
+
+sseg256:
+	MOVQ k+0(FP), CX
 	CMPQ CX, $4
 	JLT  stail256
 
@@ -642,7 +707,7 @@ sloop256:
 
 stail256:
 	TESTQ CX, CX
-	JLE   kdone256
+	JLE   snext256
 
 sloop1_256:
 	K256S(0, 0)
@@ -650,6 +715,11 @@ sloop1_256:
 	ADDQ $64, BX
 	DECQ CX
 	JNZ  sloop1_256
+
+snext256:
+	ADDQ R11, SI
+	DECQ AX
+	JNZ  sseg256
 
 kdone256:
 	MOVQ accumulate+64(FP), AX

@@ -41,14 +41,13 @@ func checkTile(MR, NR, k int, a, b, c []float32, ldc, mr, nr int, bias []float32
 	}
 }
 
-// checkTileA is checkTile for a full-height tile whose A is read in place
-// with row stride lda (rows may overlap: lda < k is allowed).
-func checkTileA(MR, NR, k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, accumulate bool) {
-	if nr > NR || k < 1 || lda < 1 || ldc < nr {
+// checkTileA is checkTile for a full-height tile whose A is read in place.
+func checkTileA(MR, NR int, a *InPlaceA, b, c []float32, ldc, nr int, bias []float32, accumulate bool) {
+	if nr > NR || a.Seg < 1 || a.NSeg < 1 || a.LD < 1 || a.SegStride < 0 || ldc < nr {
 		panic("kernels: GEMM tile arguments out of range")
 	}
-	_ = a[:(MR-1)*lda+k]
-	_ = b[:k*NR]
+	_ = a.Data[:(MR-1)*a.LD+(a.NSeg-1)*a.SegStride+a.Seg]
+	_ = b[:a.Seg*a.NSeg*NR]
 	_ = c[:(MR-1)*ldc+nr]
 	if bias != nil && !accumulate {
 		_ = bias[:nr]

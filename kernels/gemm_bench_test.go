@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -93,5 +94,50 @@ func BenchmarkGemmMicroK(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkConvGemm runs whole convolution layers of ResNet18 and
+// MobileNetV2 at 224×224 (one thread, best tier) and reports GFLOP per CPU
+// second: the driver's packing, in-place reads and blocking around the
+// microkernel, which BenchmarkGemmMicro measures alone.
+func BenchmarkConvGemm(b *testing.B) {
+	cases := []struct {
+		name string
+		p    ConvParams
+	}{
+		{"resnet18-conv1-7x7s2-c3", ConvParams{N: 1, C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3, PadB: 3, PadR: 3}},
+		{"resnet18-layer1-3x3-c64", ConvParams{N: 1, C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"resnet18-layer3-3x3-c256", ConvParams{N: 1, C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"resnet18-layer4-3x3-c512", ConvParams{N: 1, C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"mobilenetv2-1x1-c144-k24", ConvParams{N: 1, C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
+		{"mobilenetv2-1x1-c96-k576", ConvParams{N: 1, C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
+	}
+	for _, cs := range cases {
+		p := cs.p
+		p.DilH, p.DilW, p.Group = 1, 1, 1
+		if !p.Resolve() {
+			b.Fatalf("%s does not resolve", cs.name)
+		}
+		b.Run(cs.name, func(b *testing.B) {
+			w := make([]float32, p.K*p.C*p.KH*p.KW)
+			for i := range w {
+				w[i] = float32(i%7)/7 - 0.4
+			}
+			in := make([]float32, p.N*p.C*p.H*p.W)
+			for i := range in {
+				in[i] = float32(i%13)/13 - 0.3
+			}
+			out := make([]float32, p.N*p.K*p.OH*p.OW)
+			cv := NewConvGemm(p, Gemm(Best()), w, make([]float32, p.K), Act{Kind: ActClamp, A: 0, B: float32(math.Inf(1))})
+			scratch := make([]float32, cv.ScratchLen())
+			flops := 2 * float64(p.OH*p.OW*p.K*p.C*p.KH*p.KW)
+			b.ResetTimer()
+			cpu := startCPUTimer(b)
+			for i := 0; i < b.N; i++ {
+				cv.RunTasks(0, cv.Tasks(), in, out, scratch)
+			}
+			reportGFLOPs(b, flops*float64(b.N), cpu())
+		})
 	}
 }

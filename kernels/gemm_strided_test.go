@@ -9,9 +9,10 @@ import (
 
 // TestGemmTiersStridedA checks each tier's in-place-A entry (FnA) against
 // its packed entry (Fn) on the same values: the results must agree bit for
-// bit, and nothing outside the tile may be written. Rows of A are separated
-// by NaN gaps and followed by NaN, so reading a step too many poisons the
-// result.
+// bit, and nothing outside the tile may be written. A is read from one
+// buffer in several layouts: rows apart or overlapping (as neighbouring
+// im2col rows do), in one segment or several; the buffer ends exactly where
+// the last read must, followed by NaN, so a read too far poisons the result.
 func TestGemmTiersStridedA(t *testing.T) {
 	for _, tier := range Available() {
 		kern := Gemm(tier)
@@ -23,29 +24,45 @@ func TestGemmTiersStridedA(t *testing.T) {
 			rng := rand.New(rand.NewPCG(7, uint64(tier)))
 			cases := gemmCases()
 			n := 0
-			for ki, k := range gemmKs {
-				for _, gap := range []int{0, 1, 5, 37} {
-					lda := k + gap
-					buf := make([]float32, (MR-1)*lda+k+16)
+			for ki, seg := range gemmKs {
+				for li, layout := range [][3]int{{0, 1, 0}, {5, 1, 0}, {-1, 1, 0}, {0, 3, 1}, {3, 2, 7}, {-1, 4, 2}} {
+					nseg := layout[1]
+					lda := seg + layout[0]
+					if layout[0] < 0 {
+						lda = max(1, seg/3) // rows overlap
+					}
+					sstride := MR*lda + layout[2]
+					if layout[0] < 0 {
+						sstride = seg + layout[2]
+					}
+					if nseg == 1 {
+						sstride = 0
+					}
+					end := (MR-1)*lda + (nseg-1)*sstride + seg
+					buf := make([]float32, end+16)
 					for i := range buf {
+						buf[i] = rng.Float32()*2 - 1
+					}
+					for i := end; i < len(buf); i++ {
 						buf[i] = float32(math.NaN())
 					}
+					ia := InPlaceA{Data: buf[:end], LD: lda, Seg: seg, NSeg: nseg, SegStride: sstride}
+					k := seg * nseg
 					packed := make([]float32, k*MR)
 					for i := 0; i < MR; i++ {
-						for p := 0; p < k; p++ {
-							v := rng.Float32()*2 - 1
-							buf[i*lda+p] = v
-							packed[p*MR+i] = v
+						for q := 0; q < nseg; q++ {
+							for p := 0; p < seg; p++ {
+								packed[(q*seg+p)*MR+i] = buf[i*lda+q*sstride+p]
+							}
 						}
 					}
-					a := buf[:(MR-1)*lda+k]
 					b := make([]float32, k*NR)
 					for i := range b {
 						b[i] = rng.Float32()*2 - 1
 					}
 					for nr := 1; nr <= NR; nr++ {
-						g := cases[(nr*7+ki+gap)%len(cases)]
-						ldc := nr + (ki+gap)%3
+						g := cases[(nr*7+ki+li)%len(cases)]
+						ldc := nr + (ki+li)%3
 						var bias []float32
 						if g.bias {
 							bias = make([]float32, nr)
@@ -64,14 +81,14 @@ func TestGemmTiersStridedA(t *testing.T) {
 							}
 						}
 						c2 := append([]float32(nil), c1...)
-						end := guard + (MR-1)*ldc + nr
+						cend := guard + (MR-1)*ldc + nr
 						epi := g.epi
-						kern.Fn(k, packed, b, c1[guard:end:end], ldc, MR, nr, bias, &epi, g.accumulate, g.final)
-						kern.FnA(k, a, lda, b, c2[guard:end:end], ldc, nr, bias, &epi, g.accumulate, g.final)
+						kern.Fn(k, packed, b, c1[guard:cend:cend], ldc, MR, nr, bias, &epi, g.accumulate, g.final)
+						kern.FnA(ia, b, c2[guard:cend:cend], ldc, nr, bias, &epi, g.accumulate, g.final)
 						for i := range c1 {
 							if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
-								t.Fatalf("%s k=%d lda=%d nr=%d ldc=%d %v: element %d is %v in place, %v packed",
-									kern.Name, k, lda, nr, ldc, g, i-guard, c2[i], c1[i])
+								t.Fatalf("%s LD=%d Seg=%d NSeg=%d SegStride=%d nr=%d ldc=%d %v: element %d is %v in place, %v packed",
+									kern.Name, lda, seg, nseg, sstride, nr, ldc, g, i-guard, c2[i], c1[i])
 							}
 						}
 						n++
@@ -94,6 +111,8 @@ var convInPlaceCases = []ConvParams{
 	{N: 1, C: 36, H: 6, W: 50, K: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 2, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 1},
 	{N: 1, C: 400, H: 3, W: 30, K: 20, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: 1},
 	{N: 1, C: 20, H: 30, W: 30, K: 35, KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Group: 1},
+	{N: 1, C: 3, H: 20, W: 60, K: 20, KH: 7, KW: 7, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 3, PadL: 3, PadB: 3, PadR: 3, Group: 1},
+	{N: 1, C: 8, H: 12, W: 40, K: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 1, DilH: 2, DilW: 1, PadT: 2, PadL: 1, PadB: 2, PadR: 1, Group: 1},
 }
 
 // TestConvGemmInPlace runs convolutions whose tiles are partly read in
@@ -143,15 +162,15 @@ func TestConvGemmInPlace(t *testing.T) {
 				op := &cv.Group[g]
 				for mt := 0; mt < op.Tiles(); mt++ {
 					for k0 := 0; k0 < op.B.K; k0 += op.kc() {
-						var a []float32
+						ok := false
 						if (mt+1)*mk.MR <= op.M {
 							if cv.Pointwise() {
-								a, _ = DenseA{Data: in[g*cv.Cgrp:], LD: p.C}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
+								_, ok = DenseA{Data: in[g*cv.Cgrp:], LD: p.C}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
 							} else {
-								a, _ = convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.segment(), zeros: cv.zeros}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
+								_, ok = convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.segment(), zeros: cv.zeros}.InPlace(mk.MR, mt*mk.MR, k0, min(op.B.K, k0+op.kc()))
 							}
 						}
-						if a != nil {
+						if ok {
 							direct++
 						} else {
 							packed++

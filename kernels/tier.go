@@ -80,18 +80,26 @@ type Epilogue struct {
 // touched. The summation order may differ between tiers, so results agree to
 // fp32 rounding, not bit for bit.
 //
-// FnA, when not nil, computes the same full-height tile (mr = MR) reading A
-// in place, row-major with stride lda ≥ 1 (rows may overlap): a[p*MR+i]
-// becomes a[i*lda+p].
-// With the same values it gives bit for bit what Fn gives on the packed A;
-// it lets a driver skip packing when A's rows are evenly spaced in memory
-// (1×1 convolutions, interior rows of a larger kernel).
+// FnA, when not nil, computes the same full-height tile (mr = MR) over
+// k = a.Seg·a.NSeg steps, reading A in place (see InPlaceA) instead of
+// packed. With the same values it gives bit for bit what Fn gives on the
+// packed A; it lets a driver skip packing when A's rows are evenly spaced in
+// memory (1×1 convolutions, interior tiles of larger kernels).
 type GemmMicrokernel struct {
 	Name   string // e.g. "f32-gemm-12x32-avx512"
 	Tier   Tier
 	MR, NR int
 	Fn     func(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool)
-	FnA    func(k int, a []float32, lda int, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool)
+	FnA    func(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool)
+}
+
+// InPlaceA is an MR-row block of A as it lies in memory: step s·Seg+p
+// (s < NSeg, p < Seg) of row i is Data[i*LD + s*SegStride + p]. Rows may
+// overlap (LD < Seg), as the im2col rows of neighbouring output pixels do;
+// segments are the kernel rows of a convolution.
+type InPlaceA struct {
+	Data                     []float32
+	LD, Seg, NSeg, SegStride int
 }
 
 var (
