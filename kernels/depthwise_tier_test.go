@@ -272,3 +272,23 @@ func BenchmarkDepthwise(b *testing.B) {
 		}
 	}
 }
+
+// TestDepthwiseNoAllocs: the hot path allocates nothing on any tier (tap
+// pointer arrays live on the stack), border pixels and channel tails included.
+func TestDepthwiseNoAllocs(t *testing.T) {
+	r := rand.New(rand.NewSource(15))
+	for _, tier := range dwTestTiers() {
+		for _, k := range []int{3, 5} {
+			p, _ := dwCase{c: 21, h: 9, w: 8, k: k, s: 1, pad: [4]int{k / 2, k / 2, k / 2, k / 2}}.params()
+			d := NewDepthwiseTier(p, randSlice(r, p.C*k*k), randSlice(r, p.C), Act{Kind: ActHardSwish}, tier)
+			in, out := randSlice(r, p.H*p.W*p.C), make([]float32, p.OH*p.OW*p.C)
+			if a := testing.AllocsPerRun(10, func() {
+				for task := 0; task < d.Tasks(); task++ {
+					d.RunTask(task, in, out)
+				}
+			}); a != 0 {
+				t.Errorf("%s: %v allocations per run", d.Kernel(), a)
+			}
+		}
+	}
+}
