@@ -37,6 +37,7 @@ label: \
 	KMOVW AX, K1
 
 // func dwRow3x3AVX512(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+// Requires: AVX512F
 TEXT ·dwRow3x3AVX512(SB), NOSPLIT, $0-84
 	MOVQ         rows+0(FP), AX
 	MOVQ         0(AX), R8
@@ -97,6 +98,7 @@ pix3_512:
 	RET
 
 // func dwRow5x5AVX512(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+// Requires: AVX512F
 TEXT ·dwRow5x5AVX512(SB), NOSPLIT, $0-84
 	MOVQ         rows+0(FP), AX
 	MOVQ         0(AX), R8
@@ -181,6 +183,7 @@ pix5_512:
 	RET
 
 // func dwPixelAVX512(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// Requires: AVX512F
 // R8 = ptrs, R9 = taps, DI = out, SI walks w, BX = blocks left, DX = byte
 // offset of the block within a pixel, R10/CX walk the taps, Z28..Z31 sum
 // up to four blocks.
@@ -293,6 +296,7 @@ ptap512:
 	VMINPS y, Y15, y
 
 // func dwRow3x3AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+// Requires: AVX, AVX2, FMA3
 TEXT ·dwRow3x3AVX2(SB), NOSPLIT, $0-84
 	MOVQ         rows+0(FP), AX
 	MOVQ         0(AX), R8
@@ -352,6 +356,7 @@ pix3_256:
 	RET
 
 // func dwRow5x5AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
+// Requires: AVX, AVX2, FMA3
 TEXT ·dwRow5x5AVX2(SB), NOSPLIT, $0-84
 	MOVQ         rows+0(FP), AX
 	MOVQ         0(AX), R8
@@ -403,6 +408,7 @@ pix5_256:
 	RET
 
 // func dwPixelAVX2(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// Requires: AVX, AVX2, FMA3
 TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-52
 	MOVQ         ptrs+0(FP), R8
 	MOVQ         taps+8(FP), R9
