@@ -21,6 +21,21 @@
 	VFMADD231PS (r)(R13*1), w3, K1, acc; \
 	VFMADD231PS (r)(CX*4), w4, K1, acc
 
+// One kernel row r (weights w0..w2) of a stride-1 pixel pair: columns 0..3
+// loaded once under K1 (masked lanes read as zero), pixel A's sum in a,
+// pixel B's in b; first is VFMADD231PS to add to a sum, VMULPS to start one.
+#define PAIRROW3(r, w0, w1, w2, first, a, b) \
+	VMOVUPS.Z   (r), K1, Z12; \
+	VMOVUPS.Z   (r)(CX*1), K1, Z13; \
+	VMOVUPS.Z   (r)(CX*2), K1, Z14; \
+	VMOVUPS.Z   (r)(R13*1), K1, Z15; \
+	first       Z12, w0, a; \
+	first       Z13, w0, b; \
+	VFMADD231PS Z13, w1, a; \
+	VFMADD231PS Z14, w1, b; \
+	VFMADD231PS Z14, w2, a; \
+	VFMADD231PS Z15, w2, b
+
 // min(max(x, lo), hi) with Z26 = lo, Z27 = hi; x is the second source so a
 // NaN stays NaN, as with Go's min and max.
 #define CLAMP512(z) \
@@ -47,6 +62,7 @@ TEXT ·dwRow3x3AVX512(SB), NOSPLIT, $0-84
 	MOVQ         w+16(FP), SI
 	MOVQ         blocks+32(FP), BX
 	MOVQ         c4+40(FP), CX
+	LEAQ         (CX)(CX*2), R13
 	MOVQ         pstep+48(FP), DX
 	VBROADCASTSS lo+76(FP), Z26
 	VBROADCASTSS hi+80(FP), Z27
@@ -64,6 +80,38 @@ block3_512:
 	VMOVUPS 512(SI), Z7
 	VMOVUPS 576(SI), Z8
 	MOVQ    npix+24(FP), AX
+	CMPQ    DX, CX
+	JNE     pix3_512
+
+	// Stride 1: two neighbouring pixels share two of each row's three
+	// input columns, so a pair loads four columns per row instead of six.
+	// A's partial sums in Z28..Z30, B's in Z9..Z11, columns in Z12..Z15.
+pair3_512:
+	CMPQ AX, $2
+	JLT  tail3_512
+	VMOVAPS Z25, Z28
+	VMOVAPS Z25, Z9
+	PAIRROW3(R8, Z0, Z1, Z2, VFMADD231PS, Z28, Z9)
+	PAIRROW3(R9, Z3, Z4, Z5, VMULPS, Z29, Z10)
+	PAIRROW3(R10, Z6, Z7, Z8, VMULPS, Z30, Z11)
+	VADDPS  Z29, Z28, Z28
+	VADDPS  Z10, Z9, Z9
+	VADDPS  Z30, Z28, Z28
+	VADDPS  Z11, Z9, Z9
+	CLAMP512(Z28)
+	CLAMP512(Z9)
+	VMOVUPS Z28, K1, (DI)
+	VMOVUPS Z9, K1, (DI)(CX*1)
+	LEAQ    (R8)(CX*2), R8
+	LEAQ    (R9)(CX*2), R9
+	LEAQ    (R10)(CX*2), R10
+	LEAQ    (DI)(CX*2), DI
+	SUBQ    $2, AX
+	JMP     pair3_512
+
+tail3_512:
+	TESTQ AX, AX
+	JZ    end3_512
 
 pix3_512:
 	VMOVAPS Z25, Z28
@@ -87,6 +135,7 @@ pix3_512:
 	DECQ    AX
 	JNZ     pix3_512
 
+end3_512:
 	SUBQ inRewind+56(FP), R8
 	SUBQ inRewind+56(FP), R9
 	SUBQ inRewind+56(FP), R10
