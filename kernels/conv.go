@@ -265,6 +265,20 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 // of the registered tile heights are unrolled.
 func transposeRows(d []float32, src [][]float32, MR, seg int) {
 	mr := len(src)
+	if mr == MR && MR%4 == 0 && seg >= 4 {
+		// Groups of four rows through 4×4 transposes where there is
+		// assembly for it; the remaining steps below.
+		done := 0
+		for g := 0; g < MR; g += 4 {
+			done = packRows4(d[g:], MR, src[g], src[g+1], src[g+2], src[g+3], seg)
+		}
+		if done > 0 {
+			for i := range src {
+				src[i] = src[i][done:]
+			}
+			d, seg = d[done*MR:], seg-done
+		}
+	}
 	if mr == 12 && MR == 12 {
 		s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg], src[6][:seg], src[7][:seg], src[8][:seg], src[9][:seg], src[10][:seg], src[11][:seg]
 		for q := range s0 {
