@@ -5,6 +5,14 @@
 //
 //	signet <command> [flags] [arguments]
 //
+// Start with demo: run from the repository root with nothing downloaded,
+// `go run ./tools/signet demo` loads the shipped traffic-sign encoder,
+// builds and calibrates an in-memory gallery of base signs, shows a sign the
+// encoder never saw coming out Unknown, enrols it from three photos with the
+// enrolment risk report, shows it recognised, and ends with accuracy
+// measured in the same run (base signs before and after, the new sign's
+// recall, 5-way 1- and 5-shot episodes on the novel signs).
+//
 // Model commands: embed (embeddings of images or .npy tensors in the ONNX
 // input layout) and bench (latency percentiles, kernel tier per layer,
 // allocations per inference). Gallery commands: enroll and report (the risk
@@ -68,6 +76,7 @@ func init() {
 		{"reembed", "", "move a gallery to a new model using its stored images", cmdReembed},
 		{"rollback", "", "restore a previous version of a gallery file", cmdRollback},
 		{"eval", "", "few-shot N-way K-shot evaluation on a folder-per-class dataset", cmdEval},
+		{"demo", "", "enrol a never-seen traffic sign into a base gallery with the shipped encoder, end to end", cmdDemo},
 		{"help", "[COMMAND]", "show help for signet or one command", nil},
 	}
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
