@@ -30,10 +30,12 @@ func MaxPoolRow(p *PoolParams, t int, in, out []float32) {
 				}
 				x := in[((n*p.H+ih)*p.W+iw)*C:]
 				x = x[:len(o)]
+				// Branch-free: the compare-and-branch form mispredicted on
+				// real activations (4.7 ms of resnet18's 3x3 max pool vs
+				// 1.4 ms). Go's max propagates NaN as MaxPoolRef does; it
+				// only prefers +0 over -0, which compare equal.
 				for c, v := range x {
-					if v > o[c] || v != v {
-						o[c] = v
-					}
+					o[c] = max(o[c], v)
 				}
 			}
 		}
