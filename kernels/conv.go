@@ -214,6 +214,14 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 	// row of the tile has them all inside the input (or all in padding).
 	wholeRows := a.cg == p.C && p.DilW == 1
 	rowLen := p.KW * a.cg
+	if wholeRows && rowLen <= borderRowMax && mr <= borderTileMax {
+		for i := 0; i < mr; i++ {
+			if iw0[i] < 0 || iw0[i]+p.KW > p.W {
+				a.packBorder(dst, MR, mr, k0, k1, &ih0, &iw0, &nb)
+				return
+			}
+		}
+	}
 	for k := k0; k < k1; {
 		tap := k / a.cg
 		ci := k - tap*a.cg
@@ -256,6 +264,49 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 		}
 		d := dst[(k-k0)*MR : (k-k0+seg)*MR]
 		transposeRows(d, src[:mr], MR, seg)
+		k += seg
+	}
+}
+
+// Bounds of packBorder's row buffers: kernel rows of up to 64 floats (a
+// 7×7 RGB or 3×3 16-channel kernel row) in tiles of up to 16 rows.
+const (
+	borderRowMax  = 64
+	borderTileMax = 16
+)
+
+// packBorder packs a tile some of whose pixels have kernel rows running
+// over the left or right edge of the input. Rather than falling back to one
+// tap (C floats) at a time, it gathers each pixel's kernel row into a small
+// buffer, zero where the row leaves the input, and transposes whole rows.
+func (a convA) packBorder(dst []float32, MR, mr, k0, k1 int, ih0, iw0, nb *[maxPackRows]int) {
+	p := a.p
+	rowLen := p.KW * a.cg
+	var tmp [borderTileMax][borderRowMax]float32
+	var src [maxPackRows][]float32
+	for k := k0; k < k1; {
+		kh := k / rowLen
+		zoff := k - kh*rowLen
+		seg := min(k1-k, rowLen-zoff)
+		for i := 0; i < mr; i++ {
+			t := tmp[i][:seg]
+			ih := ih0[i] + kh*p.DilH
+			// The part of the kernel row inside the input, as offsets
+			// into the row, clipped to the segment.
+			lo := max(0, -iw0[i]) * a.cg
+			hi := max(0, min(p.KW, p.W-iw0[i])) * a.cg
+			s0, s1 := max(lo, zoff), min(hi, zoff+seg)
+			if ih < 0 || ih >= p.H || s0 >= s1 {
+				clear(t)
+			} else {
+				clear(t[:s0-zoff])
+				clear(t[s1-zoff:])
+				base := ((nb[i]+ih)*p.W+iw0[i])*p.C + a.c0
+				copy(t[s0-zoff:s1-zoff], a.in[base+s0:base+s1])
+			}
+			src[i] = t
+		}
+		transposeRows(dst[(k-k0)*MR:(k-k0+seg)*MR], src[:mr], MR, seg)
 		k += seg
 	}
 }
