@@ -316,22 +316,21 @@ func (a convA) packBorder(dst []float32, MR, mr, k0, k1 int, ih0, iw0, nb *[maxP
 // of the registered tile heights are unrolled.
 func transposeRows(d []float32, src [][]float32, MR, seg int) {
 	mr := len(src)
+	off := 0
 	if mr == MR && MR%4 == 0 && seg >= 4 {
 		// Groups of four rows through 4×4 transposes where there is
 		// assembly for it; the remaining steps below.
-		done := 0
 		for g := 0; g < MR; g += 4 {
-			done = packRows4(d[g:], MR, src[g], src[g+1], src[g+2], src[g+3], seg)
+			off = packRows4(d[g:], MR, src[g], src[g+1], src[g+2], src[g+3], seg)
 		}
-		if done > 0 {
-			for i := range src {
-				src[i] = src[i][done:]
-			}
-			d, seg = d[done*MR:], seg-done
-		}
+		d = d[off*MR:]
+	}
+	seg -= off
+	if seg == 0 {
+		return
 	}
 	if mr == 12 && MR == 12 {
-		s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg], src[6][:seg], src[7][:seg], src[8][:seg], src[9][:seg], src[10][:seg], src[11][:seg]
+		s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 := src[0][off:off+seg], src[1][off:off+seg], src[2][off:off+seg], src[3][off:off+seg], src[4][off:off+seg], src[5][off:off+seg], src[6][off:off+seg], src[7][off:off+seg], src[8][off:off+seg], src[9][off:off+seg], src[10][off:off+seg], src[11][off:off+seg]
 		for q := range s0 {
 			o := d[q*12 : q*12+12 : q*12+12]
 			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7], o[8], o[9], o[10], o[11] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q], s8[q], s9[q], s10[q], s11[q]
@@ -339,7 +338,7 @@ func transposeRows(d []float32, src [][]float32, MR, seg int) {
 		return
 	}
 	if mr == 8 && MR == 8 {
-		s0, s1, s2, s3, s4, s5, s6, s7 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg], src[6][:seg], src[7][:seg]
+		s0, s1, s2, s3, s4, s5, s6, s7 := src[0][off:off+seg], src[1][off:off+seg], src[2][off:off+seg], src[3][off:off+seg], src[4][off:off+seg], src[5][off:off+seg], src[6][off:off+seg], src[7][off:off+seg]
 		for q := range s0 {
 			o := d[q*8 : q*8+8 : q*8+8]
 			o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q], s6[q], s7[q]
@@ -347,7 +346,7 @@ func transposeRows(d []float32, src [][]float32, MR, seg int) {
 		return
 	}
 	if mr == 6 && MR == 6 {
-		s0, s1, s2, s3, s4, s5 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg], src[4][:seg], src[5][:seg]
+		s0, s1, s2, s3, s4, s5 := src[0][off:off+seg], src[1][off:off+seg], src[2][off:off+seg], src[3][off:off+seg], src[4][off:off+seg], src[5][off:off+seg]
 		for q := range s0 {
 			o := d[q*6 : q*6+6 : q*6+6]
 			o[0], o[1], o[2], o[3], o[4], o[5] = s0[q], s1[q], s2[q], s3[q], s4[q], s5[q]
@@ -355,7 +354,7 @@ func transposeRows(d []float32, src [][]float32, MR, seg int) {
 		return
 	}
 	if mr == 4 && MR == 4 {
-		s0, s1, s2, s3 := src[0][:seg], src[1][:seg], src[2][:seg], src[3][:seg]
+		s0, s1, s2, s3 := src[0][off:off+seg], src[1][off:off+seg], src[2][off:off+seg], src[3][off:off+seg]
 		for q := range s0 {
 			o := d[q*4 : q*4+4 : q*4+4]
 			o[0], o[1], o[2], o[3] = s0[q], s1[q], s2[q], s3[q]
@@ -365,7 +364,7 @@ func transposeRows(d []float32, src [][]float32, MR, seg int) {
 	for q := 0; q < seg; q++ {
 		o := d[q*MR : q*MR+MR]
 		for i, s := range src {
-			o[i] = s[q]
+			o[i] = s[off+q]
 		}
 		clear(o[mr:])
 	}
