@@ -192,3 +192,25 @@ func TestConvGemmInPlace(t *testing.T) {
 		}
 	}
 }
+
+// TestConvGemmAllocs checks that running a convolution allocates nothing,
+// whichever packing paths (in place, border rows, taps) its tiles take.
+func TestConvGemmAllocs(t *testing.T) {
+	cases := append(append([]ConvParams(nil), convInPlaceCases...), convCases...)
+	for _, tier := range Available() {
+		mk := Gemm(tier)
+		for ci, p := range cases {
+			if !p.Resolve() {
+				t.Fatalf("case %d does not resolve", ci)
+			}
+			w := make([]float32, p.K*(p.C/p.Group)*p.KH*p.KW)
+			in := make([]float32, p.N*p.C*p.H*p.W)
+			out := make([]float32, p.N*p.K*p.OH*p.OW)
+			cv := NewConvGemm(p, mk, w, nil, Act{})
+			scratch := make([]float32, cv.ScratchLen())
+			if n := testing.AllocsPerRun(3, func() { cv.RunTasks(0, cv.Tasks(), in, out, scratch) }); n != 0 {
+				t.Errorf("%s case %d: %v allocations per run", mk.Name, ci, n)
+			}
+		}
+	}
+}
