@@ -4,8 +4,8 @@
 // the loops they compute are in dw_amd64.go; dw_generic.go is their twin.
 //
 // Row kernels: the block's bias sits in one vector register and its KH·KW
-// weights in KH·KW more (AVX2 5×5 streams them from memory: 16 ymm are too
-// few), so each tap of a pixel is a single FMA reading the input directly.
+// weights in KH·KW more (AVX2 5×5 holds only the middle row's and streams
+// the rest from memory: 16 ymm are too few), so each tap of a pixel is a single FMA reading the input directly.
 // Registers: R8..R10 (R12, R11) = input rows, DI = out, SI = w, AX = pixels left,
 // BX = blocks left, CX = c4 (column step), DX = pstep (pixel step),
 // R13 = 3*c4 (fourth column of a 5×5 window); R8, R9, R10, R12, R11 hold
@@ -326,18 +326,27 @@ ptap512:
 // ---------------------------------------------------------------------------
 // AVX2: whole blocks of 8 channels.
 
-// Weights from memory at byte offset o of the block (after the bias).
-#define TAPS5_256(r, o) \
+// One 5×5 window row into acc, weights from memory at byte offset o of the
+// block (after the bias).
+#define TAPS5_256(r, o, acc) \
 	VMOVUPS     (r), Y1; \
-	VFMADD231PS o(SI), Y1, Y0; \
+	VFMADD231PS o(SI), Y1, acc; \
 	VMOVUPS     (r)(CX*1), Y2; \
-	VFMADD231PS o+32(SI), Y2, Y0; \
+	VFMADD231PS o+32(SI), Y2, acc; \
 	VMOVUPS     (r)(CX*2), Y3; \
-	VFMADD231PS o+64(SI), Y3, Y0; \
+	VFMADD231PS o+64(SI), Y3, acc; \
 	VMOVUPS     (r)(R13*1), Y4; \
-	VFMADD231PS o+96(SI), Y4, Y0; \
+	VFMADD231PS o+96(SI), Y4, acc; \
 	VMOVUPS     (r)(CX*4), Y5; \
-	VFMADD231PS o+128(SI), Y5, Y0
+	VFMADD231PS o+128(SI), Y5, acc
+
+// The middle row, its weights held in Y8, Y10..Y13.
+#define TAPS5MID_256(r, acc) \
+	VFMADD231PS (r), Y8, acc; \
+	VFMADD231PS (r)(CX*1), Y10, acc; \
+	VFMADD231PS (r)(CX*2), Y11, acc; \
+	VFMADD231PS (r)(R13*1), Y12, acc; \
+	VFMADD231PS (r)(CX*4), Y13, acc
 
 // Y14 = lo, Y15 = hi.
 #define CLAMP256(y) \
@@ -424,15 +433,25 @@ TEXT ·dwRow5x5AVX2(SB), NOSPLIT, $0-84
 
 block5_256:
 	VMOVUPS 0(SI), Y9
+	VMOVUPS 352(SI), Y8
+	VMOVUPS 384(SI), Y10
+	VMOVUPS 416(SI), Y11
+	VMOVUPS 448(SI), Y12
+	VMOVUPS 480(SI), Y13
 	MOVQ    npix+24(FP), AX
 
+	// Partial sums: Y0 = bias + rows 0 and 3, Y6 = rows 1 and 4, Y7 = row 2.
 pix5_256:
 	VMOVAPS Y9, Y0
-	TAPS5_256(R8, 32)
-	TAPS5_256(R9, 192)
-	TAPS5_256(R10, 352)
-	TAPS5_256(R12, 512)
-	TAPS5_256(R11, 672)
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	TAPS5_256(R8, 32, Y0)
+	TAPS5_256(R9, 192, Y6)
+	TAPS5MID_256(R10, Y7)
+	TAPS5_256(R12, 512, Y0)
+	TAPS5_256(R11, 672, Y6)
+	VADDPS  Y6, Y0, Y0
+	VADDPS  Y7, Y0, Y0
 	CLAMP256(Y0)
 	VMOVUPS Y0, (DI)
 	ADDQ    DX, R8
