@@ -31,7 +31,7 @@ func depthwiseTier(t Tier) (dwTier, bool) {
 // runSIMD computes output row t with the tier's assembly: the pixels whose
 // window lies inside the input columns in one call of the row kernel (input
 // rows in the padding read d.zero), the few border pixels one at a time
-// through the pixel kernel with their padding taps pointed at d.zero, and on
+// through the pixel kernel over the taps that lie inside the input, and on
 // unmasked tiers the channels past the last whole vector in Go.
 func (d *Depthwise) runSIMD(t int, in, out []float32) {
 	p := &d.P
@@ -71,8 +71,9 @@ func (d *Depthwise) runSIMD(t int, in, out []float32) {
 			npix*pstep-4*d.v, npix*c4-4*d.v, mask, d.lo, d.hi)
 	}
 	var xs [25][]float32
+	var tap [25]int
 	if blocks > 0 {
-		var ptrs [25]unsafe.Pointer
+		var tp dwTaps
 		for ow := 0; ow < p.OW; ow++ {
 			if ow == owLo {
 				ow = max(owHi, ow)
@@ -80,17 +81,18 @@ func (d *Depthwise) runSIMD(t int, in, out []float32) {
 					break
 				}
 			}
-			d.tapSlices(&xs, in, n, ih0, ow*sw-p.PadL)
-			for i := 0; i < taps; i++ {
-				ptrs[i] = unsafe.Pointer(&xs[i][0])
+			nt := d.validTaps(&xs, &tap, in, n, ih0, ow*sw-p.PadL)
+			for i := 0; i < nt; i++ {
+				tp.ptrs[i] = unsafe.Pointer(&xs[i][0])
+				tp.offs[i] = (1 + tap[i]) * d.v * 4
 			}
-			dwPixelAsm(d.tier, &ptrs, taps, &row[ow*C], &d.packed[0], blocks, mask, d.lo, d.hi)
+			dwPixelAsm(d.tier, &tp, nt, &row[ow*C], &d.packed[0], blocks, (taps+1)*d.v*4, mask, d.lo, d.hi)
 		}
 	}
 	if cFull < C {
 		for ow := 0; ow < p.OW; ow++ {
-			d.tapSlices(&xs, in, n, ih0, ow*sw-p.PadL)
-			dwPixelGeneric(&xs, taps, row[ow*C:(ow+1)*C], d.packed, d.v, cFull, C, d.lo, d.hi)
+			nt := d.validTaps(&xs, &tap, in, n, ih0, ow*sw-p.PadL)
+			dwPixelGeneric(&xs, &tap, nt, taps, row[ow*C:(ow+1)*C], d.packed, d.v, cFull, C, d.lo, d.hi)
 		}
 	}
 	if d.post {
@@ -98,22 +100,26 @@ func (d *Depthwise) runSIMD(t int, in, out []float32) {
 	}
 }
 
-// tapSlices points xs[kh*KW+kw] at the C channels of input pixel
-// (ih0+kh, iw0+kw) of image n, or at zeros where that pixel is padding.
-func (d *Depthwise) tapSlices(xs *[25][]float32, in []float32, n, ih0, iw0 int) {
+// validTaps lists the window positions of output pixel (ih0, iw0) of image
+// n that lie inside the input: xs[i] is that input pixel's C channels,
+// tap[i] its position kh*KW+kw. A window wholly in the padding gets one tap
+// reading zeros, so every kernel sees at least one and stores the bias.
+func (d *Depthwise) validTaps(xs *[25][]float32, tap *[25]int, in []float32, n, ih0, iw0 int) int {
 	p := &d.P
 	C := p.C
-	zero := d.zero[:C]
-	for kh := 0; kh < p.KH; kh++ {
-		ih := ih0 + kh
-		for kw := 0; kw < p.KW; kw++ {
-			iw := iw0 + kw
-			if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W {
-				xs[kh*p.KW+kw] = zero
-				continue
-			}
-			o := ((n*p.H+ih)*p.W + iw) * C
-			xs[kh*p.KW+kw] = in[o : o+C]
+	kh0, kh1 := max(0, -ih0), min(p.KH, p.H-ih0)
+	kw0, kw1 := max(0, -iw0), min(p.KW, p.W-iw0)
+	nt := 0
+	for kh := kh0; kh < kh1; kh++ {
+		for kw := kw0; kw < kw1; kw++ {
+			o := ((n*p.H+ih0+kh)*p.W + iw0 + kw) * C
+			xs[nt] = in[o : o+C]
+			tap[nt] = kh*p.KW + kw
+			nt++
 		}
 	}
+	if nt == 0 {
+		xs[0], tap[0], nt = d.zero[:C], 0, 1
+	}
+	return nt
 }

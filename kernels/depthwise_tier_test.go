@@ -206,16 +206,23 @@ func TestDepthwiseKernelsAgainstTwin(t *testing.T) {
 						dwRowGeneric(&rs, want, w, k, k, npix, C, dt.v, stride, 0, c1, lo, hi)
 						compareRel(t, fmt.Sprintf("%v row %dx%d C=%d s=%d npix=%d", tier, k, k, C, stride, npix), got, want, 1e-5)
 
+						// A border pixel: a subset of the taps, every
+						// (1+npix%3)-th counting back from the last.
 						var xs [25][]float32
-						var xp [25]unsafe.Pointer
-						for i := 0; i < taps; i++ {
-							xs[i] = randSlice(r, C)
-							xp[i] = unsafe.Pointer(&xs[i][0])
+						var tap [25]int
+						var tp dwTaps
+						n := 0
+						for tt := taps - 1; tt >= 0; tt -= 1 + npix%3 {
+							xs[n] = randSlice(r, C)
+							tap[n] = tt
+							tp.ptrs[n] = unsafe.Pointer(&xs[n][0])
+							tp.offs[n] = (1 + tt) * dt.v * 4
+							n++
 						}
 						got, want = got[:C], want[:C]
-						dwPixelAsm(tier, &xp, taps, &got[0], &w[0], blocks, mask, lo, hi)
-						dwPixelGeneric(&xs, taps, want, w, dt.v, 0, c1, lo, hi)
-						compareRel(t, fmt.Sprintf("%v pixel %dx%d C=%d", tier, k, k, C), got, want, 1e-5)
+						dwPixelAsm(tier, &tp, n, &got[0], &w[0], blocks, (taps+1)*dt.v*4, mask, lo, hi)
+						dwPixelGeneric(&xs, &tap, n, taps, want, w, dt.v, 0, c1, lo, hi)
+						compareRel(t, fmt.Sprintf("%v pixel %dx%d C=%d n=%d", tier, k, k, C, n), got, want, 1e-5)
 					}
 				}
 			}

@@ -37,19 +37,21 @@ func dwRow3x3AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, ps
 //go:noescape
 func dwRow5x5AVX2(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
 
-// dwPixelAVX512 and dwPixelAVX2 compute one output pixel through a tap
-// pointer per window position (dwPixelGeneric with x[t] starting at
-// ptrs[t]), blocks of V channels, the last one under lastMask on AVX-512:
+// dwPixelAVX512 and dwPixelAVX2 compute one output pixel over the n ≥ 1
+// taps in t (dwPixelGeneric with x[i] starting at t.ptrs[i] and
+// t.offs[i] = (1+tap[i])*V*4), blocks of V channels whose packed weights
+// are wstride = (KH*KW+1)*V*4 bytes apart, the last block under lastMask on
+// AVX-512:
 //
 //	for b := 0; b < blocks; b++ {
-//		dwPixelGeneric(x, taps, out, w, V, b*V, min(b*V+V, C), lo, hi)
+//		dwPixelGeneric(x, tap, n, KH*KW, out, w, V, b*V, min(b*V+V, C), lo, hi)
 //	}
 //
 //go:noescape
-func dwPixelAVX512(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+func dwPixelAVX512(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 
 //go:noescape
-func dwPixelAVX2(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+func dwPixelAVX2(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 
 func init() {
 	registerDepthwise(AVX512, dwTier{v: 16, masked: true}, hasAVX512)
@@ -73,12 +75,12 @@ func dwRowAsm(t Tier, k int, rows *[5]unsafe.Pointer, out, w *float32, npix, blo
 }
 
 // dwPixelAsm calls tier t's pixel kernel.
-func dwPixelAsm(t Tier, ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32) {
+func dwPixelAsm(t Tier, taps *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32) {
 	switch t {
 	case AVX512:
-		dwPixelAVX512(ptrs, taps, out, w, blocks, lastMask, lo, hi)
+		dwPixelAVX512(taps, n, out, w, blocks, wstride, lastMask, lo, hi)
 	case AVX2:
-		dwPixelAVX2(ptrs, taps, out, w, blocks, lastMask, lo, hi)
+		dwPixelAVX2(taps, n, out, w, blocks, wstride, lastMask, lo, hi)
 	default:
 		panic("kernels: no depthwise pixel kernel for this tier")
 	}

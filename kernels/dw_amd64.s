@@ -231,24 +231,23 @@ pix5_512:
 	VZEROUPPER
 	RET
 
-// func dwPixelAVX512(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// func dwPixelAVX512(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 // Requires: AVX512F
-// R8 = ptrs, R9 = taps, DI = out, SI walks w, BX = blocks left, DX = byte
-// offset of the block within a pixel, R10/CX walk the taps, Z28..Z31 sum
-// up to four blocks.
-TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-52
-	MOVQ         ptrs+0(FP), R8
-	MOVQ         taps+8(FP), R9
+// R8 = t, R9 = n, DI = out, SI = the block's weights, BX = blocks left,
+// DX = byte offset of the block within a pixel, R10/CX walk the taps (a
+// tap's weight offset sits 200 bytes after its pointer), R12/R13 = one and
+// three blocks of w in bytes, Z28..Z31 sum up to four blocks.
+TEXT ·dwPixelAVX512(SB), NOSPLIT, $0-60
+	MOVQ         t+0(FP), R8
+	MOVQ         n+8(FP), R9
 	MOVQ         out+16(FP), DI
 	MOVQ         w+24(FP), SI
 	MOVQ         blocks+32(FP), BX
+	MOVQ         wstride+40(FP), R12
+	LEAQ         (R12)(R12*2), R13
 	XORQ         DX, DX
-	VBROADCASTSS lo+44(FP), Z26
-	VBROADCASTSS hi+48(FP), Z27
-	MOVQ         R9, R12
-	INCQ         R12
-	SHLQ         $6, R12            // R12 = (taps+1)*64, one block of w
-	LEAQ         (R12)(R12*2), R13  // R13 = three blocks
+	VBROADCASTSS lo+52(FP), Z26
+	VBROADCASTSS hi+56(FP), Z27
 
 	// Four blocks at a time while more than four are left (the last,
 	// maybe partial, block goes through the masked loop below): four
@@ -260,23 +259,23 @@ pgroup512:
 	VMOVUPS (SI)(R12*1), Z29
 	VMOVUPS (SI)(R12*2), Z30
 	VMOVUPS (SI)(R13*1), Z31
-	ADDQ    $64, SI
 	MOVQ    R8, R10
 	MOVQ    R9, CX
 
 pgtap512:
 	MOVQ        (R10), AX
 	ADDQ        DX, AX
-	VMOVUPS     (SI), Z0
-	VMOVUPS     (SI)(R12*1), Z1
-	VMOVUPS     (SI)(R12*2), Z2
-	VMOVUPS     (SI)(R13*1), Z3
+	MOVQ        200(R10), R11
+	ADDQ        SI, R11
+	VMOVUPS     (R11), Z0
+	VMOVUPS     (R11)(R12*1), Z1
+	VMOVUPS     (R11)(R12*2), Z2
+	VMOVUPS     (R11)(R13*1), Z3
 	VFMADD231PS (AX), Z0, Z28
 	VFMADD231PS 64(AX), Z1, Z29
 	VFMADD231PS 128(AX), Z2, Z30
 	VFMADD231PS 192(AX), Z3, Z31
 	ADDQ        $8, R10
-	ADDQ        $64, SI
 	DECQ        CX
 	JNZ         pgtap512
 
@@ -289,35 +288,35 @@ pgtap512:
 	VMOVUPS Z30, 128(DI)(DX*1)
 	VMOVUPS Z31, 192(DI)(DX*1)
 	ADDQ    $256, DX
-	ADDQ    R13, SI
+	LEAQ    (SI)(R12*4), SI
 	SUBQ    $4, BX
 	JMP     pgroup512
 
 pblock512:
-	MOVL    $0xffff, R11
-	CMPQ    BX, $1
-	JNE     pmask512
-	MOVL    lastMask+40(FP), R11
+	MOVL $0xffff, R11
+	CMPQ BX, $1
+	JNE  pmask512
+	MOVL lastMask+48(FP), R11
 
 pmask512:
 	KMOVW   R11, K1
 	VMOVUPS (SI), Z28
-	ADDQ    $64, SI
 	MOVQ    R8, R10
 	MOVQ    R9, CX
 
 ptap512:
 	MOVQ        (R10), AX
-	VMOVUPS     (SI), Z0
+	MOVQ        200(R10), R11
+	VMOVUPS     (SI)(R11*1), Z0
 	VFMADD231PS (AX)(DX*1), Z0, K1, Z28
 	ADDQ        $8, R10
-	ADDQ        $64, SI
 	DECQ        CX
 	JNZ         ptap512
 
 	CLAMP512(Z28)
 	VMOVUPS Z28, K1, (DI)(DX*1)
 	ADDQ    $64, DX
+	ADDQ    R12, SI
 	DECQ    BX
 	JNZ     pblock512
 	VZEROUPPER
@@ -475,21 +474,20 @@ pix5_256:
 	VZEROUPPER
 	RET
 
-// func dwPixelAVX2(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+// func dwPixelAVX2(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-52
-	MOVQ         ptrs+0(FP), R8
-	MOVQ         taps+8(FP), R9
+// Registers as in dwPixelAVX512; Y12, Y13, Y10, Y11 sum up to four blocks.
+TEXT ·dwPixelAVX2(SB), NOSPLIT, $0-60
+	MOVQ         t+0(FP), R8
+	MOVQ         n+8(FP), R9
 	MOVQ         out+16(FP), DI
 	MOVQ         w+24(FP), SI
 	MOVQ         blocks+32(FP), BX
+	MOVQ         wstride+40(FP), R12
+	LEAQ         (R12)(R12*2), R13
 	XORQ         DX, DX
-	VBROADCASTSS lo+44(FP), Y14
-	VBROADCASTSS hi+48(FP), Y15
-	MOVQ         R9, R12
-	INCQ         R12
-	SHLQ         $5, R12            // R12 = (taps+1)*32, one block of w
-	LEAQ         (R12)(R12*2), R13  // R13 = three blocks
+	VBROADCASTSS lo+52(FP), Y14
+	VBROADCASTSS hi+56(FP), Y15
 
 	// Four blocks at a time while four are left, as in dwPixelAVX512.
 pgroup256:
@@ -499,23 +497,23 @@ pgroup256:
 	VMOVUPS (SI)(R12*1), Y13
 	VMOVUPS (SI)(R12*2), Y10
 	VMOVUPS (SI)(R13*1), Y11
-	ADDQ    $32, SI
 	MOVQ    R8, R10
 	MOVQ    R9, CX
 
 pgtap256:
 	MOVQ        (R10), AX
 	ADDQ        DX, AX
+	MOVQ        200(R10), R11
+	ADDQ        SI, R11
 	VMOVUPS     (AX), Y0
 	VMOVUPS     32(AX), Y1
 	VMOVUPS     64(AX), Y2
 	VMOVUPS     96(AX), Y3
-	VFMADD231PS (SI), Y0, Y12
-	VFMADD231PS (SI)(R12*1), Y1, Y13
-	VFMADD231PS (SI)(R12*2), Y2, Y10
-	VFMADD231PS (SI)(R13*1), Y3, Y11
+	VFMADD231PS (R11), Y0, Y12
+	VFMADD231PS (R11)(R12*1), Y1, Y13
+	VFMADD231PS (R11)(R12*2), Y2, Y10
+	VFMADD231PS (R11)(R13*1), Y3, Y11
 	ADDQ        $8, R10
-	ADDQ        $32, SI
 	DECQ        CX
 	JNZ         pgtap256
 
@@ -528,7 +526,7 @@ pgtap256:
 	VMOVUPS Y10, 64(DI)(DX*1)
 	VMOVUPS Y11, 96(DI)(DX*1)
 	ADDQ    $128, DX
-	ADDQ    R13, SI
+	LEAQ    (SI)(R12*4), SI
 	SUBQ    $4, BX
 	JMP     pgroup256
 
@@ -538,22 +536,22 @@ pone256:
 
 pblock256:
 	VMOVUPS (SI), Y12
-	ADDQ    $32, SI
 	MOVQ    R8, R10
 	MOVQ    R9, CX
 
 ptap256:
 	MOVQ        (R10), AX
+	MOVQ        200(R10), R11
 	VMOVUPS     (AX)(DX*1), Y0
-	VFMADD231PS (SI), Y0, Y12
+	VFMADD231PS (SI)(R11*1), Y0, Y12
 	ADDQ        $8, R10
-	ADDQ        $32, SI
 	DECQ        CX
 	JNZ         ptap256
 
 	CLAMP256(Y12)
 	VMOVUPS Y12, (DI)(DX*1)
 	ADDQ    $32, DX
+	ADDQ    R12, SI
 	DECQ    BX
 	JNZ     pblock256
 

@@ -28,15 +28,17 @@ func dwRow3x3NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, ps
 //go:noescape
 func dwRow5x5NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
 
-// dwPixelNEON computes one output pixel through a tap pointer per window
-// position (dwPixelGeneric with x[t] starting at ptrs[t]):
+// dwPixelNEON computes one output pixel over the n ≥ 1 taps in t
+// (dwPixelGeneric with x[i] starting at t.ptrs[i] and
+// t.offs[i] = (1+tap[i])*16), blocks of 4 channels whose packed weights are
+// wstride = (KH*KW+1)*16 bytes apart:
 //
 //	for b := 0; b < blocks; b++ {
-//		dwPixelGeneric(x, taps, out, w, 4, b*4, b*4+4, lo, hi)
+//		dwPixelGeneric(x, tap, n, KH*KW, out, w, 4, b*4, b*4+4, lo, hi)
 //	}
 //
 //go:noescape
-func dwPixelNEON(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
+func dwPixelNEON(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 
 func init() {
 	registerDepthwise(NEON, dwTier{v: 4}, true)
@@ -55,9 +57,9 @@ func dwRowAsm(t Tier, k int, rows *[5]unsafe.Pointer, out, w *float32, npix, blo
 }
 
 // dwPixelAsm calls tier t's pixel kernel.
-func dwPixelAsm(t Tier, ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32) {
+func dwPixelAsm(t Tier, taps *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32) {
 	if t != NEON {
 		panic("kernels: no depthwise pixel kernel for this tier")
 	}
-	dwPixelNEON(ptrs, taps, out, w, blocks, lastMask, lo, hi)
+	dwPixelNEON(taps, n, out, w, blocks, wstride, lastMask, lo, hi)
 }

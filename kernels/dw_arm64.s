@@ -149,60 +149,58 @@ pix5:
 	BNE  block5
 	RET
 
-// func dwPixelNEON(ptrs *[25]unsafe.Pointer, taps int, out, w *float32, blocks int, lastMask uint32, lo, hi float32)
-// R0 = ptrs, R1 = taps, R2 = out, R3 walks w, R4 = blocks left, R5 = byte
-// offset of the block within a pixel, R6/R7 walk the taps, R9..R11 = one,
-// two and three blocks of w in bytes.
-TEXT ·dwPixelNEON(SB), NOSPLIT, $0-52
-	MOVD  ptrs+0(FP), R0
-	MOVD  taps+8(FP), R1
+// func dwPixelNEON(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
+// R0 = t, R1 = n, R2 = out, R3 = the block's weights, R4 = blocks left,
+// R5 = byte offset of the block within a pixel, R6/R7 walk the taps (a
+// tap's weight offset sits 200 bytes after its pointer), R9..R11 = one, two
+// and three blocks of w in bytes.
+TEXT ·dwPixelNEON(SB), NOSPLIT, $0-60
+	MOVD  t+0(FP), R0
+	MOVD  n+8(FP), R1
 	MOVD  out+16(FP), R2
 	MOVD  w+24(FP), R3
 	MOVD  blocks+32(FP), R4
+	MOVD  wstride+40(FP), R9
+	ADD   R9, R9, R10
+	ADD   R9, R10, R11
 	MOVD  $0, R5
-	MOVD  $lo+44(FP), R8
+	MOVD  $lo+52(FP), R8
 	VLD1R (R8), [V26.S4]
-	MOVD  $hi+48(FP), R8
+	MOVD  $hi+56(FP), R8
 	VLD1R (R8), [V27.S4]
-
-	ADD $1, R1, R9
-	LSL $4, R9           // R9 = (taps+1)*16, one block of w
-	ADD R9, R9, R10      // R10 = two blocks
-	ADD R9, R10, R11     // R11 = three blocks
 
 	// Four blocks at a time while four are left: four independent sums
 	// hide the fmla latency of one long chain.
 pgroup:
 	CMP  $4, R4
 	BLT  pone
-	MOVD R3, R12
-	VLD1 (R12), [V28.S4]
-	ADD  R9, R12, R13
+	VLD1 (R3), [V28.S4]
+	ADD  R9, R3, R13
 	VLD1 (R13), [V29.S4]
-	ADD  R10, R12, R13
+	ADD  R10, R3, R13
 	VLD1 (R13), [V30.S4]
-	ADD  R11, R12, R13
+	ADD  R11, R3, R13
 	VLD1 (R13), [V31.S4]
-	ADD  $16, R3
 	MOVD R0, R6
 	MOVD R1, R7
 
 pgtap:
+	MOVD   200(R6), R12
 	MOVD.P 8(R6), R8
 	ADD    R5, R8
 	VLD1   (R8), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1   (R3), [V4.S4]
-	ADD    R9, R3, R13
+	ADD    R3, R12
+	VLD1   (R12), [V4.S4]
+	ADD    R9, R12, R13
 	VLD1   (R13), [V5.S4]
-	ADD    R10, R3, R13
+	ADD    R10, R12, R13
 	VLD1   (R13), [V6.S4]
-	ADD    R11, R3, R13
+	ADD    R11, R12, R13
 	VLD1   (R13), [V7.S4]
 	VFMLA  V4.S4, V0.S4, V28.S4
 	VFMLA  V5.S4, V1.S4, V29.S4
 	VFMLA  V6.S4, V2.S4, V30.S4
 	VFMLA  V7.S4, V3.S4, V31.S4
-	ADD    $16, R3
 	SUBS   $1, R7
 	BNE    pgtap
 
@@ -218,6 +216,7 @@ pgtap:
 	VST1 [V28.S4, V29.S4, V30.S4, V31.S4], (R8)
 	ADD  $64, R5
 	ADD  R11, R3
+	ADD  R9, R3
 	SUB  $4, R4
 	B    pgroup
 
@@ -225,15 +224,17 @@ pone:
 	CBZ R4, pdone
 
 pblock:
-	VLD1.P 16(R3), [V28.S4]
-	MOVD   R0, R6
-	MOVD   R1, R7
+	VLD1 (R3), [V28.S4]
+	MOVD R0, R6
+	MOVD R1, R7
 
 ptap:
+	MOVD   200(R6), R12
 	MOVD.P 8(R6), R8
 	ADD    R5, R8
 	VLD1   (R8), [V29.S4]
-	VLD1.P 16(R3), [V30.S4]
+	ADD    R3, R12
+	VLD1   (R12), [V30.S4]
 	VFMLA  V30.S4, V29.S4, V28.S4
 	SUBS   $1, R7
 	BNE    ptap
@@ -242,6 +243,7 @@ ptap:
 	ADD  R5, R2, R8
 	VST1 [V28.S4], (R8)
 	ADD  $16, R5
+	ADD  R9, R3
 	SUBS $1, R4
 	BNE  pblock
 

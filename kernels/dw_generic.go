@@ -1,5 +1,7 @@
 package kernels
 
+import "unsafe"
+
 // The SIMD depthwise kernels work on weights packed per block of V channels
 // (V = 16 for AVX-512, 8 for AVX2, 4 for NEON):
 //
@@ -69,25 +71,36 @@ func dwRowGeneric(rows *[5][]float32, out, w []float32, KH, KW, npix, C, V, stri
 	}
 }
 
+// dwTaps lists the window positions of one output pixel that fall inside
+// the input: ptrs[i] is that input pixel's channel 0 and offs[i] the byte
+// offset of its weights within a block of the packed layout,
+// (1+t)*V*4 for tap t = kh*KW+kw. The assembly reads offs[i] at a fixed
+// distance from ptrs[i], so the two arrays stay together in this order.
+type dwTaps struct {
+	ptrs [25]unsafe.Pointer
+	offs [25]int
+}
+
 // dwPixelGeneric is the contract of the dwPixel* kernels: one output pixel,
-// channels [c0, c1), each tap read through its own slice x[t] (an input
-// pixel's channel 0, or a zero vector for a tap in the padding).
+// channels [c0, c1), summed over the n ≥ 1 taps that lie inside the input
+// (x[i] is that input pixel's channel 0, tap[i] its window position
+// kh*KW+kw); taps is KH*KW, which sets the packed block size.
 //
 //	for c := c0; c < c1; c++ {
 //		blk := w[c/V*(taps+1)*V:]
 //		acc := blk[c%V]
-//		for t := 0; t < taps; t++ {
-//			acc += x[t][c] * blk[(1+t)*V+c%V]
+//		for i := 0; i < n; i++ {
+//			acc += x[i][c] * blk[(1+tap[i])*V+c%V]
 //		}
 //		out[c] = min(max(acc, lo), hi)
 //	}
-func dwPixelGeneric(x *[25][]float32, taps int, out, w []float32, V, c0, c1 int, lo, hi float32) {
+func dwPixelGeneric(x *[25][]float32, tap *[25]int, n, taps int, out, w []float32, V, c0, c1 int, lo, hi float32) {
 	for c := c0; c < c1; c++ {
 		blk := w[c/V*(taps+1)*V:]
 		k := c % V
 		acc := blk[k]
-		for t := 0; t < taps; t++ {
-			acc += x[t][c] * blk[(1+t)*V+k]
+		for i := 0; i < n; i++ {
+			acc += x[i][c] * blk[(1+tap[i])*V+k]
 		}
 		out[c] = min(max(acc, lo), hi)
 	}

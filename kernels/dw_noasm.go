@@ -11,6 +11,6 @@ func dwRowAsm(Tier, int, *[5]unsafe.Pointer, *float32, *float32, int, int, int, 
 	panic("kernels: no depthwise assembly in this build")
 }
 
-func dwPixelAsm(Tier, *[25]unsafe.Pointer, int, *float32, *float32, int, uint32, float32, float32) {
+func dwPixelAsm(Tier, *dwTaps, int, *float32, *float32, int, int, uint32, float32, float32) {
 	panic("kernels: no depthwise assembly in this build")
 }
