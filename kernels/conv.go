@@ -6,7 +6,10 @@ package kernels
 // K = KH·KW·C/G (tap-major, channel-minor, so each tap's channels are
 // contiguous in the NHWC input), N = K/G output channels. The weights are
 // packed once; the A panel of each MR-pixel tile is gathered directly from the
-// input (zero for padding), so no im2col buffer exists.
+// input (zero for padding), so no im2col buffer exists, or not gathered at
+// all: a tile of MR pixels in one output row, away from the borders, has its
+// im2col rows StrideW·C apart in the input, and the microkernel reads them
+// there (convA.InPlace), K blocks being cut at kernel-row boundaries for it.
 
 // ConvGemm is a convolution run as per-group GEMMs with packed weights.
 type ConvGemm struct {

@@ -4,7 +4,11 @@ package kernels
 // with any GemmMicrokernel. B (the weights) is packed once into NR-wide
 // panels; A is packed per MR-row tile into a small per-thread scratch by an
 // APacker, which lets a convolution write its im2col rows straight from the
-// input into the panel without ever materialising the im2col matrix.
+// input into the panel without ever materialising the im2col matrix. When a
+// tile's rows of A are evenly spaced in memory (a 1×1 convolution, a tile of
+// interior pixels in one output row) and the microkernel has an in-place
+// entry (FnA), there is no packing at all: the microkernel broadcasts from
+// the input itself, bit for bit as it would from the packed panel.
 //
 // Work is split into tasks (one MR-row tile × a range of NR panels); each output
 // element is computed by exactly one task with a summation order that depends
