@@ -474,9 +474,13 @@ func TestLayersReportFastPaths(t *testing.T) {
 	for _, l := range e.Layers() {
 		want[l.Kernel] = true
 		flops += l.FLOPs
+		// A forced tier covers every layer, element-wise ones included.
+		if l.Tier != kernels.Generic {
+			t.Errorf("layer %s (%s) runs tier %v with Generic forced", l.Name, l.Kernel, l.Tier)
+		}
 	}
 	mk := kernels.Gemm(kernels.Generic).Name
-	for _, k := range []string{"f32-conv-igemm/" + mk, "f32-dwconv-3x3-go", "f32-conv-1x1-gemm/" + mk, "f32-maxpool-nhwc-go", "f32-gap-nhwc-go", "f32-gemm/" + mk} {
+	for _, k := range []string{"f32-conv-igemm/" + mk, "f32-dwconv-3x3-go", "f32-conv-1x1-gemm/" + mk, "f32-maxpool-nhwc-go", "f32-gap-nhwc-generic", "f32-gemm/" + mk} {
 		if !want[k] {
 			t.Errorf("no layer uses kernel %q; layers: %+v", k, e.Layers())
 		}

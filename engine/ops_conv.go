@@ -254,13 +254,14 @@ type gapStep struct {
 	in, out      int
 	n, hw, ch    int
 	blk, nblocks int
+	el           kernels.Elem
 }
 
 func (st *gapStep) run(s *Session) { s.parallel(st.n*st.nblocks, st) }
 
 func (st *gapStep) task(s *Session, _, i int) {
 	n, b := i/st.nblocks, i%st.nblocks
-	kernels.GlobalAvgPoolNHWC(n, st.hw, st.ch, b*st.blk, min(st.ch, (b+1)*st.blk), s.v[st.in], s.v[st.out])
+	st.el.GlobalAvgPoolNHWC(n, st.hw, st.ch, b*st.blk, min(st.ch, (b+1)*st.blk), s.v[st.in], s.v[st.out])
 }
 
 // buildGAP plans a mean over H and W of a rank-4 tensor (GlobalAveragePool,
@@ -278,8 +279,9 @@ func (c *compiler) buildGAP(x int, keep bool) error {
 		return err
 	}
 	blk := 64
-	st := &gapStep{in: x, out: out, n: n, hw: h * w, ch: ch, blk: blk, nblocks: (ch + blk - 1) / blk}
-	c.addStep(st, c.layer("f32-gap-nhwc-go", kernels.Generic, int64(n*ch*h*w)), []int{x}, []int{out}, -1)
+	el := kernels.ElemFor(c.tier)
+	st := &gapStep{in: x, out: out, n: n, hw: h * w, ch: ch, blk: blk, nblocks: (ch + blk - 1) / blk, el: el}
+	c.addStep(st, c.layer("f32-gap-nhwc-"+el.Tier().String(), el.Tier(), int64(n*ch*h*w)), []int{x}, []int{out}, -1)
 	return nil
 }
 

@@ -22,6 +22,7 @@ func elemTasks(n, threads int) int {
 type unaryStep struct {
 	in, out int
 	act     kernels.Act
+	el      kernels.Elem
 	tasks   int
 }
 
@@ -30,7 +31,7 @@ func (st *unaryStep) run(s *Session) { s.parallel(st.tasks, st) }
 func (st *unaryStep) task(s *Session, _, i int) {
 	x, y := s.v[st.in], s.v[st.out]
 	lo, hi := i*len(y)/st.tasks, (i+1)*len(y)/st.tasks
-	st.act.ApplySlice(y[lo:hi], x[lo:hi])
+	st.el.Apply(st.act, y[lo:hi], x[lo:hi])
 }
 
 func (c *compiler) buildUnary() error {
@@ -62,10 +63,9 @@ func (c *compiler) buildUnary() error {
 		return err
 	}
 	n := c.p.vals[out].size
-	st := &unaryStep{in: x, out: out, act: act, tasks: elemTasks(n, c.threads)}
-	// The element-wise kernels run on the package-wide ElemTier (the best
-	// one unless a test switched it): name the layer after it.
-	et := kernels.ElemTier()
+	el := kernels.ElemFor(c.tier)
+	st := &unaryStep{in: x, out: out, act: act, el: el, tasks: elemTasks(n, c.threads)}
+	et := el.Tier()
 	c.addStep(st, c.layer("f32-"+c.node.Op+"-"+et.String(), et, int64(n)), []int{x}, []int{out}, x)
 	return nil
 }
@@ -75,6 +75,7 @@ type binaryStep struct {
 	a, b, out int
 	op        byte // + - * /
 	w         walk // operands: out, a, b
+	el        kernels.Elem
 	tasks     int
 }
 
@@ -96,7 +97,7 @@ func (st *binaryStep) task(s *Session, _, t int) {
 		off := it.off
 		it.next(w)
 		if sy == 1 && sa == 1 && sb == 1 {
-			binContig(st.op, y[off[0]:off[0]+n], a[off[1]:off[1]+n], b[off[2]:off[2]+n])
+			binContig(st.el, st.op, y[off[0]:off[0]+n], a[off[1]:off[1]+n], b[off[2]:off[2]+n])
 			continue
 		}
 		if sy == 1 && sa == 1 && sb == 0 {
@@ -125,18 +126,18 @@ func binApply(op byte, x, z float32) float32 {
 	return x / z
 }
 
-func binContig(op byte, y, a, b []float32) {
+func binContig(el kernels.Elem, op byte, y, a, b []float32) {
 	a = a[:len(y)]
 	b = b[:len(y)]
 	switch op {
 	case '+':
-		kernels.AddSlice(y, a, b)
+		el.Add(y, a, b)
 	case '-':
 		for i := range y {
 			y[i] = a[i] - b[i]
 		}
 	case '*':
-		kernels.MulSlice(y, a, b)
+		el.Mul(y, a, b)
 	default:
 		for i := range y {
 			y[i] = a[i] / b[i]
@@ -231,8 +232,9 @@ func (c *compiler) buildBinary() error {
 	// Contiguous rows of + and * (same-shape residuals, the per-channel
 	// squeeze-excite scale over NHWC) run on the SIMD AddSlice/MulSlice.
 	kern, tier := "f32-binary-strided-go", kernels.Generic
+	st.el = kernels.ElemFor(c.tier)
 	if op == '+' || op == '*' {
-		tier = kernels.ElemTier()
+		tier = st.el.Tier()
 		kern = "f32-binary-strided-" + tier.String()
 	}
 	c.addStep(st, c.layer(kern, tier, int64(ov.size)), []int{a, b}, []int{out}, inplace)

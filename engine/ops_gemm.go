@@ -48,7 +48,7 @@ func (c *compiler) newPackedGemm(a, out, M, K, N int, transA bool, b []float32, 
 		epi = kernels.Identity()
 		st.post = act
 	}
-	st.op = kernels.GemmOp{MK: c.mk, M: M, B: kernels.PackB(c.mk.NR, K, N, b, ldb, transB), Bias: bias, Epi: epi}
+	st.op = kernels.GemmOp{MK: c.mk, M: M, B: kernels.PackB(c.mk.NR, K, N, b, ldb, transB), Bias: bias, Epi: epi, El: kernels.ElemFor(c.mk.Tier)}
 	if tiles := st.op.Tiles(); c.threads > 1 && tiles < 4*c.threads {
 		st.split = max(1, min(st.op.B.Panels(), (4*c.threads+tiles-1)/tiles))
 	}

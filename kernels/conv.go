@@ -50,7 +50,7 @@ func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *
 		}
 		cv.Group = append(cv.Group, GemmOp{
 			MK: mk, M: p.N * p.OH * p.OW, B: PackB(mk.NR, kdim, cv.Kgrp, wk, cv.Kgrp, false),
-			Bias: b, Epi: epi, KC: cv.kcAligned(),
+			Bias: b, Epi: epi, KC: cv.kcAligned(), El: ElemFor(mk.Tier),
 		})
 	}
 	return cv

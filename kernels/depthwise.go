@@ -26,6 +26,7 @@ type Depthwise struct {
 	zero   []float32 // W*C zeros: the input row or pixel read for padding
 	lo, hi float32   // clamp fused into the kernels; ±Inf when there is none
 	post   bool      // Act runs over each finished output row (HardSwish, SiLU, ...)
+	el     Elem      // element-wise kernels of the layer's tier, for Act
 }
 
 // NewDepthwise plans a depthwise convolution on the best tier this machine
@@ -39,7 +40,7 @@ func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
 // resolved and have Group == C == K.
 func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwise {
 	taps := p.KH * p.KW
-	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act}
+	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act, el: ElemFor(t)}
 	for c := 0; c < p.C; c++ {
 		for t := 0; t < taps; t++ {
 			d.W[t*p.C+c] = w[c*taps+t]
@@ -152,7 +153,7 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 			}
 		}
 		if d.Act.Kind != ActNone {
-			d.Act.ApplySlice(o, o)
+			d.el.Apply(d.Act, o, o)
 		}
 	}
 }

@@ -96,7 +96,7 @@ func (d *Depthwise) runSIMD(t int, in, out []float32) {
 		}
 	}
 	if d.post {
-		d.Act.ApplySlice(row, row)
+		d.el.Apply(d.Act, row, row)
 	}
 }
 

@@ -97,3 +97,58 @@ func mulGeneric(dst, a, b []float32) {
 		dst[i] = a[i] * b[i]
 	}
 }
+
+// Elem is the element-wise kernel set of one tier, fixed when a layer is
+// planned so that forcing a tier on an engine (and the tier a layer reports)
+// covers its activations, Add and Mul too. The zero value runs the process
+// default (ElemTier).
+type Elem struct{ impl *elemImpl }
+
+// ElemFor returns tier t's element-wise kernels, or Generic's when t is not
+// available on this machine.
+func ElemFor(t Tier) Elem {
+	elemMu.Lock()
+	defer elemMu.Unlock()
+	e, ok := elemTiers[t]
+	if !ok {
+		e = elemTiers[Generic]
+	}
+	return Elem{e}
+}
+
+func (e Elem) get() *elemImpl {
+	if e.impl == nil {
+		return elemCur.Load()
+	}
+	return e.impl
+}
+
+// Tier is the tier e runs on.
+func (e Elem) Tier() Tier { return e.get().tier }
+
+// Apply is Act.ApplySlice on e's tier.
+func (e Elem) Apply(a Act, dst, src []float32) {
+	src = src[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	e.get().act(a, dst, src)
+}
+
+// Add is AddSlice on e's tier.
+func (e Elem) Add(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	e.get().add(dst, a, b)
+}
+
+// Mul is MulSlice on e's tier.
+func (e Elem) Mul(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	e.get().mul(dst, a, b)
+}

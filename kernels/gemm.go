@@ -133,6 +133,9 @@ type GemmOp struct {
 	Bias []float32 // length N or nil
 	Epi  Epilogue
 	KC   int // K block; 0 means GemmKC
+	// El runs a post activation (one without an epilogue form); the zero
+	// value is the process default tier.
+	El Elem
 }
 
 // ScratchLen is the number of floats of per-thread A scratch Run needs.
@@ -248,7 +251,7 @@ func GemmRange[P APacker](g *GemmOp, a P, c []float32, ldc, split, lo, hi int, s
 				n0, n1 := j0*NR, min(j1*NR, N)
 				for m := m0; m < m0+mr; m++ {
 					row := c[m*ldc+n0 : m*ldc+n1]
-					post.ApplySlice(row, row)
+					g.El.Apply(post, row, row)
 				}
 			}
 		}

@@ -75,10 +75,15 @@ func AvgPoolRow(p *PoolParams, countPad bool, t int, in, out []float32) {
 // one pixel's channels at a time with AddSlice (so every tier gives the
 // same bits).
 func GlobalAvgPoolNHWC(n, hw, c, c0, c1 int, in, out []float32) {
+	Elem{}.GlobalAvgPoolNHWC(n, hw, c, c0, c1, in, out)
+}
+
+// GlobalAvgPoolNHWC is the package function on e's tier.
+func (e Elem) GlobalAvgPoolNHWC(n, hw, c, c0, c1 int, in, out []float32) {
 	o := out[n*c+c0 : n*c+c1]
 	clear(o)
 	for i := 0; i < hw; i++ {
-		AddSlice(o, o, in[(n*hw+i)*c+c0:(n*hw+i)*c+c1])
+		e.Add(o, o, in[(n*hw+i)*c+c0:(n*hw+i)*c+c1])
 	}
 	d := float32(hw)
 	for j := range o {
