@@ -166,9 +166,10 @@ func TestCalibrateFewImpostors(t *testing.T) {
 }
 
 func TestThresholdCeiling(t *testing.T) {
-	// An impostor identical to a class's prototype scores 1: the only
-	// threshold that rejects it is the one value above 1, which must survive
-	// validation and a save/load.
+	// An impostor identical to a class's prototype scores 1 (or one ulp
+	// below, depending on the dot-product tier's summation order): the only
+	// threshold that rejects it lies just above that score, above 1 when the
+	// score is 1, and must survive validation and a save/load.
 	cl := newClusters(14, 8, 1)
 	g := mustNew(t, 8, noHoldout())
 	g.AddClass("a", nil, []Exemplar{{Embedding: cl.centres[0]}})
@@ -177,8 +178,9 @@ func TestThresholdCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cal.Classes[0].Threshold <= 1 {
-		t.Fatalf("threshold %v", cal.Classes[0].Threshold)
+	self := maxRow(cl.centres[0], g.load().classes[1].rows, 8)
+	if thr := cal.Classes[0].Threshold; thr <= self || (self >= 1 && thr <= 1) {
+		t.Fatalf("threshold %v does not reject the impostor's score %v", thr, self)
 	}
 	if _, err := Decode(g.Encode()); err != nil {
 		t.Fatal(err)

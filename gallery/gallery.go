@@ -644,22 +644,33 @@ func normalized(v []float32, dim int) ([]float32, error) {
 	if len(v) != dim {
 		return nil, fmt.Errorf("%w: got %d, want %d", ErrDim, len(v), dim)
 	}
+	out := make([]float32, dim)
+	if err := normalizeVec(out, v); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// normalizeVec writes v/‖v‖ into dst (len(dst) == len(v)). Exemplars and
+// queries both go through it, so a query equal to an exemplar's embedding is
+// the same unit vector, bit for bit, and scores exactly as calibration
+// scored that exemplar.
+func normalizeVec(dst, v []float32) error {
 	var ss float64
 	for _, x := range v {
 		if !finite32(x) {
-			return nil, ErrNonFinite
+			return ErrNonFinite
 		}
 		ss += float64(x) * float64(x)
 	}
 	if ss == 0 || math.IsInf(ss, 0) {
-		return nil, ErrZeroEmbedding
+		return ErrZeroEmbedding
 	}
 	inv := 1 / math.Sqrt(ss)
-	out := make([]float32, dim)
 	for i, x := range v {
-		out[i] = float32(float64(x) * inv)
+		dst[i] = float32(float64(x) * inv)
 	}
-	return out, nil
+	return nil
 }
 
 func finite32(x float32) bool {

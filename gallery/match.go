@@ -69,6 +69,7 @@ type Result struct {
 	snap     *snapshot
 	rowBuf   []float32
 	classBuf []float32
+	qBuf     []float32 // the query as a unit vector
 	top      []int32
 }
 
@@ -101,8 +102,14 @@ func (g *Gallery) MatchInto(q []float32, r *Result) error {
 }
 
 func (s *snapshot) matchInto(q []float32, r *Result) error {
-	inv, err := invNorm(q, s.dim)
-	if err != nil {
+	if len(q) != s.dim {
+		return fmt.Errorf("%w: got %d, want %d", ErrDim, len(q), s.dim)
+	}
+	if cap(r.qBuf) < s.dim {
+		r.qBuf = make([]float32, s.dim)
+	}
+	qn := r.qBuf[:s.dim]
+	if err := normalizeVec(qn, q); err != nil {
 		return err
 	}
 	n := cap(r.Candidates)
@@ -118,9 +125,7 @@ func (s *snapshot) matchInto(q []float32, r *Result) error {
 	if nc == 0 {
 		return nil
 	}
-	scores := s.classScores(q, r)
-	// Rank by raw dot products (1/‖q‖ is positive, so order is unchanged)
-	// and scale only what is reported.
+	scores := s.classScores(qn, r)
 	if cap(r.top) < n+1 {
 		r.top = make([]int32, 0, n+1)
 	}
@@ -141,10 +146,10 @@ func (s *snapshot) matchInto(q []float32, r *Result) error {
 	r.top = top
 	for j := 0; j < len(top) && j < n; j++ {
 		ci := top[j]
-		sc := clampCos(scores[ci] * inv)
+		sc := clampCos(scores[ci])
 		next := float32(-1)
 		if j+1 < len(top) {
-			next = clampCos(scores[top[j+1]] * inv)
+			next = clampCos(scores[top[j+1]])
 		}
 		c := s.classes[ci]
 		r.Candidates = append(r.Candidates, Candidate{ID: c.id, Label: c.label, Score: sc, Margin: sc - next})
@@ -189,26 +194,6 @@ func (s *snapshot) classScores(q []float32, r *Result) []float32 {
 		}
 	}
 	return cls
-}
-
-// invNorm validates a query and returns 1/‖q‖.
-func invNorm(q []float32, dim int) (float32, error) {
-	if len(q) != dim {
-		return 0, fmt.Errorf("%w: got %d, want %d", ErrDim, len(q), dim)
-	}
-	var ss float32
-	for _, x := range q {
-		ss += x * x
-	}
-	if !finite32(ss) {
-		// Either a NaN/Inf element or a magnitude whose squares overflow
-		// float32; the latter would overflow the dot products too.
-		return 0, fmt.Errorf("%w: magnitude overflows float32", ErrNonFinite)
-	}
-	if ss == 0 {
-		return 0, ErrZeroEmbedding
-	}
-	return float32(1 / math.Sqrt(float64(ss))), nil
 }
 
 // clampCos keeps rounding from reporting a cosine outside [-1, 1].
