@@ -34,6 +34,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
@@ -373,14 +374,48 @@ func newWorkerPool(n int) *workerPool {
 	return wp
 }
 
+// workerSpin is how long an idle worker polls for the next job before it
+// parks. Layers follow each other within microseconds during an inference,
+// and waking a parked goroutine costs tens of microseconds (a futex and the
+// scheduler), more than many layers take: polling keeps the handoff to a
+// channel-buffer write. Between inferences the worker parks after this long.
+var workerSpin = 200 * time.Microsecond
+
 func (wp *workerPool) loop(w int, ch chan job) {
-	for j := range ch {
+	for {
+		j, ok := recvSpin(ch)
+		if !ok {
+			return
+		}
 		// Announce before claiming: the caller waits for active to drop to
 		// zero, so no claimed chunk can be outstanding when it returns.
 		j.s.active.Add(1)
 		j.s.drain(j.t, w, j.n, j.chunk, j.gen)
 		j.s.active.Add(-1)
+		j = job{} // hold no reference to the session while idle
 	}
+}
+
+// recvSpin receives from ch, polling for up to workerSpin before blocking.
+func recvSpin(ch chan job) (job, bool) {
+	var start time.Time
+poll:
+	for i := 0; ; i++ {
+		select {
+		case j, ok := <-ch:
+			return j, ok
+		default:
+		}
+		if i&63 == 0 {
+			if i == 0 {
+				start = time.Now()
+			} else if time.Since(start) > workerSpin {
+				break poll
+			}
+		}
+	}
+	j, ok := <-ch
+	return j, ok
 }
 
 func (wp *workerPool) stop() {
@@ -414,8 +449,14 @@ func (s *Session) parallel(n int, t tasker) {
 		}
 	}
 	s.drain(t, 0, n, chunk, s.gen)
-	for s.active.Load() != 0 {
-		runtime.Gosched()
+	// Wait without yielding first: a yield lets a just-woken worker run on
+	// this goroutine's P, sharing one core with the caller, instead of on
+	// the idle P it was woken for. Yield only when the wait drags on (fewer
+	// OS threads than workers), so the worker can finish.
+	for i := 0; s.active.Load() != 0; i++ {
+		if i >= 1<<12 {
+			runtime.Gosched()
+		}
 	}
 }
 
