@@ -1,6 +1,6 @@
 // Command bench runs the same ONNX models through signet and through ONNX
-// Runtime's CPU execution provider in one process, alternating the two run by
-// run so that both see the same machine state (clock, cache, neighbours), and
+// Runtime's CPU execution provider in one process, alternating the two in
+// blocks of runs so that both see the same machine state (clock, neighbours), and
 // prints latency, throughput and output agreement side by side.
 //
 // It lives in its own module because ONNX Runtime is reached through cgo,
@@ -33,6 +33,8 @@ type config struct {
 	warmup   int
 	ortLib   string
 	ortSpin  bool
+	block    int
+	lead     time.Duration
 	cosMin   float64
 	absRel   float64
 	markdown string
@@ -124,6 +126,8 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	warmup := fs.Int("warmup", 5, "untimed runs per engine before timing")
 	ortLib := fs.String("ort-lib", os.Getenv("ONNXRUNTIME_LIB"), "path to libonnxruntime.so (default $ONNXRUNTIME_LIB)")
 	ortSpin := fs.Bool("ort-spin", true, "let ONNX Runtime's intra-op threads spin between parallel sections (its default)")
+	block := fs.Int("block", 10, "timed runs per engine in a row before switching to the other (each block starts with -lead of untimed runs)")
+	lead := fs.Duration("lead", 200*time.Millisecond, "untimed runs at the start of each block, at least this long")
 	cosMin := fs.Float64("min-cosine", 0.9999, "fail when the cosine similarity of the outputs is below this")
 	absRel := fs.Float64("max-abs", 1e-3, "fail when max |signet-ORT| exceeds this times max(1, max |ORT|)")
 	md := fs.String("markdown", "", "write the results into this Markdown file between the bench markers")
@@ -134,12 +138,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command}
+	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command}
 	if cfg.runs < 30 {
 		return nil, errors.New("-n must be at least 30")
 	}
 	if cfg.warmup < 1 {
 		return nil, errors.New("-warmup must be at least 1")
+	}
+	if cfg.block < 1 {
+		return nil, errors.New("-block must be at least 1")
 	}
 	if cfg.ortLib == "" {
 		return nil, errors.New("no ONNX Runtime library: pass -ort-lib or set ONNXRUNTIME_LIB (run.sh does both)")
@@ -272,16 +279,42 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 		}
 	}
 
-	// Alternate which engine goes first so neither always runs on a cache
-	// the other has just warmed (or evicted).
-	ts := make([]time.Duration, cfg.runs)
-	to := make([]time.Duration, cfg.runs)
-	for i := 0; i < cfg.runs; i++ {
-		timeSignet := func() error { t0 := time.Now(); err := sg.Run(); ts[i] = time.Since(t0); return err }
-		timeORT := func() error { t0 := time.Now(); err := or.Run(); to[i] = time.Since(t0); return err }
-		first, second := timeSignet, timeORT
-		if i%2 == 1 {
-			first, second = timeORT, timeSignet
+	// The engines alternate in blocks of back-to-back runs, each block led
+	// by untimed runs: both keep their worker threads spinning for a
+	// while after a run (ONNX Runtime with spinning on, signet for a fraction
+	// of a millisecond), and run-by-run alternation would time each engine
+	// while the other's threads still hold the cores. Within a block an
+	// engine runs as it would on a stream of frames. Which engine leads
+	// alternates from block to block.
+	ts := make([]time.Duration, 0, cfg.runs)
+	to := make([]time.Duration, 0, cfg.runs)
+	timeBlock := func(run func() error, dst *[]time.Duration, n int) error {
+		// Untimed lead-in runs for at least cfg.lead: long enough for the
+		// other engine's spinning threads to give up the cores.
+		for t0 := time.Now(); ; {
+			if err := run(); err != nil {
+				return err
+			}
+			if time.Since(t0) >= cfg.lead {
+				break
+			}
+		}
+		for k := 0; k < n; k++ {
+			t0 := time.Now()
+			if err := run(); err != nil {
+				return err
+			}
+			*dst = append(*dst, time.Since(t0))
+		}
+		return nil
+	}
+	for b := 0; len(ts) < cfg.runs; b++ {
+		n := min(cfg.block, cfg.runs-len(ts))
+		sgBlock := func() error { return timeBlock(sg.Run, &ts, n) }
+		orBlock := func() error { return timeBlock(or.Run, &to, n) }
+		first, second := sgBlock, orBlock
+		if b%2 == 1 {
+			first, second = orBlock, sgBlock
 		}
 		if err := first(); err != nil {
 			return result{}, err

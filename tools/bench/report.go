@@ -89,8 +89,8 @@ func formatSection(cfg *config, env, table string) string {
 	for _, line := range strings.Split(env, "\n") {
 		b.WriteString("- " + line + "\n")
 	}
-	fmt.Fprintf(&b, "- Settings: batch 1, %d warm-up runs, then %d timed runs per engine, alternating signet and ONNX Runtime run by run; ONNX Runtime with intra_op_num_threads = threads, inter_op_num_threads = 1, sequential execution, all graph optimisations, spinning %s.\n",
-		cfg.warmup, cfg.runs, onOff(cfg.ortSpin))
+	fmt.Fprintf(&b, "- Settings: batch 1, %d warm-up runs, then %d timed runs per engine, alternating signet and ONNX Runtime in blocks of %d back-to-back timed runs, each block led by at least %v of untimed runs; ONNX Runtime with intra_op_num_threads = threads, inter_op_num_threads = 1, sequential execution, all graph optimisations, spinning %s.\n",
+		cfg.warmup, cfg.runs, cfg.block, cfg.lead, onOff(cfg.ortSpin))
 	b.WriteString("- GFLOP counts multiply-adds as two operations, as signet's engine reports them per layer.\n")
 	fmt.Fprintf(&b, "- Command: `%s`\n\n", cfg.command)
 	b.WriteString(table + "\n")
