@@ -412,6 +412,11 @@ poll:
 			} else if time.Since(start) > workerSpin {
 				break poll
 			}
+			// A spinning worker can end up queued on the caller's P while
+			// another P sleeps (after a slow wake-up, or a preemption), and
+			// then the two share one core for as long as neither blocks.
+			// Gosched requeues it and wakes an idle P to take it.
+			runtime.Gosched()
 		}
 	}
 	j, ok := <-ch
