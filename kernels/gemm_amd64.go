@@ -74,17 +74,7 @@ func gemmAVX512(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *
 		return
 	}
 	checkTile(12, 32, k, a, b, c, ldc, mr, nr, bias, accumulate)
-	kind, lo, hi := epiArgs(epi, final)
-	var bp *float32
-	if !accumulate {
-		bp = ptrOf(bias)
-	}
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
-	mask := uint32(uint64(1)<<uint(nr) - 1)
-	gemm12x32AVX512(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi, 0, 0, 0)
+	gemmAVX512Run(k, ptrOf(a), 0, 0, 0, b, c, ldc, mr, nr, bias, epi, accumulate, final)
 }
 
 func gemmAVX512A(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
@@ -92,17 +82,16 @@ func gemmAVX512A(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *E
 		return
 	}
 	checkTileA(12, 32, &a, b, c, ldc, nr, bias, accumulate)
+	gemmAVX512Run(a.Seg, &a.Data[0], a.LD, a.NSeg, a.SegStride-a.Seg, b, c, ldc, 12, nr, bias, epi, accumulate, final)
+}
+
+// gemmAVX512Run calls the 12x32 kernel (A packed when lda is 0, in place
+// otherwise); edge columns are masked inside the kernel.
+func gemmAVX512Run(k int, a *float32, lda, nseg, segskip int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	kind, lo, hi := epiArgs(epi, final)
-	var bp *float32
-	if !accumulate {
-		bp = ptrOf(bias)
-	}
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
+	bp, acc := biasArgs(bias, accumulate)
 	mask := uint32(uint64(1)<<uint(nr) - 1)
-	gemm12x32AVX512(a.Seg, &a.Data[0], &b[0], &c[0], ldc, 12, bp, mask, kind, acc, lo, hi, a.LD, a.NSeg, a.SegStride-a.Seg)
+	gemm12x32AVX512(k, a, ptrOf(b), &c[0], ldc, mr, bp, mask, kind, acc, lo, hi, lda, nseg, segskip)
 }
 
 func gemmAVX2(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
@@ -125,15 +114,8 @@ func gemmAVX2A(a InPlaceA, b, c []float32, ldc, nr int, bias []float32, epi *Epi
 // otherwise), through a scratch tile for edge tiles.
 func gemmAVX2Run(k int, a *float32, lda, nseg, segskip int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	kind, lo, hi := epiArgs(epi, final)
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
 	if nr == 16 {
-		var bp *float32
-		if !accumulate {
-			bp = ptrOf(bias)
-		}
+		bp, acc := biasArgs(bias, accumulate)
 		gemm6x16AVX2(k, a, ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi, lda, nseg, segskip)
 		return
 	}
@@ -142,7 +124,9 @@ func gemmAVX2Run(k int, a *float32, lda, nseg, segskip int, b, c []float32, ldc,
 	var tile [6 * 16]float32
 	var bt [16]float32
 	var bp *float32
+	acc := 0
 	if accumulate {
+		acc = 1
 		for i := 0; i < mr; i++ {
 			copy(tile[i*16:i*16+nr], c[i*ldc:i*ldc+nr])
 		}

@@ -49,15 +49,8 @@ func gemmNEON(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 	}
 	checkTile(8, 12, k, a, b, c, ldc, mr, nr, bias, accumulate)
 	kind, lo, hi := epiArgs(epi, final)
-	acc := 0
-	if accumulate {
-		acc = 1
-	}
 	if nr == 12 {
-		var bp *float32
-		if !accumulate {
-			bp = ptrOf(bias)
-		}
+		bp, acc := biasArgs(bias, accumulate)
 		gemm8x12NEON(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi)
 		return
 	}
@@ -66,7 +59,9 @@ func gemmNEON(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Ep
 	var tile [8 * 12]float32
 	var bt [12]float32
 	var bp *float32
+	acc := 0
 	if accumulate {
+		acc = 1
 		for i := 0; i < mr; i++ {
 			copy(tile[i*12:i*12+nr], c[i*ldc:i*ldc+nr])
 		}

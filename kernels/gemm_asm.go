@@ -9,6 +9,16 @@ import (
 	"unsafe"
 )
 
+// biasArgs is how the microkernels take bias and accumulation: the bias
+// pointer only when the tile starts fresh (a later K block adds to C and
+// must not add the bias again), and accumulate as 0 or 1.
+func biasArgs(bias []float32, accumulate bool) (*float32, int) {
+	if accumulate {
+		return nil, 1
+	}
+	return ptrOf(bias), 0
+}
+
 // epiArgs flattens an epilogue for the assembly: kind 0 means none.
 func epiArgs(epi *Epilogue, final bool) (kind uint32, lo, hi float32) {
 	if !final || epi == nil {
