@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/internal/cputime"
 	"github.com/signet-go/signet/internal/npy"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/tools/convert/onnx"
@@ -226,13 +227,13 @@ func BenchmarkTorchvision(b *testing.B) {
 			defer runtime.UnlockOSThread()
 			b.ReportAllocs()
 			b.ResetTimer()
-			cpu0 := threadCPUSeconds()
+			cpu0 := cputime.Thread()
 			for i := 0; i < b.N; i++ {
 				if _, err := s.Run(in); err != nil {
 					b.Fatal(err)
 				}
 			}
-			cpu := threadCPUSeconds() - cpu0
+			cpu := cputime.Thread() - cpu0
 			b.ReportMetric(float64(b.Elapsed().Microseconds())/1e3/float64(b.N), "ms/op")
 			if cpu > 0 {
 				b.ReportMetric(cpu*1e3/float64(b.N), "cpu-ms/op")
