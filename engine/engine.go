@@ -69,7 +69,20 @@ type Options struct {
 	// ForceTier selects exactly Tier (Generic when Tier is not available on
 	// this machine). By default the best available tier is used.
 	ForceTier bool
+	// WorkerSpin is how long a session's idle worker threads keep polling
+	// for work before they sleep (0: DefaultWorkerSpin; negative: sleep at
+	// once). The default keeps them awake through one inference, whose
+	// layers follow each other within microseconds. Waking a sleeping
+	// thread costs from tens of microseconds to milliseconds (more on a
+	// virtual machine), and the first layers after the wake-up may run on a
+	// shared core: to run at a steady frame rate with Threads > 1, set it
+	// above the frame interval, at the price of Threads-1 cores busy-waiting
+	// between frames (ONNX Runtime's thread spinning makes the same trade).
+	WorkerSpin time.Duration
 }
+
+// DefaultWorkerSpin is the default of Options.WorkerSpin.
+const DefaultWorkerSpin = 200 * time.Microsecond
 
 // LayerInfo describes one planned layer.
 type LayerInfo struct {
@@ -216,7 +229,11 @@ func (e *Engine) NewSession() *Session {
 	for i := range s.scratch {
 		s.scratch[i] = make([]float32, p.scratch)
 	}
-	s.pool = newWorkerPool(e.threads)
+	spin := e.opts.WorkerSpin
+	if spin == 0 {
+		spin = DefaultWorkerSpin
+	}
+	s.pool = newWorkerPool(e.threads, spin)
 	// Idle workers hold no reference to the session, so a session dropped
 	// without Close is collected and its workers stopped.
 	runtime.AddCleanup(s, func(wp *workerPool) { wp.stop() }, s.pool)
@@ -360,12 +377,13 @@ type job struct {
 // caller of parallel is worker 0.
 type workerPool struct {
 	n    int
+	spin time.Duration
 	jobs []chan job
 	once sync.Once
 }
 
-func newWorkerPool(n int) *workerPool {
-	wp := &workerPool{n: n}
+func newWorkerPool(n int, spin time.Duration) *workerPool {
+	wp := &workerPool{n: n, spin: spin}
 	for w := 1; w < n; w++ {
 		ch := make(chan job, 1)
 		wp.jobs = append(wp.jobs, ch)
@@ -374,16 +392,15 @@ func newWorkerPool(n int) *workerPool {
 	return wp
 }
 
-// workerSpin is how long an idle worker polls for the next job before it
-// parks. Layers follow each other within microseconds during an inference,
-// and waking a parked goroutine costs tens of microseconds (a futex and the
-// scheduler), more than many layers take: polling keeps the handoff to a
-// channel-buffer write. Between inferences the worker parks after this long.
-var workerSpin = 200 * time.Microsecond
-
+// An idle worker polls for the next job for the pool's spin time before it
+// parks: waking a parked goroutine costs more than many layers take, while a
+// polled handoff is a channel-buffer write. The worker keeps an OS thread of
+// its own, so it never queues behind the caller on the caller's thread and
+// the OS sees two threads to place on two cores.
 func (wp *workerPool) loop(w int, ch chan job) {
+	runtime.LockOSThread()
 	for {
-		j, ok := recvSpin(ch)
+		j, ok := recvSpin(ch, wp.spin)
 		if !ok {
 			return
 		}
@@ -396,11 +413,11 @@ func (wp *workerPool) loop(w int, ch chan job) {
 	}
 }
 
-// recvSpin receives from ch, polling for up to workerSpin before blocking.
-func recvSpin(ch chan job) (job, bool) {
+// recvSpin receives from ch, polling for up to spin before blocking.
+func recvSpin(ch chan job, spin time.Duration) (job, bool) {
 	var start time.Time
 poll:
-	for i := 0; ; i++ {
+	for i := 0; spin > 0; i++ {
 		select {
 		case j, ok := <-ch:
 			return j, ok
@@ -409,14 +426,13 @@ poll:
 		if i&63 == 0 {
 			if i == 0 {
 				start = time.Now()
-			} else if time.Since(start) > workerSpin {
+			} else if time.Since(start) > spin {
 				break poll
 			}
-			// A spinning worker can end up queued on the caller's P while
-			// another P sleeps (after a slow wake-up, or a preemption), and
-			// then the two share one core for as long as neither blocks.
-			// Gosched requeues it and wakes an idle P to take it.
-			runtime.Gosched()
+			// With more busy threads than cores (other work, or Threads
+			// above the core count) a poller must not hold a core the
+			// thread with the real work needs.
+			yieldThread()
 		}
 	}
 	j, ok := <-ch
