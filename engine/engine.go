@@ -399,6 +399,9 @@ func newWorkerPool(n int, spin time.Duration) *workerPool {
 // the OS sees two threads to place on two cores.
 func (wp *workerPool) loop(w int, ch chan job) {
 	runtime.LockOSThread()
+	// Unlock before exiting, or the runtime ends the thread with the
+	// goroutine and must create (and allocate for) a new one later.
+	defer runtime.UnlockOSThread()
 	for {
 		j, ok := recvSpin(ch, wp.spin)
 		if !ok {
