@@ -80,13 +80,7 @@ func sigmoid(x float32) float32 {
 // (see expf for its accuracy) and stay within 3 ulp of the float64 answer.
 // Every element is computed the same way wherever it sits in the slice, so
 // splitting a tensor differently over threads never changes a bit.
-func (a Act) ApplySlice(dst, src []float32) {
-	src = src[:len(dst)]
-	if len(dst) == 0 {
-		return
-	}
-	elemCur.Load().act(a, dst, src)
-}
+func (a Act) ApplySlice(dst, src []float32) { Elem{}.Apply(a, dst, src) }
 
 // actExp is the exponential as an activation kind: only the kernels and
 // their tests use it (through expSlice), so the vector exp is tested on its

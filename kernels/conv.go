@@ -19,6 +19,7 @@ type ConvGemm struct {
 	Kgrp  int      // output channels per group
 	Cgrp  int      // input channels per group
 	split int      // NR-panel chunks per tile (see SetSplit)
+	seg   int      // see segment
 	zeros []float32
 }
 
@@ -26,6 +27,7 @@ type ConvGemm struct {
 // p must be resolved.
 func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *ConvGemm {
 	cv := &ConvGemm{P: p, Kgrp: p.K / p.Group, Cgrp: p.C / p.Group, split: 1}
+	cv.seg = cv.segment()
 	cv.zeros = make([]float32, p.KW*cv.Cgrp)
 	epi, fused := act.Epilogue()
 	if !fused {
@@ -56,11 +58,15 @@ func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *
 	return cv
 }
 
+// wholeRows reports whether a kernel row (KW taps of cg channels) is one
+// contiguous run of an NHWC input row: no groups and no W dilation.
+func wholeRows(p *ConvParams, cg int) bool { return cg == p.C && p.DilW == 1 }
+
 // segment returns the length of the runs of K that are contiguous in the
 // NHWC input for one output pixel: a whole kernel row (KW taps of all
 // channels) without groups or W dilation, one tap's channels otherwise.
 func (cv *ConvGemm) segment() int {
-	if cv.Cgrp == cv.P.C && cv.P.DilW == 1 {
+	if wholeRows(&cv.P, cv.Cgrp) {
 		return cv.P.KW * cv.Cgrp
 	}
 	return cv.Cgrp
@@ -73,12 +79,12 @@ func (cv *ConvGemm) segment() int {
 // shares. Below 16 floats the calls get too short and the default block is
 // packed instead.
 func (cv *ConvGemm) kcAligned() int {
-	seg := cv.segment()
+	seg := cv.seg
 	if cv.Pointwise() || seg < 16 {
 		return 0
 	}
 	if seg <= 384 {
-		if cv.Cgrp == cv.P.C && cv.P.DilW == 1 {
+		if wholeRows(&cv.P, cv.Cgrp) {
 			return seg * (384 / seg)
 		}
 		return seg
@@ -123,7 +129,7 @@ func (cv *ConvGemm) RunTasks(lo, hi int, in, out, scratch []float32) {
 		if cv.Pointwise() {
 			GemmRange(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
 		} else {
-			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.segment(), zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
+			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.seg, zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
 		}
 		lo = end
 	}
@@ -215,9 +221,9 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 	// Without groups and dilation along W, the taps kw..KW-1 of one kernel row
 	// are contiguous in NHWC memory: gather them as one segment when every
 	// row of the tile has them all inside the input (or all in padding).
-	wholeRows := a.cg == p.C && p.DilW == 1
+	whole := wholeRows(p, a.cg)
 	rowLen := p.KW * a.cg
-	if wholeRows && rowLen <= borderRowMax && mr <= borderTileMax {
+	if whole && rowLen <= borderRowMax && mr <= borderTileMax {
 		for i := 0; i < mr; i++ {
 			if iw0[i] < 0 || iw0[i]+p.KW > p.W {
 				a.packBorder(dst, MR, mr, k0, k1, &ih0, &iw0, &nb)
@@ -230,7 +236,7 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 		ci := k - tap*a.cg
 		kh := tap / p.KW
 		kw := tap - kh*p.KW
-		if wholeRows && kw*a.cg+ci+1 < rowLen {
+		if whole && kw*a.cg+ci+1 < rowLen {
 			seg := min(k1-k, rowLen-(kw*a.cg+ci))
 			zoff := kw*a.cg + ci
 			ok := true

@@ -27,6 +27,7 @@ type Depthwise struct {
 	lo, hi float32   // clamp fused into the kernels; ±Inf when there is none
 	post   bool      // Act runs over each finished output row (HardSwish, SiLU, ...)
 	el     Elem      // element-wise kernels of the layer's tier, for Act
+	go3x3  bool      // Generic tier: 3×3, dilation 1, stride 1 or 2 both ways (interior fast paths)
 }
 
 // NewDepthwise plans a depthwise convolution on the best tier this machine
@@ -42,13 +43,14 @@ func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwi
 	taps := p.KH * p.KW
 	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act, el: ElemFor(t)}
 	for c := 0; c < p.C; c++ {
-		for t := 0; t < taps; t++ {
-			d.W[t*p.C+c] = w[c*taps+t]
+		for k := 0; k < taps; k++ {
+			d.W[k*p.C+c] = w[c*taps+k]
 		}
 	}
 	if bias != nil {
 		copy(d.Bias, bias)
 	}
+	d.go3x3 = p.KH == 3 && p.KW == 3 && p.DilH == 1 && p.DilW == 1 && (p.StrideH == 1 || p.StrideH == 2) && p.StrideH == p.StrideW
 	shapeOK := p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1
 	if impl, ok := depthwiseTier(t); ok && shapeOK {
 		d.tier, d.v, d.masked = t, impl.v, impl.masked
@@ -77,7 +79,7 @@ func (d *Depthwise) Kernel() string {
 	if d.P.KW == 5 && d.P.DilW == 1 {
 		return "f32-dwconv-5xN-go"
 	}
-	if d.P.KH == 3 && d.P.KW == 3 && d.P.DilH == 1 && d.P.DilW == 1 && (d.P.StrideH == 1 || d.P.StrideH == 2) && d.P.StrideH == d.P.StrideW {
+	if d.go3x3 {
 		return "f32-dwconv-3x3-go"
 	}
 	return "f32-dwconv-go"
@@ -96,7 +98,7 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 	n, oh := t/p.OH, t%p.OH
 	C := p.C
 	ih0 := oh*p.StrideH - p.PadT
-	fast3 := d.Kernel() == "f32-dwconv-3x3-go" && ih0 >= 0 && ih0+2 < p.H
+	fast3 := d.go3x3 && ih0 >= 0 && ih0+2 < p.H
 	for ow := 0; ow < p.OW; ow++ {
 		iw0 := ow*p.StrideW - p.PadL
 		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]

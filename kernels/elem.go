@@ -53,36 +53,24 @@ func ElemTier() Tier { return elemCur.Load().tier }
 // best tier. Calls running concurrently finish on the tier they started
 // with.
 func SetElemTier(t Tier) (restore func()) {
-	elemMu.Lock()
-	defer elemMu.Unlock()
-	e, ok := elemTiers[t]
-	if !ok {
-		e = elemTiers[Generic]
-	}
-	prev := elemCur.Swap(e)
+	prev := elemCur.Swap(ElemFor(t).impl)
 	return func() { elemCur.Store(prev) }
 }
+
+// Operations of the assembly add/mul kernels (elemBin*).
+const (
+	elemAdd uint32 = iota
+	elemMul
+)
 
 // AddSlice computes dst[i] = a[i] + b[i] for i < len(dst); a and b must be
 // at least as long as dst. dst may be a or b itself (not a partial
 // overlap). Every tier gives the same bits as the Go loop.
-func AddSlice(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	if len(dst) == 0 {
-		return
-	}
-	elemCur.Load().add(dst, a, b)
-}
+func AddSlice(dst, a, b []float32) { Elem{}.Add(dst, a, b) }
 
 // MulSlice computes dst[i] = a[i] * b[i] for i < len(dst), with the same
 // length, aliasing and exactness rules as AddSlice.
-func MulSlice(dst, a, b []float32) {
-	a, b = a[:len(dst)], b[:len(dst)]
-	if len(dst) == 0 {
-		return
-	}
-	elemCur.Load().mul(dst, a, b)
-}
+func MulSlice(dst, a, b []float32) { Elem{}.Mul(dst, a, b) }
 
 func addGeneric(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]

@@ -7,12 +7,6 @@ func init() {
 	registerElem(&elemImpl{tier: AVX512, act: actAVX512Go, add: addAVX512Go, mul: mulAVX512Go}, hasAVX512)
 }
 
-// Operations of the binary element-wise kernels.
-const (
-	elemAdd uint32 = iota
-	elemMul
-)
-
 // elemBinAVX512 computes, for n ≥ 0,
 //
 //	for i := 0; i < n; i++ {

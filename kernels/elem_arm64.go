@@ -6,12 +6,6 @@ func init() {
 	registerElem(&elemImpl{tier: NEON, act: actNEONGo, add: addNEONGo, mul: mulNEONGo}, true)
 }
 
-// Operations of the binary element-wise kernels.
-const (
-	elemAdd uint32 = iota
-	elemMul
-)
-
 // elemBinNEON computes, for n a multiple of 4,
 //
 //	for i := 0; i < n; i++ {

@@ -155,43 +155,13 @@ func (g *GemmOp) Tiles() int { return (g.M + g.MK.MR - 1) / g.MK.MR }
 
 // GemmTile computes the rows of M tile mt, NR panels j0 .. j1-1, of g into c
 // (element (m, n) at c[m*ldc+n]), packing A with a. scratch must hold
-// g.ScratchLen() floats. It is generic over the packer so that a packer value
-// is never boxed into an interface (no allocation per call).
+// g.ScratchLen() floats. It is GemmRange with one task per panel, so it
+// takes the same packing and in-place paths; it is generic over the packer
+// so that a packer value is never boxed into an interface (no allocation per
+// call).
 func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, scratch []float32) {
-	MR, NR := g.MK.MR, g.MK.NR
-	K, N := g.B.K, g.B.N
-	m0 := mt * MR
-	mr := min(MR, g.M-m0)
-	kcMax := g.kc()
-	fn, fnA := g.MK.Fn, g.MK.FnA
-	for k0 := 0; k0 < K; k0 += kcMax {
-		k1 := min(K, k0+kcMax)
-		kc := k1 - k0
-		ap := scratch[:kc*MR]
-		var direct InPlaceA
-		inPlace := false
-		if mr == MR && fnA != nil {
-			direct, inPlace = a.InPlace(MR, m0, k0, k1)
-		}
-		if !inPlace {
-			a.PackA(ap, MR, m0, mr, k0, k1)
-		}
-		first, last := k0 == 0, k1 == K
-		for j := j0; j < j1; j++ {
-			n0 := j * NR
-			nr := min(NR, N-n0)
-			bp := g.B.Data[j*K*NR+k0*NR : j*K*NR+k1*NR]
-			var bias []float32
-			if g.Bias != nil {
-				bias = g.Bias[n0:]
-			}
-			if inPlace {
-				fnA(direct, bp, c[m0*ldc+n0:], ldc, nr, bias, &g.Epi, !first, last)
-			} else {
-				fn(kc, ap, bp, c[m0*ldc+n0:], ldc, mr, nr, bias, &g.Epi, !first, last)
-			}
-		}
-	}
+	np := g.B.Panels()
+	GemmRange(g, a, c, ldc, np, mt*np+j0, mt*np+j1, scratch, Act{})
 }
 
 // GemmRange computes tasks lo .. hi-1 of g. Task t covers M tile t/split and
