@@ -218,11 +218,8 @@ func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, 
 		return
 	}
 	cc.Estimate = thresholdAbove(top.min())
-	cc.Threshold = cc.Estimate
-	cc.Resolved = float64(cc.Impostors) >= math.Ceil(1/far-1e-9)
-	if !cc.Resolved && cc.Estimate < inForce {
-		cc.Threshold, cc.Kept = inForce, true
-	}
+	cc.Resolved = resolvesFAR(cc.Impostors, far)
+	cc.Threshold, cc.Kept = sparseFloor(cc.Estimate, inForce, cc.Resolved)
 	acc := 0
 	for _, v := range top.h {
 		if v >= cc.Threshold {
@@ -239,6 +236,20 @@ func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, 
 		}
 		cc.GenuineAcceptRate = float64(ok) / float64(len(genuine))
 	}
+}
+
+// resolvesFAR reports whether n impostor scores can demonstrate a
+// false-accept rate of far: at least 1/far of them.
+func resolvesFAR(n int, far float64) bool { return float64(n) >= math.Ceil(1/far-1e-9) }
+
+// sparseFloor applies the rule shared by Calibrate and Plan: a threshold
+// estimated from too few impostors (not resolved) may tighten the one in
+// force but never loosen it. kept reports that inForce was kept.
+func sparseFloor(estimate, inForce float32, resolved bool) (thr float32, kept bool) {
+	if !resolved && estimate < inForce {
+		return inForce, true
+	}
+	return estimate, false
 }
 
 // thresholdAbove is the smallest float32 strictly greater than v, kept in

@@ -198,7 +198,7 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 	rep.ThresholdImpostors = len(impostors)
 	if t, ok := thresholdAtFAR(impostors, far); ok {
 		rep.SuggestedThreshold = t
-		rep.ThresholdResolved = float64(len(impostors)) >= math.Ceil(1/far-1e-9)
+		rep.ThresholdResolved = resolvesFAR(len(impostors), far)
 		rep.SuggestedGAR = acceptRate(genuine, t)
 	} else {
 		rep.SuggestedThreshold = s.opts.Threshold
@@ -212,10 +212,9 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 	}
 	if !rep.ThresholdResolved && len(impostors) > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("only %d impostor scores: the threshold lies above every impostor seen but FAR %.3g is not demonstrated", len(impostors), far))
-		// As in Calibrate: too few impostors may tighten, never loosen.
-		if rep.SuggestedThreshold < newThr {
-			rep.SuggestedThreshold = newThr
-			rep.SuggestedGAR = acceptRate(genuine, newThr)
+		if thr, kept := sparseFloor(rep.SuggestedThreshold, newThr, rep.ThresholdResolved); kept {
+			rep.SuggestedThreshold = thr
+			rep.SuggestedGAR = acceptRate(genuine, thr)
 			rep.Notes = append(rep.Notes, fmt.Sprintf("suggested threshold kept at %.4f, the one in force", newThr))
 		}
 	}
