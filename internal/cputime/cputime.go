@@ -2,6 +2,3 @@
 // benchmarks on machines shared with other work compare instead of wall
 // time: it counts only the turns the benchmark itself got.
 package cputime
-
-// Available reports whether Thread reads a real clock on this platform.
-const Available = available

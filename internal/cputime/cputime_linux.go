@@ -2,7 +2,8 @@ package cputime
 
 import "golang.org/x/sys/unix"
 
-const available = true
+// Available reports whether Thread reads a real clock on this platform.
+const Available = true
 
 // Thread is the CPU time of the calling OS thread in seconds, or 0 when the
 // clock cannot be read. Callers pin their goroutine with
