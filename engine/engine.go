@@ -54,6 +54,9 @@ var (
 	// cannot run; the message names the node and its op. It is returned by
 	// New, never by Run.
 	ErrUnsupported = errors.New("engine: unsupported")
+	// ErrBudget reports a model whose plan needs more memory or work than
+	// Options.MemoryLimit or Options.MaxWork allow. It is returned by New.
+	ErrBudget = errors.New("engine: over budget")
 )
 
 // MaxThreads bounds Options.Threads.
@@ -79,6 +82,15 @@ type Options struct {
 	// above the frame interval, at the price of Threads-1 cores busy-waiting
 	// between frames (ONNX Runtime's thread spinning makes the same trade).
 	WorkerSpin time.Duration
+	// MemoryLimit bounds, in bytes, the packed weights plus one session's
+	// arena, scratch and outputs (Engine.MemoryBytes), checked by New before
+	// any of it is allocated. 0 means DefaultMemoryLimit (2 GiB), NoLimit
+	// none: the zero Options are safe for a model nobody here made.
+	MemoryLimit int64
+	// MaxWork bounds the work of one inference (Engine.WorkPerRun: FLOPs,
+	// or elements written for layers that only move data). 0 means
+	// DefaultMaxWork (64e9), NoLimit none.
+	MaxWork int64
 }
 
 // DefaultWorkerSpin is the default of Options.WorkerSpin.
@@ -114,7 +126,7 @@ func New(m *model.Model, opts Options) (*Engine, error) {
 	if opts.ForceTier {
 		e.tier = kernels.Gemm(opts.Tier).Tier
 	}
-	p, err := compile(m, e.tier, e.threads)
+	p, err := compileWith(newCompiler(m, e.tier, e.threads, opts))
 	if err != nil {
 		return nil, err
 	}
@@ -175,13 +187,7 @@ func (e *Engine) OutputShapes() [][]int {
 
 // SessionBytes is the memory one Session allocates (activation arena,
 // per-thread scratch and output buffers): the bound on its working memory.
-func (e *Engine) SessionBytes() int64 {
-	n := int64(e.p.arenaSize) + int64(e.threads)*int64(e.p.scratch)
-	for _, id := range e.p.outputs {
-		n += int64(e.p.vals[id].size)
-	}
-	return 4 * n
-}
+func (e *Engine) SessionBytes() int64 { return e.p.sessionBytes(e.threads) }
 
 // Layers describes every planned layer in execution order, including the
 // layout conversions the planner inserted (Op "Relayout").

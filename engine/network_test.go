@@ -650,7 +650,7 @@ func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
 func TestMemoryPlanNoOverlap(t *testing.T) {
 	for name := range networks {
 		m := buildNet(t, name, 1)
-		c := &compiler{m: m, mk: kernels.Gemm(kernels.Generic), threads: 2, p: &plan{}, byName: map[string]int{}}
+		c := newCompiler(m, kernels.Generic, 2, Options{})
 		p, err := compileWith(c)
 		if err != nil {
 			t.Fatal(err)

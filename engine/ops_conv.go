@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"math"
+
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -167,15 +170,28 @@ func (c *compiler) buildConv() error {
 		return err
 	}
 	st := &convStep{in: x, out: out}
-	flops := 2 * int64(n*p.OH*p.OW) * int64(p.K) * int64(ch/group*p.KH*p.KW)
+	flops := shape.MulSat(2, int64(n*p.OH*p.OW), int64(p.K), int64(ch/group), int64(p.KH), int64(p.KW))
 	var info LayerInfo
 	if group == ch && p.K == ch {
 		// The depthwise kernel follows the plan's tier, so forcing a tier
 		// forces it here too; shapes without SIMD kernels report Generic.
+		taps := p.KH * p.KW
+		if err := c.reserve(2*(taps+1)*(ch+16) + p.W*ch); err != nil { // repacked weights, bias, zero row
+			return err
+		}
 		st.dw = kernels.NewDepthwiseTier(p, w, bias, act, c.tier)
 		st.tasks = st.dw.Tasks()
 		info = c.layer(st.dw.Kernel(), st.dw.Tier(), flops)
 	} else {
+		kg, cg := p.K/group, ch/group
+		kdim := p.KH * p.KW * cg
+		packed := shape.MulSat(int64(group), int64((kg+c.mk.NR-1)/c.mk.NR*c.mk.NR), int64(kdim))
+		if packed > math.MaxInt32 {
+			return c.budgetErr("packed weights of %d floats", packed)
+		}
+		if err := c.reserve(int(packed) + kdim*kg + p.KW*cg + p.K); err != nil {
+			return err
+		}
 		st.cv = kernels.NewConvGemm(p, c.mk, w, bias, act)
 		base := st.cv.Tasks()
 		if c.threads > 1 && base < 4*c.threads {
@@ -246,7 +262,7 @@ func (c *compiler) buildPool(isMax bool) error {
 	if isMax {
 		kern = "f32-maxpool-nhwc-go"
 	}
-	c.addStep(st, c.layer(kern, kernels.Generic, int64(n*ch*p.OH*p.OW*p.KH*p.KW)), []int{x}, []int{out}, -1)
+	c.addStep(st, c.layer(kern, kernels.Generic, shape.MulSat(int64(n*ch*p.OH*p.OW), int64(p.KH), int64(p.KW))), []int{x}, []int{out}, -1)
 	return nil
 }
 

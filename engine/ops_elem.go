@@ -320,6 +320,9 @@ func (c *compiler) buildBatchNorm() error {
 		}
 	}
 	eps := c.attrFloat("epsilon", 1e-5)
+	if err := c.reserve(2 * ch); err != nil {
+		return err
+	}
 	st := &affineStep{in: x, scale: make([]float32, ch), shift: make([]float32, ch)}
 	for i := 0; i < ch; i++ {
 		k := params[0][i] / float32(math.Sqrt(float64(params[3][i]+eps)))

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"math"
+
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 )
 
@@ -30,7 +33,18 @@ func (st *packedGemmStep) taskRange(s *Session, w, lo, hi int) {
 
 // newPackedGemm plans a packed GEMM of M×K by constant b (K×N, or N×K when
 // transB), scaled by alpha, plus bias (nil or N values), then act.
-func (c *compiler) newPackedGemm(a, out, M, K, N int, transA bool, b []float32, transB bool, alpha float32, bias []float32, act kernels.Act) *packedGemmStep {
+func (c *compiler) newPackedGemm(a, out, M, K, N int, transA bool, b []float32, transB bool, alpha float32, bias []float32, act kernels.Act) (*packedGemmStep, error) {
+	packed := shape.MulSat(int64((N+c.mk.NR-1)/c.mk.NR*c.mk.NR), int64(K))
+	if packed > math.MaxInt32 {
+		return nil, c.budgetErr("packed weights of %d floats", packed)
+	}
+	scaled := 0
+	if alpha != 1 {
+		scaled = len(b)
+	}
+	if err := c.reserve(int(packed) + scaled); err != nil {
+		return nil, err
+	}
 	if alpha != 1 {
 		scaled := make([]float32, len(b))
 		for i, v := range b {
@@ -53,7 +67,7 @@ func (c *compiler) newPackedGemm(a, out, M, K, N int, transA bool, b []float32, 
 		st.split = max(1, min(st.op.B.Panels(), (4*c.threads+tiles-1)/tiles))
 	}
 	c.useScratch(st.op.ScratchLen())
-	return st
+	return st, nil
 }
 
 // genericGemmStep is the straightforward Gemm for runtime B or a C that is
@@ -151,9 +165,12 @@ func (c *compiler) buildGemm() error {
 	if err != nil {
 		return err
 	}
-	flops := 2 * int64(M) * int64(N) * int64(K)
+	flops := shape.MulSat(2, int64(M), int64(N), int64(K))
 	if bv := &c.p.vals[b]; bv.konst != nil && biasForm && K > 0 {
-		st := c.newPackedGemm(a, out, M, K, N, transA, bv.konst, transB, alpha, bias, act)
+		st, err := c.newPackedGemm(a, out, M, K, N, transA, bv.konst, transB, alpha, bias, act)
+		if err != nil {
+			return err
+		}
 		c.addStep(st, c.layer("f32-gemm/"+c.mk.Name, c.mk.Tier, flops), []int{a}, []int{out}, -1)
 		return nil
 	}
@@ -265,10 +282,13 @@ func (c *compiler) buildMatMul() error {
 	if err != nil {
 		return err
 	}
-	flops := 2 * int64(prod(batch)) * int64(M) * int64(N) * int64(K)
+	flops := shape.MulSat(2, int64(prod(batch)), int64(M), int64(N), int64(K))
 	if bv := &c.p.vals[b]; bv.konst != nil && len(eb) == 2 && K > 0 {
 		// A's leading dims fold into M: one packed GEMM.
-		st := c.newPackedGemm(a, out, prod(batch)*M, K, N, false, bv.konst, false, 1, nil, act)
+		st, err := c.newPackedGemm(a, out, prod(batch)*M, K, N, false, bv.konst, false, 1, nil, act)
+		if err != nil {
+			return err
+		}
 		c.addStep(st, c.layer("f32-gemm/"+c.mk.Name, c.mk.Tier, flops), []int{a}, []int{out}, -1)
 		return nil
 	}

@@ -3,6 +3,8 @@ package engine
 import (
 	"math"
 
+	"github.com/signet-go/signet/internal/shape"
+
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -75,9 +77,11 @@ func (c *compiler) buildConcat() error {
 	phys := ov.physShape()
 	st := &concatStep{out: out, outer: prod(phys[:pa]), rowLen: prod(phys[pa:])}
 	for i, id := range ins {
+		// need may hand back a value stored in plain order when its NHWC
+		// bytes are the same (C == 1 or H·W == 1): measure its chunk in the
+		// output's layout, where its bytes are read, not in its own.
 		ins[i] = c.need(id, l)
-		iv := &c.p.vals[ins[i]]
-		st.chunk = append(st.chunk, prod(iv.physShape()[pa:]))
+		st.chunk = append(st.chunk, prod(physShapeIn(c.p.vals[ins[i]].shape, l)[pa:]))
 	}
 	st.ins = ins
 	st.tasks = max(1, min(st.outer, elemTasks(c.p.vals[out].size, c.threads)))
@@ -211,26 +215,13 @@ func (c *compiler) buildSlice() error {
 			return c.errf(ErrShape, "axis %d repeated", a)
 		}
 		seen[a] = true
-		d := int64(xv.shape[a])
-		s, e, k := starts[i], ends[i], steps[i]
+		k := steps[i]
 		if k == 0 {
 			return c.errf(ErrShape, "step 0")
 		}
-		if s < 0 {
-			s += d
-		}
-		if e < 0 {
-			e += d
-		}
-		var n int64
-		if k > 0 {
-			s = min(max(s, 0), d)
-			e = min(max(e, 0), d)
-			n = max(0, (e-s+k-1)/k)
-		} else {
-			s = min(max(s, 0), d-1)
-			e = min(max(e, -1), d-1)
-			n = max(0, (s-e+(-k)-1)/(-k))
+		s, n := shape.Slice(int64(xv.shape[a]), starts[i], ends[i], k)
+		if n <= 1 {
+			k = 1 // one element: the step is never taken, and a huge one would overflow the stride
 		}
 		start[a], step[a], oshape[a] = int(s), int(k), int(n)
 	}

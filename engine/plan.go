@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -76,6 +77,16 @@ func (v *value) physShape() []int {
 	return out
 }
 
+// physShapeIn returns the storage-order dimensions of a tensor of logical
+// shape s held in layout l.
+func physShapeIn(s []int, l layout) []int {
+	v := value{shape: s, layout: l}
+	if len(s) != 4 {
+		v.layout = layoutLogical
+	}
+	return v.physShape()
+}
+
 // logicalStrides returns the storage stride of each logical dimension.
 func (v *value) logicalStrides() []int {
 	p := v.perm()
@@ -113,6 +124,10 @@ type plan struct {
 	arenaSize int
 	scratch   int   // per-thread scratch floats
 	par       []int // per step: most workers worth waking for its work
+	// weightBytes counts packed weights and converted constants; work is
+	// one inference's operations (see checkBudgets).
+	weightBytes int64
+	work        int64
 }
 
 // compiler builds a plan node by node.
@@ -129,6 +144,8 @@ type compiler struct {
 	stepIn  [][]int
 	stepOut [][]int
 	inplace []int
+	// budgets (bytes, operations); math.MaxInt64 for none
+	memLimit, workLimit int64
 }
 
 func prod(s []int) int {
@@ -139,8 +156,10 @@ func prod(s []int) int {
 	return n
 }
 
-func compile(m *model.Model, tier kernels.Tier, threads int) (*plan, error) {
-	return compileWith(&compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{}})
+// newCompiler starts a plan of m for tier and threads under opts' budgets.
+func newCompiler(m *model.Model, tier kernels.Tier, threads int, opts Options) *compiler {
+	return &compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{},
+		memLimit: limitOf(opts.MemoryLimit, DefaultMemoryLimit), workLimit: limitOf(opts.MaxWork, DefaultMaxWork)}
 }
 
 func compileWith(c *compiler) (*plan, error) {
@@ -156,24 +175,26 @@ func compileWith(c *compiler) (*plan, error) {
 		if _, dup := c.byName[in.Name]; dup {
 			continue // an input with a default initializer: the constant wins
 		}
-		shape := make([]int, len(in.Shape))
+		dims := make([]int, len(in.Shape))
 		for i, d := range in.Shape {
 			switch {
 			case d == -1 && i == 0:
-				shape[i] = 1
+				dims[i] = 1
 			case d < 1:
 				return nil, fmt.Errorf("%w: graph input %q has dynamic dimension %d (only the batch may be dynamic)", ErrUnsupported, in.Name, i)
+			case d > maxElements:
+				return nil, fmt.Errorf("%w: graph input %q of shape %v exceeds %d elements", ErrUnsupported, in.Name, in.Shape, maxElements)
 			default:
-				shape[i] = int(d)
+				dims[i] = int(d)
 			}
 		}
-		if len(shape) > maxRank {
-			return nil, fmt.Errorf("%w: graph input %q has rank %d", ErrUnsupported, in.Name, len(shape))
+		if len(dims) > maxRank {
+			return nil, fmt.Errorf("%w: graph input %q has rank %d", ErrUnsupported, in.Name, len(dims))
 		}
-		if prod(shape) > 1<<31 {
-			return nil, fmt.Errorf("%w: graph input %q is too large", ErrUnsupported, in.Name)
+		if _, ok := shape.Prod(dims, maxElements); !ok {
+			return nil, fmt.Errorf("%w: graph input %q of shape %v exceeds %d elements", ErrUnsupported, in.Name, in.Shape, maxElements)
 		}
-		id := c.newValue(in.Name, shape, defaultLayout(shape))
+		id := c.newValue(in.Name, dims, defaultLayout(dims))
 		c.p.vals[id].def = -1
 		c.p.inputs = append(c.p.inputs, id)
 	}
@@ -189,6 +210,12 @@ func compileWith(c *compiler) (*plan, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: graph output %q is never produced", ErrShape, o.Name)
 		}
+		if c.p.vals[id].isInt {
+			var err error
+			if id, err = c.intOutput(id); err != nil {
+				return nil, err
+			}
+		}
 		if c.p.vals[id].view != nil {
 			id = c.materialize(id, layoutLogical)
 		}
@@ -196,7 +223,34 @@ func compileWith(c *compiler) (*plan, error) {
 	}
 	c.planMemory()
 	c.planParallelism()
+	if err := c.checkBudgets(); err != nil {
+		return nil, err
+	}
 	return c.p, nil
+}
+
+// intOutput returns a float32 constant holding integer constant id, so an
+// integer initializer that is a graph output comes out with its values; a
+// value float32 cannot hold exactly is refused rather than rounded.
+func (c *compiler) intOutput(id int) (int, error) {
+	v := c.p.vals[id]
+	if v.ints == nil && v.size > 0 {
+		return -1, fmt.Errorf("%w: graph output %q is an integer tensor of a type the engine does not run", ErrUnsupported, v.name)
+	}
+	if err := c.reserve(len(v.ints)); err != nil {
+		return -1, err
+	}
+	f := make([]float32, len(v.ints))
+	for i, x := range v.ints {
+		f[i] = float32(x)
+		if int64(f[i]) != x || x > 1<<24 || x < -(1<<24) {
+			return -1, fmt.Errorf("%w: graph output %q: integer %d at index %d has no exact float32", ErrUnsupported, v.name, x, i)
+		}
+	}
+	v.konst, v.ints, v.isInt = f, nil, false
+	v.layout = layoutLogical
+	c.p.vals = append(c.p.vals, v)
+	return len(c.p.vals) - 1, nil
 }
 
 func defaultLayout(shape []int) layout {
@@ -207,21 +261,27 @@ func defaultLayout(shape []int) layout {
 }
 
 func (c *compiler) addInitializer(t *model.Tensor) error {
-	shape := make([]int, len(t.Shape))
+	dims := make([]int, len(t.Shape))
 	for i, d := range t.Shape {
 		if d < 0 {
 			return fmt.Errorf("%w: initializer %q has negative dimension", ErrShape, t.Name)
 		}
-		shape[i] = int(d)
+		if d > maxElements {
+			return fmt.Errorf("%w: initializer %q of shape %v exceeds %d elements", ErrUnsupported, t.Name, t.Shape, maxElements)
+		}
+		dims[i] = int(d)
 	}
-	if len(shape) > maxRank {
-		return fmt.Errorf("%w: initializer %q has rank %d", ErrUnsupported, t.Name, len(shape))
+	if len(dims) > maxRank {
+		return fmt.Errorf("%w: initializer %q has rank %d", ErrUnsupported, t.Name, len(dims))
 	}
-	n := prod(shape)
+	n, ok := shape.Prod(dims, maxElements)
+	if !ok {
+		return fmt.Errorf("%w: initializer %q of shape %v exceeds %d elements", ErrUnsupported, t.Name, t.Shape, maxElements)
+	}
 	if int64(len(t.Data)) != int64(n)*int64(t.DType.Size()) || t.DType.Size() == 0 {
 		return fmt.Errorf("%w: initializer %q: %d bytes for %d elements of %s", ErrShape, t.Name, len(t.Data), n, t.DType)
 	}
-	v := value{name: t.Name, shape: shape, size: n, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
+	v := value{name: t.Name, shape: dims, size: n, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
 	switch t.DType {
 	case model.Float32:
 		v.konst = t.Float32s()
@@ -311,6 +371,9 @@ func (c *compiler) constIn(i int) ([]float32, []int, error) {
 		return nil, nil, c.errf(ErrUnsupported, "input %q must be a constant", v.name)
 	}
 	if v.layout == layoutNHWC && !v.trivialNHWC() {
+		if err := c.reserve(v.size); err != nil {
+			return nil, nil, err
+		}
 		out := make([]float32, v.size)
 		nhwcToNCHW(v.konst, out, v.shape)
 		return out, v.shape, nil
@@ -319,28 +382,31 @@ func (c *compiler) constIn(i int) ([]float32, []int, error) {
 }
 
 // output declares output i of the current node.
-func (c *compiler) output(i int, shape []int, l layout) (int, error) {
+func (c *compiler) output(i int, dims []int, l layout) (int, error) {
 	n := c.node
 	if i >= len(n.Outputs) || n.Outputs[i] == "" {
 		return -1, c.errf(ErrShape, "missing output %d", i)
 	}
-	if len(shape) > maxRank {
-		return -1, c.errf(ErrUnsupported, "output rank %d exceeds %d", len(shape), maxRank)
+	if len(dims) > maxRank {
+		return -1, c.errf(ErrUnsupported, "output rank %d exceeds %d", len(dims), maxRank)
 	}
-	total := 1
-	for _, d := range shape {
+	for _, d := range dims {
 		if d < 0 {
-			return -1, c.errf(ErrShape, "negative output dimension in %v", shape)
+			return -1, c.errf(ErrShape, "negative output dimension in %v", dims)
 		}
-		if d > maxElements || (d > 0 && total > maxElements/d) {
-			return -1, c.errf(ErrUnsupported, "output %v exceeds %d elements", shape, maxElements)
+		if d == 0 {
+			// Kernels assume at least one element per dimension; ONNX allows
+			// empty tensors, but no encoder needs them.
+			return -1, c.errf(ErrUnsupported, "output %v is empty (zero-size tensors are not supported)", dims)
 		}
-		total *= d
+	}
+	if _, ok := shape.Prod(dims, maxElements); !ok {
+		return -1, c.errf(ErrUnsupported, "output %v exceeds %d elements", dims, maxElements)
 	}
 	if _, dup := c.byName[n.Outputs[i]]; dup {
 		return -1, c.errf(ErrShape, "output %q defined twice", n.Outputs[i])
 	}
-	return c.newValue(n.Outputs[i], shape, l), nil
+	return c.newValue(n.Outputs[i], dims, l), nil
 }
 
 // need returns a value holding id's data in layout l, planning a conversion
@@ -357,6 +423,9 @@ func (c *compiler) need(id int, l layout) int {
 		return v.converted[l]
 	}
 	if v.konst != nil {
+		// A copy of a constant from the file: bounded by the file's size,
+		// counted here and checked with the rest by checkBudgets.
+		c.p.weightBytes = shape.AddSat(c.p.weightBytes, 4*int64(v.size))
 		nv := value{name: v.name + "#relayout", shape: v.shape, size: v.size, layout: l, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
 		nv.konst = make([]float32, v.size)
 		if l == layoutNHWC {

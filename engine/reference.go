@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -67,6 +68,15 @@ func RunReference(m *model.Model, inputs [][]float32) ([][]float32, error) {
 		t, ok := env[o.Name]
 		if !ok {
 			return nil, fmt.Errorf("%w: output %q not produced", ErrShape, o.Name)
+		}
+		if t.data == nil && t.ints != nil {
+			// An integer output comes out as float32 values, as in the engine.
+			f := make([]float32, len(t.ints))
+			for i, v := range t.ints {
+				f[i] = float32(v)
+			}
+			outs = append(outs, f)
+			continue
 		}
 		outs = append(outs, t.data)
 	}
@@ -388,21 +398,9 @@ func refNode(n *model.Node, env map[string]*refTensor) error {
 			if steps != nil {
 				k = steps[i]
 			}
-			d := int64(x.shape[a])
-			s, e := starts[i], ends[i]
-			if s < 0 {
-				s += d
-			}
-			if e < 0 {
-				e += d
-			}
-			var cnt int64
-			if k > 0 {
-				s, e = min(max(s, 0), d), min(max(e, 0), d)
-				cnt = max(0, (e-s+k-1)/k)
-			} else {
-				s, e = min(max(s, 0), d-1), min(max(e, -1), d-1)
-				cnt = max(0, (s-e-k-1)/(-k))
+			s, cnt := shape.Slice(int64(x.shape[a]), starts[i], ends[i], k)
+			if cnt <= 1 {
+				k = 1
 			}
 			st[a], sp[a], oshape[a] = int(s), int(k), int(cnt)
 		}
