@@ -3,8 +3,10 @@ package model_test
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 
+	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/modeltest"
 )
@@ -14,7 +16,10 @@ import (
 // the validation instead of stopping at a CRC. Properties: no panic; every
 // error wraps ErrCorrupt; anything that decodes re-encodes to exactly the
 // same bytes (the encoding is canonical) and decodes again to the same
-// fingerprint.
+// fingerprint; and decoding, then planning and running the model under a
+// small engine budget, allocates at most fuzzAllocBound — a hostile file
+// cannot make the loader or the planner allocate past what it states.
+
 func FuzzDecode(f *testing.F) {
 	valid, err := model.Encode(modeltest.Tiny(f))
 	if err != nil {
@@ -40,14 +45,73 @@ func FuzzDecode(f *testing.F) {
 		f.Add(b)
 	}
 
+	// A tiny valid file whose input declares 46340² pixels (8.6 GB of
+	// arena): the budget, not the machine, must refuse it.
+	meta, g = modeltest.TinyParts()
+	g.Inputs[0].Shape = []int64{1, 3, 46340, 46340}
+	if m, err := model.New(meta, g); err == nil {
+		b, _ := model.Encode(m)
+		f.Add(b)
+	}
+
 	f.Fuzz(func(t *testing.T, data []byte) {
 		check(t, data)
 		check(t, fixCRCs(bytes.Clone(data)))
 	})
 }
 
+// Budgets of the fuzz target: the engine may hold fuzzMemory bytes and do
+// fuzzWork operations; decoding may allocate a few times the file.
+const (
+	fuzzMemory = 16 << 20
+	fuzzWork   = 1 << 22
+)
+
+func fuzzAllocBound(n int) uint64 { return uint64(fuzzMemory) + 16*uint64(n) + 4<<20 }
+
+// planAndRun plans m under the fuzz budgets and, when that succeeds, runs
+// it once on zeros.
+func planAndRun(t *testing.T, m *model.Model) {
+	e, err := engine.New(m, engine.Options{MemoryLimit: fuzzMemory, MaxWork: fuzzWork})
+	if err != nil {
+		return
+	}
+	if got := e.MemoryBytes(); got > fuzzMemory {
+		t.Fatalf("planned %d bytes under a %d budget", got, fuzzMemory)
+	}
+	s := e.NewSession()
+	defer s.Close()
+	var ins, outs [][]float32
+	for _, sh := range e.InputShapes() {
+		ins = append(ins, make([]float32, numel(sh)))
+	}
+	for _, sh := range e.OutputShapes() {
+		outs = append(outs, make([]float32, numel(sh)))
+	}
+	if err := s.RunMulti(ins, outs); err != nil {
+		t.Fatalf("planned model does not run: %v", err)
+	}
+}
+
+func numel(s []int) int {
+	n := 1
+	for _, d := range s {
+		n *= d
+	}
+	return n
+}
+
 func check(t *testing.T, data []byte) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
 	m, err := model.Decode(data)
+	if err == nil {
+		planAndRun(t, m)
+	}
+	runtime.ReadMemStats(&after)
+	if got, bound := after.TotalAlloc-before.TotalAlloc, fuzzAllocBound(len(data)); got > bound {
+		t.Fatalf("%d-byte file: decoding, planning and running allocated %d bytes, bound %d", len(data), got, bound)
+	}
 	if err != nil {
 		if !errors.Is(err, model.ErrCorrupt) {
 			t.Fatalf("error does not wrap ErrCorrupt: %v", err)
