@@ -25,6 +25,15 @@ var (
 	// ErrOptions: the Options do not fit the model (a constant bound to a
 	// name that is not an input, an input shape of the wrong rank, ...).
 	ErrOptions = errors.New("onnx: invalid options")
+	// ErrTooLarge: a tensor or shape exceeds the converter's limits (more
+	// than 2³¹-1 elements, more than model.MaxRank dimensions), or constant
+	// folding would exceed its memory budget (see maxFoldBytes). It wraps
+	// ErrUnsupported.
+	ErrTooLarge = fmt.Errorf("%w: exceeds a size limit", ErrUnsupported)
+	// ErrZeroSize: a graph input or a value the model computes has a
+	// dimension of size 0, which the engine does not run. It wraps
+	// ErrUnsupported.
+	ErrZeroSize = fmt.Errorf("%w: zero-size tensor", ErrUnsupported)
 )
 
 // Options control a conversion.
@@ -65,6 +74,11 @@ type Report struct {
 	Dead            int // nodes removed as unused
 	OpsBefore       map[string]int
 	OpsAfter        map[string]int
+	// work counts elementary steps (node visits, consumer rewrites, fold
+	// loop iterations), so that tests can check that a conversion's cost
+	// grows linearly; foldBytes is what constant folding charged to its
+	// budget.
+	work, foldBytes int64
 }
 
 // Convert converts a serialized ONNX ModelProto into a validated native model.
@@ -75,15 +89,26 @@ func Convert(data []byte, opts Options) (*model.Model, error) {
 
 // ConvertReport is Convert that also reports what the passes did.
 func ConvertReport(data []byte, opts Options) (*model.Model, *Report, error) {
-	g, meta, rep, err := convertGraph(data, opts)
+	m, rep, err := convert(data, opts)
 	if err != nil {
 		return nil, nil, err
+	}
+	return m, rep, nil
+}
+
+// convert is ConvertReport, except that the report, when there is one, also
+// comes with an error: tests read how much work and folding a refused
+// model cost.
+func convert(data []byte, opts Options) (*model.Model, *Report, error) {
+	g, meta, rep, err := convertGraph(data, opts)
+	if err != nil {
+		return nil, rep, err
 	}
 	m, err := model.New(meta, g)
 	if err != nil {
 		// Limits of the native format (name lengths, ranks) the ONNX
 		// model exceeds; the model package's error says which.
-		return nil, nil, fmt.Errorf("%w: converted graph rejected: %w", ErrUnsupported, err)
+		return nil, rep, fmt.Errorf("%w: converted graph rejected: %w", ErrUnsupported, err)
 	}
 	return m, rep, nil
 }
@@ -106,18 +131,18 @@ type conv struct {
 	runtime map[string]bool
 	// poisoned marks outputs signet does not compute (MaxPool indices,
 	// Dropout mask, BatchNormalization training statistics), with the reason.
-	poisoned map[string]string
+	poisoned map[string]poison
 	names    map[string]bool // every value name defined so far
 	reserved map[string]bool // every node output name of the ONNX graph
 	suffix   map[string]int  // fresh: last numeric suffix used per base name
 	outSet   map[string]bool // the graph outputs
-	// foldBudget is the number of elements constant folding may still
-	// create; srcLen is the size of the ONNX file.
-	foldBudget, srcLen int
-	nodes              []*gnode
-	inputs             []model.Value
-	outputs            []string
-	rep                Report
+	// foldBudget is what constant folding may still allocate, in bytes,
+	// of foldTotal (see maxFoldBytes).
+	foldBudget, foldTotal int64
+	nodes                 []*gnode
+	inputs                []model.Value
+	outputs               []string
+	rep                   Report
 }
 
 // gnode is a node of the native graph under construction.
@@ -215,20 +240,29 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 	default:
 		return g, meta, nil, fmt.Errorf("%w: channel order %q (want RGB or BGR)", ErrOptions, opts.ChannelOrder)
 	}
+	if len(mp.graph.nodes) > model.MaxNodes {
+		return g, meta, nil, fmt.Errorf("%w: %d nodes (limit %d)", ErrUnsupported, len(mp.graph.nodes), model.MaxNodes)
+	}
+	// Sized for the values the graph defines: growing maps of 10⁵ entries
+	// dominates the conversion time otherwise.
+	nv := len(mp.graph.inits) + len(mp.graph.inputs)
+	for i := range mp.graph.nodes {
+		nv += len(mp.graph.nodes[i].outputs)
+	}
 	c := &conv{
 		opts:     opts,
 		opset:    opset,
 		consts:   map[string]*cval{},
-		shapes:   map[string][]int64{},
-		runtime:  map[string]bool{},
-		poisoned: map[string]string{},
-		names:    map[string]bool{},
-		reserved: map[string]bool{},
+		shapes:   make(map[string][]int64, nv),
+		runtime:  make(map[string]bool, nv),
+		poisoned: map[string]poison{},
+		names:    make(map[string]bool, nv),
+		reserved: make(map[string]bool, nv),
 		suffix:   map[string]int{},
 		outSet:   map[string]bool{},
-		srcLen:   len(data),
 	}
-	c.foldBudget = maxFoldElements + len(data)
+	c.foldTotal = maxFoldBytes + 8*int64(len(data))
+	c.foldBudget = c.foldTotal
 	for _, n := range mp.graph.nodes {
 		for _, o := range n.outputs {
 			c.reserved[o] = true
@@ -241,33 +275,30 @@ func convertGraph(data []byte, opts Options) (model.Graph, model.Metadata, *Repo
 	for _, n := range mp.graph.nodes {
 		c.rep.OpsBefore[n.opType]++
 	}
-	if len(mp.graph.nodes) > model.MaxNodes {
-		return g, meta, nil, fmt.Errorf("%w: %d nodes (limit %d)", ErrUnsupported, len(mp.graph.nodes), model.MaxNodes)
-	}
 	if err := c.load(mp.graph); err != nil {
-		return g, meta, nil, err
+		return g, meta, &c.rep, err
 	}
 	if s := c.inputs[0].Shape; len(s) >= 2 && s[1] > 0 {
 		for _, v := range [][]float32{opts.Mean, opts.Std} {
 			if len(v) > 0 && int64(len(v)) != s[1] {
-				return g, meta, nil, fmt.Errorf("%w: %d normalisation values for an input of %d channels", ErrOptions, len(v), s[1])
+				return g, meta, &c.rep, fmt.Errorf("%w: %d normalisation values for an input of %d channels", ErrOptions, len(v), s[1])
 			}
 		}
 	}
 	for i := range mp.graph.nodes {
 		if err := c.translate(&mp.graph.nodes[i], i); err != nil {
-			return g, meta, nil, err
+			return g, meta, &c.rep, err
 		}
 	}
 	if err := c.setOutputs(mp.graph); err != nil {
-		return g, meta, nil, err
+		return g, meta, &c.rep, err
 	}
 	if err := c.runPasses(); err != nil {
-		return g, meta, nil, err
+		return g, meta, &c.rep, err
 	}
 	g, err = c.emit()
 	if err != nil {
-		return g, meta, nil, err
+		return g, meta, &c.rep, err
 	}
 	meta = c.metadata(mp, g, data)
 	c.rep.Nodes = len(g.Nodes)
@@ -381,17 +412,20 @@ func (c *conv) load(g *graphProto) error {
 			if len(shape) > 0 && shape[0] < 0 {
 				shape[0] = 1
 			}
-			for _, d := range shape {
-				if d == 0 {
-					return fmt.Errorf("%w: graph input %q has an empty dimension %v", ErrUnsupported, vi.name, shape)
-				}
-			}
-			if prodDims(shape) < 0 && !hasUnknown(shape) {
-				return fmt.Errorf("%w: graph input %q of shape %v has more than %d elements", ErrUnsupported, vi.name, shape, maxElements)
+			if err := checkShape(shape); err != nil {
+				return fmt.Errorf("graph input %q: %w", vi.name, err)
 			}
 			c.shapes[vi.name] = shape
 		} else if !shapeUsed && c.opts.InputShape != nil {
 			shape = append([]int64{}, c.opts.InputShape...)
+			for _, d := range shape {
+				if d < 1 {
+					return fmt.Errorf("%w: input shape %v has a dimension below 1", ErrOptions, shape)
+				}
+			}
+			if err := checkShape(shape); err != nil {
+				return fmt.Errorf("graph input %q: %w", vi.name, err)
+			}
 			c.shapes[vi.name] = shape
 		}
 		shapeUsed = true
@@ -469,6 +503,9 @@ func (c *conv) setOutputs(g *graphProto) error {
 			return fmt.Errorf("%w: graph output %q is not computed by any node", ErrMalformed, vi.name)
 		}
 		if _, ok := c.shapes[vi.name]; !ok && vi.hasShape {
+			if err := checkShape(vi.dims); err != nil {
+				return fmt.Errorf("graph output %q: %w", vi.name, err)
+			}
 			c.shapes[vi.name] = vi.dims
 		}
 		c.outputs = append(c.outputs, vi.name)

@@ -17,4 +17,10 @@
 // F.normalize pattern into L2Normalize, fuses activations into Conv, Gemm and
 // MatMul, and removes Identity, Dropout and dead nodes. See model/ops.go for
 // the target operator set.
+//
+// Conversion takes time and memory linear in the size of the file. Shape
+// arithmetic is overflow-checked: a value of more than 2³¹-1 elements or
+// more than model.MaxRank dimensions, or constant folding past its budget
+// (256 MiB plus 8 bytes per byte of the file), yields ErrTooLarge; a value
+// with a dimension of size 0 yields ErrZeroSize. Both wrap ErrUnsupported.
 package onnx

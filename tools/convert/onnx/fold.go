@@ -7,8 +7,54 @@ import (
 
 // Shape arithmetic and constant folding. Folding evaluates nodes whose
 // inputs are all constants, which is how the Shape/Gather/Unsqueeze/Concat
-// chains in front of Reshape disappear. Every folded tensor is bounded by
-// maxFoldElements.
+// chains in front of Reshape disappear. What folding allocates is charged to
+// a budget of maxFoldBytes (plus a multiple of the file size) before it is
+// allocated, and the work of a fold is proportional to what it allocates.
+
+// elemBytes is what one element of a folded tensor of type t costs.
+func elemBytes(t int32) int64 {
+	if isFloatType(t) {
+		return 4
+	}
+	return 8
+}
+
+// foldSize returns the element count of a tensor of the given shape that a
+// fold is about to build, after reserving perElem bytes per element (the
+// tensor and the index tables built with it) against the folding budget.
+func (x *nctx) foldSize(shape []int64, perElem int64) (int, error) {
+	n, err := numElements(shape)
+	if err != nil {
+		return 0, x.fail("constant folding: ", err)
+	}
+	cost := int64(n) * perElem // n ≤ maxElements, perElem ≤ 24: no overflow
+	if cost > x.c.foldBudget {
+		return 0, x.errorf(ErrTooLarge, "constant folding of a tensor of shape %v needs %d bytes, over its budget of %d bytes for this file (%d left)",
+			shape, cost, x.c.foldTotal, x.c.foldBudget)
+	}
+	x.c.foldBudget -= cost
+	x.c.rep.foldBytes += cost
+	x.c.rep.work += int64(n)
+	return n, nil
+}
+
+// expandTarget reads Expand's shape operand: an integer vector of at most
+// maxRank non-negative dimensions.
+func (x *nctx) expandTarget(v *cval) ([]int64, error) {
+	if v == nil || v.isFloat() || len(v.shape) != 1 {
+		return nil, x.unsupported("shape %q is not an integer constant vector", x.in(1))
+	}
+	t := v.ints()
+	if len(t) > maxRank {
+		return nil, x.errorf(ErrTooLarge, "shape operand of %d dimensions (limit %d)", len(t), maxRank)
+	}
+	for _, d := range t {
+		if d < 0 {
+			return nil, x.malformed("shape %v has a negative dimension", t)
+		}
+	}
+	return t, nil
+}
 
 // broadcast returns the numpy-broadcast shape of a and b; -1 is unknown.
 func broadcast(a, b []int64) ([]int64, error) {
@@ -41,8 +87,11 @@ func broadcast(a, b []int64) ([]int64, error) {
 }
 
 // reshapeDims resolves a Reshape target (0 = copy, -1 = infer) against the
-// input shape.
+// input shape, whose known dimensions multiply to at most maxElements.
 func reshapeDims(in, target []int64, allowZero bool) ([]int64, error) {
+	if len(target) > maxRank {
+		return nil, sizeErr(ErrTooLarge, "shape operand of %d dimensions (limit %d)", len(target), maxRank)
+	}
 	out := make([]int64, len(target))
 	infer := -1
 	known := int64(1)
@@ -65,13 +114,19 @@ func reshapeDims(in, target []int64, allowZero bool) ([]int64, error) {
 		out[i] = d
 		if d < 0 || known < 0 {
 			known = -1
-		} else if d != 0 && known > maxElements/d {
-			return nil, fmt.Errorf("shape %v too large", target)
+		} else if p, ok := mulDims(known, d); ok {
+			known = p
 		} else {
-			known *= d
+			return nil, sizeErr(ErrTooLarge, "shape %v has more than %d elements", target, maxElements)
 		}
 	}
-	total := prodDims(in)
+	total := int64(-1)
+	if !hasUnknown(in) {
+		var ok bool
+		if total, ok = knownElems(in); !ok {
+			return nil, sizeErr(ErrTooLarge, "input shape %v has more than %d elements", in, maxElements)
+		}
+	}
 	if infer >= 0 {
 		if total < 0 || known < 0 {
 			out[infer] = -1
@@ -242,21 +297,24 @@ func (x *nctx) fold() (bool, error) {
 		if s, err = reshapeDims(v0.shape, in[1].ints(), az != 0); err == nil {
 			out = relabel(v0, s)
 		} else {
-			err = x.malformed("%v", err)
+			err = x.fail("", err)
 		}
 	case "Transpose":
 		out, err = x.foldTranspose(v0)
 	case "Slice":
 		out, err = x.foldSlice(v0)
 	case "Expand":
-		if len(in) != 2 || in[1].isFloat() {
-			return false, x.malformed("shape operand missing or not integer")
+		if len(in) != 2 {
+			return false, x.malformed("%d inputs", len(in))
 		}
-		var s []int64
-		if s, err = broadcast(v0.shape, in[1].ints()); err != nil {
+		var t, s []int64
+		if t, err = x.expandTarget(in[1]); err != nil {
+			return false, err
+		}
+		if s, err = broadcast(v0.shape, t); err != nil {
 			return false, x.malformed("%v", err)
 		}
-		if _, err = foldElements(s); err == nil {
+		if _, err = x.foldSize(s, elemBytes(v0.onnxType)+8); err == nil {
 			out = gatherFrom(v0, s, broadcastIndex(s, v0.shape))
 		}
 	default:
@@ -265,16 +323,15 @@ func (x *nctx) fold() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	// Each fold is bounded by maxFoldElements; the budget bounds their sum
-	// so that the memory used stays proportional to the file.
-	x.c.foldBudget -= out.numel()
-	if x.c.foldBudget < 0 {
-		return false, x.unsupported("constant folding exceeds its budget of %d elements for this file", maxFoldElements+x.c.srcLen)
+	// Relabelling folds (Reshape, Unsqueeze) must not build shapes that a
+	// file tensor could not have.
+	if _, err := numElements(out.shape); err != nil {
+		return false, x.fail("constant folding: ", err)
 	}
 	x.setConst(0, out)
 	for i := 1; i < len(x.n.outputs); i++ {
 		if name := x.n.outputs[i]; name != "" {
-			x.c.poisoned[name] = fmt.Sprintf("output %d of %s node %q is not computed by signet", i, x.op, x.name)
+			x.c.poisoned[name] = poison{i, x.op, x.name}
 		}
 	}
 	return true, nil
@@ -290,6 +347,22 @@ func (x *nctx) foldCast(v *cval) (*cval, error) {
 		return nil, x.unsupported("cast to %s", typeName(t))
 	}
 	out := &cval{onnxType: t, shape: v.shape}
+	// Casts between floats, and between integers, share the elements.
+	var perElem int64
+	switch {
+	case isFloatType(t) && !v.isFloat():
+		perElem = 4
+	case !isFloatType(t) && v.isFloat():
+		perElem = 8
+	}
+	if t == dtBool {
+		perElem += 8
+	}
+	if perElem > 0 {
+		if _, err := x.foldSize(v.shape, perElem); err != nil {
+			return nil, err
+		}
+	}
 	switch {
 	case isFloatType(t):
 		out.f = v.floats()
@@ -324,7 +397,7 @@ func (x *nctx) foldBinary(a, b *cval) (*cval, error) {
 	if err != nil {
 		return nil, x.malformed("%v", err)
 	}
-	if _, err := foldElements(s); err != nil {
+	if _, err := x.foldSize(s, elemBytes(a.onnxType)+16); err != nil {
 		return nil, err
 	}
 	ia, ib := broadcastIndex(s, a.shape), broadcastIndex(s, b.shape)
@@ -415,6 +488,9 @@ func (x *nctx) foldUnary(v *cval) (*cval, error) {
 		}
 		f = func(v float32) float32 { return max(lo, min(hi, v)) }
 	}
+	if _, err := x.foldSize(v.shape, 4); err != nil {
+		return nil, err
+	}
 	out := &cval{onnxType: v.onnxType, shape: v.shape, f: make([]float32, len(v.f))}
 	for k, e := range v.f {
 		out.f[k] = f(e)
@@ -449,22 +525,36 @@ func (x *nctx) foldConcat(in []*cval) (*cval, error) {
 				return nil, x.malformed("inputs of shapes %v and %v", first.shape, v.shape)
 			}
 		}
-		out.shape[axis] += v.shape[axis]
+		var fits bool
+		if out.shape[axis], fits = addDims(out.shape[axis], v.shape[axis]); !fits {
+			return nil, x.errorf(ErrTooLarge, "constant folding: concatenated dimension exceeds %d", maxElements)
+		}
 	}
-	n, err := foldElements(out.shape)
+	n, err := x.foldSize(out.shape, elemBytes(first.onnxType))
 	if err != nil {
 		return nil, err
 	}
-	// Copy blocks: outer = product of dims before axis.
-	outer := int(prodDims(first.shape[:axis]))
-	inner := int(prodDims(first.shape[axis+1:]))
 	if first.isFloat() {
 		out.f = make([]float32, 0, n)
 	} else {
 		out.i = make([]int64, 0, n)
 	}
+	if n == 0 {
+		return out, nil
+	}
+	// Copy blocks: outer = product of dims before axis. Empty inputs are
+	// skipped, so that the loop costs at most one step per element.
+	outer := int(prodDims(first.shape[:axis]))
+	inner := int(prodDims(first.shape[axis+1:]))
+	parts := make([]*cval, 0, len(in))
+	for _, v := range in {
+		if v.shape[axis] > 0 {
+			parts = append(parts, v)
+		}
+	}
+	x.c.rep.work += int64(outer * len(parts))
 	for o := 0; o < outer; o++ {
-		for _, v := range in {
+		for _, v := range parts {
 			blk := int(v.shape[axis]) * inner
 			if first.isFloat() {
 				out.f = append(out.f, v.f[o*blk:(o+1)*blk]...)
@@ -492,12 +582,18 @@ func (x *nctx) foldGather(data, indices *cval) (*cval, error) {
 	}
 	dim := data.shape[axis]
 	shape := append(append(append([]int64{}, data.shape[:axis]...), indices.shape...), data.shape[axis+1:]...)
-	n, err := foldElements(shape)
+	n, err := x.foldSize(shape, elemBytes(data.onnxType)+8)
 	if err != nil {
 		return nil, err
 	}
+	if n == 0 {
+		// Nothing to read (and a loop over an empty dimension's neighbours
+		// could be long).
+		return gatherFrom(data, shape, nil), nil
+	}
 	outer := int(prodDims(data.shape[:axis]))
 	inner := int(prodDims(data.shape[axis+1:]))
+	x.c.rep.work += int64(outer * len(indices.i))
 	idx := make([]int, 0, n)
 	for o := 0; o < outer; o++ {
 		for _, j := range indices.i {
@@ -538,8 +634,11 @@ func (x *nctx) foldTranspose(v *cval) (*cval, error) {
 	for i, p := range perm {
 		shape[i] = v.shape[p]
 	}
+	n, err := x.foldSize(shape, elemBytes(v.onnxType)+8)
+	if err != nil {
+		return nil, err
+	}
 	st := stridesOf(v.shape)
-	n := v.numel()
 	idx := make([]int, n)
 	ctr := make([]int64, r)
 	for k := 0; k < n; k++ {
@@ -572,11 +671,10 @@ func (x *nctx) foldSlice(v *cval) (*cval, error) {
 		step[d] = 1
 	}
 	for i, ax := range axes {
-		b, e := sliceRange(starts[i], ends[i], steps[i], v.shape[ax])
-		begin[ax], step[ax] = b, steps[i]
-		shape[ax] = sliceLen(b, e, steps[i])
+		begin[ax], shape[ax] = sliceRange(starts[i], ends[i], steps[i], v.shape[ax])
+		step[ax] = steps[i]
 	}
-	n, err := foldElements(shape)
+	n, err := x.foldSize(shape, elemBytes(v.onnxType)+8)
 	if err != nil {
 		return nil, err
 	}

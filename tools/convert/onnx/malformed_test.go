@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -266,34 +267,46 @@ func TestDepthCap(t *testing.T) {
 }
 
 // TestFoldingBounded: a few bytes must not make constant folding allocate
-// without bound.
+// without bound. A fold over the budget is refused before it allocates.
 func TestFoldingBounded(t *testing.T) {
-	m := newModel(13, enc{})
-	m.input("x", 1, 2)
-	m.initF("one", []int64{1}, []float32{1})
-	m.initI("big", []int64{2}, []int64{1 << 12, 1 << 11})
-	m.node("Expand", "e", []string{"one", "big"}, []string{"huge"})
-	m.node("Add", "a", []string{"x", "huge"}, []string{"y"})
-	m.output("y", 1, 2)
-	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "limit") {
-		t.Fatalf("huge Expand: %v", err)
+	for _, dims := range [][]int64{{1 << 15, 1 << 15}, {1 << 31, 1 << 31}, {1 << 62, 4}} {
+		m := newModel(13, enc{})
+		m.input("x", 1, 2)
+		m.initF("one", []int64{1}, []float32{1})
+		m.initI("big", []int64{2}, dims)
+		m.node("Expand", "e", []string{"one", "big"}, []string{"huge"})
+		m.node("Add", "a", []string{"x", "huge"}, []string{"y"})
+		m.output("y", 1, 2)
+		data := m.bytes()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := Convert(data, Options{})
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, ErrTooLarge) || !errors.Is(err, ErrUnsupported) {
+			t.Fatalf("Expand to %v: %v", dims, err)
+		}
+		if a := after.TotalAlloc - before.TotalAlloc; a > 1<<20 {
+			t.Fatalf("Expand to %v: refused after allocating %d bytes", dims, a)
+		}
 	}
-	// Many folds of 1M elements each: within the per-tensor limit, over the
-	// per-file budget.
-	m = newModel(13, enc{})
+	// Many folds of 1M floats each (12 MiB with their index table): each
+	// fits the budget, their sum does not.
+	m := newModel(13, enc{})
 	m.input("x", 1, 1<<20)
 	m.initF("one", []int64{1}, []float32{1})
 	m.initI("s", []int64{1}, []int64{1 << 20})
 	prev := "x"
-	for i := 0; i < 10; i++ {
-		name := "big" + string(rune('a'+i))
+	n := maxFoldBytes/(12<<20) + 1
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("big%d", i)
 		m.node("Expand", "e"+name, []string{"one", "s"}, []string{name})
 		m.node("Add", "a"+name, []string{prev, name}, []string{"y" + name})
 		prev = "y" + name
 	}
 	m.output(prev, 1, 1<<20)
-	if _, err := Convert(m.bytes(), Options{}); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "budget") {
-		t.Fatalf("many folds: %v", err)
+	_, err := Convert(m.bytes(), Options{})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "budget") || !strings.Contains(err.Error(), fmt.Sprintf("ebig%d", n-1)) {
+		t.Fatalf("%d folds: %v", n, err)
 	}
 }
 

@@ -24,6 +24,7 @@ func (c *conv) runPasses() error {
 
 func (c *conv) live() []*gnode {
 	out := c.nodes[:0]
+	c.rep.work += int64(len(c.nodes))
 	for _, n := range c.nodes {
 		if !n.dead {
 			out = append(out, n)
@@ -35,8 +36,9 @@ func (c *conv) live() []*gnode {
 
 // uses counts the consumers of each value; graph outputs count as consumers.
 func (c *conv) uses() map[string]int {
-	u := map[string]int{}
+	u := make(map[string]int, len(c.nodes))
 	for _, n := range c.live() {
+		c.rep.work += int64(1 + len(n.inputs))
 		for _, in := range n.inputs {
 			if in != "" {
 				u[in]++
@@ -50,8 +52,13 @@ func (c *conv) uses() map[string]int {
 }
 
 func (c *conv) producers() map[string]*gnode {
-	p := map[string]*gnode{}
+	n := 0
+	for _, nd := range c.nodes {
+		n += len(nd.outputs)
+	}
+	p := make(map[string]*gnode, n)
 	for _, n := range c.live() {
+		c.rep.work += int64(1 + len(n.outputs))
 		for _, o := range n.outputs {
 			p[o] = n
 		}
@@ -61,58 +68,24 @@ func (c *conv) producers() map[string]*gnode {
 
 func (c *conv) isOutput(name string) bool { return c.outSet[name] }
 
-func (c *conv) isInput(name string) bool {
-	for _, v := range c.inputs {
-		if v.Name == name {
-			return true
-		}
-	}
-	return false
+// use is one input slot of a node.
+type use struct {
+	n *gnode
+	i int
 }
 
-// replaceUses points every consumer of from at to.
-func (c *conv) replaceUses(from, to string) {
-	for _, n := range c.nodes {
+// consumers indexes the input slots reading each value.
+func (c *conv) consumers() map[string][]use {
+	u := make(map[string][]use, len(c.nodes))
+	for _, n := range c.live() {
+		c.rep.work += int64(1 + len(n.inputs))
 		for i, in := range n.inputs {
-			if in == from {
-				n.inputs[i] = to
+			if in != "" {
+				u[in] = append(u[in], use{n, i})
 			}
 		}
 	}
-}
-
-// rename renames a node output everywhere.
-func (c *conv) rename(from, to string) {
-	for _, n := range c.nodes {
-		for i, o := range n.outputs {
-			if o == from {
-				n.outputs[i] = to
-			}
-		}
-	}
-	c.replaceUses(from, to)
-	if s, ok := c.shapes[from]; ok {
-		c.shapes[to] = s
-	}
-}
-
-// bypass removes node n, whose single output equals its first input,
-// keeping graph output names stable. It reports false when that is
-// impossible (the input is a graph input or another graph output).
-func (c *conv) bypass(n *gnode, prod map[string]*gnode) bool {
-	in, out := n.inputs[0], n.outputs[0]
-	if !c.isOutput(out) {
-		c.replaceUses(out, in)
-		n.dead = true
-		return true
-	}
-	p := prod[in]
-	if p == nil || c.isOutput(in) || c.isInput(in) {
-		return false
-	}
-	n.dead = true
-	c.rename(in, out)
-	return true
+	return u
 }
 
 // removeIdentities drops Identity, Dropout (inference mode) and Expand
@@ -122,6 +95,7 @@ func (c *conv) removeIdentities() {
 	alias := map[string]string{} // removed output → the value it equals
 	var atOutput []*gnode
 	for _, n := range c.live() {
+		c.rep.work += int64(1 + len(n.inputs))
 		for i, in := range n.inputs {
 			if a, ok := alias[in]; ok {
 				n.inputs[i] = a
@@ -151,16 +125,43 @@ func (c *conv) removeIdentities() {
 	if len(atOutput) == 0 {
 		return
 	}
+	// Graph inputs and constants have no producer and keep their names.
+	// The producer takes over the graph output name: rename its output and
+	// rewire its consumers through indexes updated in place, so that each
+	// removal costs the consumers it moves, not a scan of the graph. A value
+	// renamed here is a graph output and is never renamed again, so every
+	// consumer moves at most once.
 	prod := c.producers()
+	cons := c.consumers()
 	for _, n := range atOutput {
-		if c.bypass(n, prod) {
+		in, out := n.inputs[0], n.outputs[0]
+		if p := prod[in]; p != nil && !c.isOutput(in) {
+			n.dead = true
+			for k, o := range p.outputs {
+				if o == in {
+					p.outputs[k] = out
+				}
+			}
+			moved := cons[in]
+			c.rep.work += int64(1 + len(p.outputs) + len(moved))
+			for _, u := range moved {
+				if u.n.inputs[u.i] == in {
+					u.n.inputs[u.i] = out
+				}
+			}
+			cons[out] = append(cons[out], moved...)
+			delete(cons, in)
+			prod[out] = p
+			delete(prod, in)
+			if s, ok := c.shapes[in]; ok {
+				c.shapes[out] = s
+			}
 			c.rep.Removed++
-			prod = c.producers()
-		} else if s, ok := c.shapes[n.inputs[0]]; ok && !hasUnknown(s) && n.op != "Expand" {
+		} else if s, ok := c.shapes[in]; ok && !hasUnknown(s) && n.op != "Expand" {
 			// Input → output directly (test graphs do this): a Reshape to
 			// the same shape is the native op that copies.
 			shape := c.addConst(n.name+"_shape", &cval{onnxType: dtInt64, shape: []int64{int64(len(s))}, i: s})
-			n.op, n.inputs, n.attrs = model.OpReshape, []string{n.inputs[0], shape}, nil
+			n.op, n.inputs, n.attrs = model.OpReshape, []string{in, shape}, nil
 		}
 	}
 }
@@ -172,6 +173,7 @@ func (c *conv) foldBatchNorm() {
 	prod := c.producers()
 	uses := c.uses()
 	for _, bn := range c.live() {
+		c.rep.work++
 		if bn.op != model.OpBatchNormalization {
 			continue
 		}
@@ -193,6 +195,15 @@ func (c *conv) foldBatchNorm() {
 		if a, ok := bn.attr("epsilon"); ok {
 			eps = float64(a.Float)
 		}
+		// The folded weights are a new tensor per Conv, and many Convs may
+		// share one weight: the folding budget bounds them. Past it the
+		// BatchNormalization stays, which computes the same.
+		cost := 4 * int64(len(W.f)+cout)
+		if cost > c.foldBudget {
+			continue
+		}
+		c.foldBudget -= cost
+		c.rep.foldBytes += cost
 		per := len(W.f) / cout
 		nw := &cval{onnxType: dtFloat, shape: W.shape, f: make([]float32, len(W.f))}
 		nb := &cval{onnxType: dtFloat, shape: []int64{int64(cout)}, f: make([]float32, cout)}
@@ -211,8 +222,9 @@ func (c *conv) foldBatchNorm() {
 			}
 			nb.f[o] = float32((b-float64(mean.f[o]))*s + float64(bias.f[o]))
 		}
-		wName := c.addConst(cv.inputs[1]+"_bn", nw)
-		bName := c.addConst(cv.name+"_bias_bn", nb)
+		// Many Convs may share one weight name: keep the derived names short.
+		wName := c.addConst(shortName(cv.inputs[1])+"_bn", nw)
+		bName := c.addConst(shortName(cv.name)+"_bias_bn", nb)
 		cv.inputs = []string{cv.inputs[0], wName, bName}
 		out := bn.outputs[0]
 		bn.dead = true
@@ -227,6 +239,7 @@ func (c *conv) rewriteSiLU() {
 	prod := c.producers()
 	uses := c.uses()
 	for _, mul := range c.live() {
+		c.rep.work++
 		if mul.op != model.OpMul || mul.dead {
 			continue
 		}
@@ -260,6 +273,7 @@ func (c *conv) rewriteL2Normalize() {
 		return nil
 	}
 	for _, div := range c.live() {
+		c.rep.work++
 		if div.op != model.OpDiv || div.dead {
 			continue
 		}
@@ -313,6 +327,7 @@ func (c *conv) fuseActivations() {
 	prod := c.producers()
 	uses := c.uses()
 	for _, act := range c.live() {
+		c.rep.work++
 		var params []float32
 		switch act.op {
 		case model.OpRelu, model.OpSigmoid, model.OpHardSwish, model.OpSiLU:
@@ -359,13 +374,14 @@ func (c *conv) fuseActivations() {
 
 // removeDead drops nodes none of whose outputs reach a graph output.
 func (c *conv) removeDead() {
-	need := map[string]bool{}
+	need := make(map[string]bool, len(c.nodes))
 	for _, o := range c.outputs {
 		need[o] = true
 	}
 	nodes := c.live()
 	for i := len(nodes) - 1; i >= 0; i-- {
 		n := nodes[i]
+		c.rep.work += int64(1 + len(n.inputs) + len(n.outputs))
 		used := false
 		for _, o := range n.outputs {
 			used = used || need[o]
@@ -395,6 +411,7 @@ func (c *conv) emit() (model.Graph, error) {
 	var g model.Graph
 	emitted := map[string]bool{}
 	for _, n := range c.live() {
+		c.rep.work += int64(1 + len(n.inputs))
 		if !nativeOps[n.op] {
 			what := "has no native equivalent here"
 			if n.op == "Expand" {

@@ -174,12 +174,41 @@ func parseOpset(parent *reader, b []byte) (opsetID, error) {
 	return o, nil
 }
 
+// countFields counts the fields of message b by number, for the repeated
+// fields wanted (at most five): parsing into slices of exactly that size
+// allocates each element once instead of about five times over through
+// append's growth. It returns false when b is malformed; the parse proper
+// reports why.
+func countFields(b []byte, want ...int32) ([5]int, bool) {
+	var n [5]int
+	r := reader{buf: b}
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return n, false
+		}
+		for i, w := range want {
+			if f.num == w {
+				n[i]++
+			}
+		}
+	}
+	return n, true
+}
+
 func parseGraph(parent *reader, b []byte) (*graphProto, error) {
 	r, err := parent.sub(b)
 	if err != nil {
 		return nil, err
 	}
 	g := &graphProto{}
+	if n, ok := countFields(b, 1, 5, 11, 12, 13); ok {
+		g.nodes = make([]nodeProto, 0, n[0])
+		g.inits = make([]tensorProto, 0, n[1])
+		g.inputs = make([]valueInfo, 0, n[2])
+		g.outputs = make([]valueInfo, 0, n[3])
+		g.valueInfo = make([]valueInfo, 0, n[4])
+	}
 	for !r.done() {
 		f, err := r.next()
 		if err != nil {
@@ -197,11 +226,8 @@ func parseGraph(parent *reader, b []byte) (*graphProto, error) {
 			g.name, err = f.str("graph name")
 		case 5:
 			if sub, err = f.bytes("initializer"); err == nil {
-				var t *tensorProto
-				t, err = parseTensor(r, sub)
-				if t != nil {
-					g.inits = append(g.inits, *t)
-				}
+				g.inits = append(g.inits, tensorProto{})
+				err = parseTensorInto(r, sub, &g.inits[len(g.inits)-1])
 			}
 		case 11, 12, 13:
 			if sub, err = f.bytes("value info"); err == nil {
@@ -232,6 +258,11 @@ func parseNode(parent *reader, b []byte) (nodeProto, error) {
 	r, err := parent.sub(b)
 	if err != nil {
 		return n, err
+	}
+	if c, ok := countFields(b, 1, 2, 5); ok {
+		n.inputs = make([]string, 0, c[0])
+		n.outputs = make([]string, 0, c[1])
+		n.attrs = make([]attrProto, 0, c[2])
 	}
 	for !r.done() {
 		f, err := r.next()
@@ -342,15 +373,22 @@ func parseAttr(parent *reader, b []byte) (attrProto, error) {
 }
 
 func parseTensor(parent *reader, b []byte) (*tensorProto, error) {
-	r, err := parent.sub(b)
-	if err != nil {
+	t := &tensorProto{}
+	if err := parseTensorInto(parent, b, t); err != nil {
 		return nil, err
 	}
-	t := &tensorProto{}
+	return t, nil
+}
+
+func parseTensorInto(parent *reader, b []byte, t *tensorProto) error {
+	r, err := parent.sub(b)
+	if err != nil {
+		return err
+	}
 	for !r.done() {
 		f, err := r.next()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch f.num {
 		case 1:
@@ -382,10 +420,10 @@ func parseTensor(parent *reader, b []byte) (*tensorProto, error) {
 			t.dataLocation, err = f.int32("data_location")
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return t, nil
+	return nil
 }
 
 func parseValueInfo(parent *reader, b []byte) (valueInfo, error) {

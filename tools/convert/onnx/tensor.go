@@ -81,38 +81,22 @@ func typeName(t int32) string {
 	return fmt.Sprintf("type %d", t)
 }
 
-// maxElements bounds the element count of any declared shape, so that
-// products never overflow and sizes fit an int on every platform. Tensors
-// read from the file are further bounded by the bytes present.
-const maxElements = 1<<31 - 1
-
-// maxFoldElements bounds tensors computed by constant folding: there a tiny
-// file (an Expand to a huge shape, a Concat of one tensor a thousand times)
-// could otherwise ask for gigabytes.
-const maxFoldElements = 1 << 22
-
-// numElements multiplies dims, rejecting negative dims and overflow.
+// numElements returns the element count of a tensor of shape dims,
+// rejecting negative dims, ranks above maxRank and counts above maxElements.
 func numElements(dims []int64) (int, error) {
-	n := int64(1)
+	if len(dims) > maxRank {
+		return 0, sizeErr(ErrTooLarge, "tensor of rank %d (limit %d)", len(dims), maxRank)
+	}
 	for _, d := range dims {
 		if d < 0 {
-			return 0, fmt.Errorf("%w: negative dimension %d", ErrMalformed, d)
+			return 0, sizeErr(ErrMalformed, "negative dimension %d", d)
 		}
-		if d != 0 && n > maxElements/d {
-			return 0, fmt.Errorf("%w: tensor of shape %v has more than %d elements", ErrUnsupported, dims, maxElements)
-		}
-		n *= d
+	}
+	n, ok := knownElems(dims)
+	if !ok {
+		return 0, sizeErr(ErrTooLarge, "tensor of shape %v has more than %d elements", dims, maxElements)
 	}
 	return int(n), nil
-}
-
-// foldElements is numElements for a tensor folding would materialise.
-func foldElements(dims []int64) (int, error) {
-	n, err := numElements(dims)
-	if err == nil && n > maxFoldElements {
-		err = fmt.Errorf("%w: constant folding would build a tensor of shape %v (limit %d elements)", ErrUnsupported, dims, maxFoldElements)
-	}
-	return n, err
 }
 
 // decodeTensor turns a TensorProto into a cval, checking that the data

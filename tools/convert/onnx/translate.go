@@ -1,8 +1,10 @@
 package onnx
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/signet-go/signet/model"
 )
@@ -86,6 +88,32 @@ func set(names ...string) map[string]bool {
 	return m
 }
 
+// poison says which output of which node signet does not compute. The
+// message is built only when it is reported: a node with many outputs and a
+// long name must not cost their product.
+type poison struct {
+	out      int
+	op, node string
+}
+
+func (p poison) String() string {
+	return fmt.Sprintf("output %d of %s node %q is not computed by signet", p.out, p.op, p.node)
+}
+
+// shortName is name cut to at most 64 bytes (at a UTF-8 boundary), as the
+// base of generated names: fresh names derived per output of a node with a
+// long name would otherwise cost the product of the two.
+func shortName(name string) string {
+	if len(name) <= 64 {
+		return name
+	}
+	name = name[:64]
+	for len(name) > 0 && !utf8.ValidString(name) {
+		name = name[:len(name)-1]
+	}
+	return name
+}
+
 // nctx is the ONNX node being translated.
 type nctx struct {
 	c      *conv
@@ -105,6 +133,20 @@ func (x *nctx) unsupported(format string, a ...any) error {
 
 func (x *nctx) malformed(format string, a ...any) error {
 	return x.errorf(ErrMalformed, format, a...)
+}
+
+// fail attributes an error of a helper to the node, prefixed by what it
+// concerns: a sizeError keeps its sentinel, an error wrapping a sentinel
+// keeps it, any other error means malformed input.
+func (x *nctx) fail(prefix string, err error) error {
+	var se *sizeError
+	switch {
+	case errors.As(err, &se):
+		return x.errorf(se.kind, "%s%s", prefix, se.msg)
+	case errors.Is(err, ErrMalformed), errors.Is(err, ErrUnsupported), errors.Is(err, ErrOptions):
+		return fmt.Errorf("%s node %q (opset %d): %s%w", x.op, x.name, x.c.opset, prefix, err)
+	}
+	return x.malformed("%s%v", prefix, err)
 }
 
 func (x *nctx) in(i int) string {
@@ -206,18 +248,28 @@ func (x *nctx) setConst(i int, v *cval) {
 	x.folded = true
 }
 
-// emit appends a native node computing the ONNX node's outputs.
-func (x *nctx) emit(op string, inputs []string, attrs []model.Attr, shapes ...[]int64) *gnode {
+// emit appends a native node computing the ONNX node's outputs. It refuses
+// output shapes the engine cannot hold (see checkShape): this is where a
+// zero-size or oversized intermediate value is caught.
+func (x *nctx) emit(op string, inputs []string, attrs []model.Attr, shapes ...[]int64) error {
+	for i, s := range shapes {
+		if s == nil || i >= len(x.n.outputs) {
+			continue
+		}
+		if err := checkShape(s); err != nil {
+			return x.fail(fmt.Sprintf("output %q: ", x.n.outputs[i]), err)
+		}
+	}
 	n := &gnode{op: op, name: x.name, inputs: inputs, attrs: attrs}
 	for i, out := range x.n.outputs {
 		if i >= len(shapes) {
 			if out != "" {
-				x.c.poisoned[out] = fmt.Sprintf("output %d of %s node %q is not computed by signet", i, x.op, x.name)
+				x.c.poisoned[out] = poison{i, x.op, x.name}
 			}
 			continue
 		}
 		if out == "" {
-			out = x.c.fresh(x.name + "_unused")
+			out = x.c.fresh(shortName(x.name) + "_unused")
 		}
 		n.outputs = append(n.outputs, out)
 		x.c.runtime[out] = true
@@ -226,7 +278,7 @@ func (x *nctx) emit(op string, inputs []string, attrs []model.Attr, shapes ...[]
 		}
 	}
 	x.c.nodes = append(x.c.nodes, n)
-	return n
+	return nil
 }
 
 // floatOperand checks that a constant operand of a runtime node is float:
@@ -312,6 +364,7 @@ func (c *conv) translate(n *nodeProto, idx int) error {
 	if x.folded {
 		c.rep.Folded++
 	}
+	c.rep.work += int64(1 + len(n.inputs) + len(n.outputs) + len(n.attrs))
 	return nil
 }
 
@@ -357,8 +410,7 @@ func (x *nctx) translate() error {
 			attrs = append(attrs, floatAttr("max", hi))
 		}
 		s, _ := x.shape(x.in(0))
-		x.emit(model.OpClip, []string{x.in(0)}, attrs, s)
-		return nil
+		return x.emit(model.OpClip, []string{x.in(0)}, attrs, s)
 	case "MaxPool", "AveragePool":
 		return x.pool()
 	case "GlobalAveragePool":
@@ -372,8 +424,7 @@ func (x *nctx) translate() error {
 				out[k] = 1
 			}
 		}
-		x.emit(x.op, []string{x.in(0)}, nil, out)
-		return nil
+		return x.emit(x.op, []string{x.in(0)}, nil, out)
 	case "Add", "Sub", "Mul", "Div":
 		return x.binary()
 	case "Concat":
@@ -398,8 +449,7 @@ func (x *nctx) translate() error {
 		return x.matmul()
 	case "Identity":
 		s, _ := x.shape(x.in(0))
-		x.emit("Identity", []string{x.in(0)}, nil, s)
-		return nil
+		return x.emit("Identity", []string{x.in(0)}, nil, s)
 	case "Dropout":
 		return x.dropout()
 	case "Constant":
@@ -420,8 +470,7 @@ func (x *nctx) translate() error {
 
 func (x *nctx) unary(attrs []model.Attr) error {
 	s, _ := x.shape(x.in(0))
-	x.emit(x.op, []string{x.in(0)}, attrs, s)
-	return nil
+	return x.emit(x.op, []string{x.in(0)}, attrs, s)
 }
 
 // clipBounds returns Clip's bounds (±Inf when absent), from inputs (opset 11+)
@@ -642,8 +691,7 @@ func (x *nctx) conv() error {
 		}
 	}
 	attrs := append(w.attrs(), intAttr("group", group))
-	x.emit(model.OpConv, inputs, attrs, out)
-	return nil
+	return x.emit(model.OpConv, inputs, attrs, out)
 }
 
 func (x *nctx) pool() error {
@@ -706,8 +754,7 @@ func (x *nctx) pool() error {
 			}
 		}
 	}
-	x.emit(x.op, []string{x.in(0)}, attrs, out)
-	return nil
+	return x.emit(x.op, []string{x.in(0)}, attrs, out)
 }
 
 func (x *nctx) batchNorm() error {
@@ -744,8 +791,7 @@ func (x *nctx) batchNorm() error {
 	if known && in[1] >= 0 && in[1] != ch {
 		return x.malformed("input has %d channels, parameters %d", in[1], ch)
 	}
-	x.emit(model.OpBatchNormalization, append([]string{}, x.n.inputs...), []model.Attr{floatAttr("epsilon", eps)}, in)
-	return nil
+	return x.emit(model.OpBatchNormalization, append([]string{}, x.n.inputs...), []model.Attr{floatAttr("epsilon", eps)}, in)
 }
 
 func (x *nctx) binary() error {
@@ -763,8 +809,7 @@ func (x *nctx) binary() error {
 			return x.malformed("%v", err)
 		}
 	}
-	x.emit(x.op, []string{x.in(0), x.in(1)}, nil, out)
-	return nil
+	return x.emit(x.op, []string{x.in(0), x.in(1)}, nil, out)
 }
 
 // normAxis maps a possibly negative axis into [0, rank).
@@ -816,8 +861,10 @@ func (x *nctx) concat() error {
 			case int64(k) == axis:
 				if out[k] < 0 || s[k] < 0 {
 					out[k] = -1
+				} else if sum, fits := addDims(out[k], s[k]); fits {
+					out[k] = sum
 				} else {
-					out[k] += s[k]
+					return x.errorf(ErrTooLarge, "concatenated dimension exceeds %d", maxElements)
 				}
 			case out[k] < 0:
 				out[k] = s[k]
@@ -835,8 +882,7 @@ func (x *nctx) concat() error {
 	if len(x.n.inputs) == 0 {
 		return x.malformed("no inputs")
 	}
-	x.emit(model.OpConcat, append([]string{}, x.n.inputs...), []model.Attr{intAttr("axis", axis)}, out)
-	return nil
+	return x.emit(model.OpConcat, append([]string{}, x.n.inputs...), []model.Attr{intAttr("axis", axis)}, out)
 }
 
 func (x *nctx) flatten() error {
@@ -857,8 +903,7 @@ func (x *nctx) flatten() error {
 	} else if axis < 0 {
 		return x.unsupported("negative axis on input of unknown rank")
 	}
-	x.emit(model.OpFlatten, []string{x.in(0)}, []model.Attr{intAttr("axis", axis)}, out)
-	return nil
+	return x.emit(model.OpFlatten, []string{x.in(0)}, []model.Attr{intAttr("axis", axis)}, out)
 }
 
 // prodDims multiplies dims, -1 if any is unknown or the product exceeds
@@ -888,26 +933,33 @@ func (x *nctx) reshape() error {
 	}
 	in, known := x.shape(x.in(0))
 	target := sv.ints()
+	if len(target) > maxRank {
+		return x.errorf(ErrTooLarge, "shape operand of %d dimensions (limit %d)", len(target), maxRank)
+	}
 	if !known {
 		for _, d := range target {
 			if d == 0 && allowZero != 0 {
 				return x.unsupported("allowzero with a zero dimension")
 			}
+			if d < -1 {
+				return x.malformed("shape %v has a negative dimension", target)
+			}
 		}
-		x.emit(model.OpReshape, []string{x.in(0), x.in(1)}, nil, nil)
-		return nil
+		if _, ok := knownElems(target); !ok {
+			return x.errorf(ErrTooLarge, "shape %v has more than %d elements", target, maxElements)
+		}
+		return x.emit(model.OpReshape, []string{x.in(0), x.in(1)}, nil, nil)
 	}
 	out, err := reshapeDims(in, target, allowZero != 0)
 	if err != nil {
-		return x.malformed("%v", err)
+		return x.fail("", err)
 	}
 	shapeName := x.in(1)
 	if !equalDims(out, target) && !hasUnknown(out) {
 		// Store the resolved shape so the engine never interprets 0 and -1.
 		shapeName = x.c.addConst(x.name+"_shape", &cval{onnxType: dtInt64, shape: []int64{int64(len(out))}, i: out})
 	}
-	x.emit(model.OpReshape, []string{x.in(0), shapeName}, nil, out)
-	return nil
+	return x.emit(model.OpReshape, []string{x.in(0), shapeName}, nil, out)
 }
 
 func equalDims(a, b []int64) bool {
@@ -959,8 +1011,7 @@ func (x *nctx) transpose() error {
 			out[i] = s[p]
 		}
 	}
-	x.emit(model.OpTranspose, []string{x.in(0)}, []model.Attr{intsAttr("perm", perm)}, out)
-	return nil
+	return x.emit(model.OpTranspose, []string{x.in(0)}, []model.Attr{intsAttr("perm", perm)}, out)
 }
 
 func checkPerm(perm []int64) error {
@@ -1018,7 +1069,10 @@ func (x *nctx) split() error {
 				if p < 0 {
 					return x.malformed("negative split size in %v", parts)
 				}
-				sum += p
+				var fits bool
+				if sum, fits = addDims(sum, p); !fits {
+					return x.errorf(ErrTooLarge, "split sizes %v add up to more than %d", parts, maxElements)
+				}
 			}
 			if dim >= 0 && sum != dim {
 				return x.malformed("split sizes %v do not add up to %d", parts, dim)
@@ -1038,8 +1092,7 @@ func (x *nctx) split() error {
 	if ok {
 		attrs = append(attrs, intsAttr("split", parts))
 	}
-	x.emit(model.OpSplit, []string{x.in(0)}, attrs, shapes...)
-	return nil
+	return x.emit(model.OpSplit, []string{x.in(0)}, attrs, shapes...)
 }
 
 // sliceParams reads Slice's constant starts/ends/axes/steps inputs.
@@ -1075,6 +1128,16 @@ func (x *nctx) sliceParams(rank int) (starts, ends, axes, steps []int64, err err
 	}
 	if len(ends) != len(starts) {
 		err = x.malformed("%d starts, %d ends", len(starts), len(ends))
+		return
+	}
+	// Each axis appears once, so there are at most rank of them; checking
+	// first keeps the work per node bounded when nodes share a long vector.
+	if rank >= 0 && len(starts) > rank {
+		err = x.malformed("%d starts for rank %d", len(starts), rank)
+		return
+	}
+	if len(starts) > maxRank {
+		err = x.errorf(ErrTooLarge, "%d axes (limit %d)", len(starts), maxRank)
 		return
 	}
 	if axes == nil {
@@ -1140,45 +1203,12 @@ func (x *nctx) slice() error {
 				out[ax] = -1
 				continue
 			}
-			b, e := sliceRange(starts[i], ends[i], steps[i], s[ax])
-			out[ax] = sliceLen(b, e, steps[i])
+			_, out[ax] = sliceRange(starts[i], ends[i], steps[i], s[ax])
 		}
 	}
-	x.emit(model.OpSlice, []string{x.in(0)}, []model.Attr{
+	return x.emit(model.OpSlice, []string{x.in(0)}, []model.Attr{
 		intsAttr("starts", starts), intsAttr("ends", ends), intsAttr("axes", axes), intsAttr("steps", steps),
 	}, out)
-	return nil
-}
-
-// sliceRange clamps ONNX Slice bounds for one axis of size dim.
-func sliceRange(start, end, step, dim int64) (int64, int64) {
-	if start < 0 {
-		start += dim
-	}
-	if end < 0 {
-		end += dim
-	}
-	if step > 0 {
-		start = max(0, min(start, dim))
-		end = max(0, min(end, dim))
-	} else {
-		start = max(-1, min(start, dim-1))
-		end = max(-1, min(end, dim-1))
-	}
-	return start, end
-}
-
-func sliceLen(start, end, step int64) int64 {
-	if step > 0 {
-		if end <= start {
-			return 0
-		}
-		return (end - start + step - 1) / step
-	}
-	if start <= end {
-		return 0
-	}
-	return (start - end - step - 1) / -step
 }
 
 // reduceAxes resolves ReduceMean/ReduceL2 axes (attribute in opsets 11–17;
@@ -1263,8 +1293,7 @@ func (x *nctx) reduce() error {
 	if known {
 		out = reducedShape(s, axes, keep == 1)
 	}
-	x.emit(x.op, []string{x.in(0)}, []model.Attr{intsAttr("axes", axes), intAttr("keepdims", keep)}, out)
-	return nil
+	return x.emit(x.op, []string{x.in(0)}, []model.Attr{intsAttr("axes", axes), intAttr("keepdims", keep)}, out)
 }
 
 func (x *nctx) lpNorm() error {
@@ -1285,8 +1314,7 @@ func (x *nctx) lpNorm() error {
 			return err
 		}
 	}
-	x.emit(model.OpLpNormalization, []string{x.in(0)}, []model.Attr{intAttr("axis", axis), intAttr("p", p)}, s)
-	return nil
+	return x.emit(model.OpLpNormalization, []string{x.in(0)}, []model.Attr{intAttr("axis", axis), intAttr("p", p)}, s)
 }
 
 func (x *nctx) gemm() error {
@@ -1354,10 +1382,9 @@ func (x *nctx) gemm() error {
 		}
 		inputs = append(inputs, name)
 	}
-	x.emit(model.OpGemm, inputs, []model.Attr{
+	return x.emit(model.OpGemm, inputs, []model.Attr{
 		floatAttr("alpha", alpha), floatAttr("beta", beta), intAttr("transA", ta), intAttr("transB", tb),
 	}, out)
-	return nil
 }
 
 func (x *nctx) matmul() error {
@@ -1378,8 +1405,7 @@ func (x *nctx) matmul() error {
 			return x.malformed("%v", err)
 		}
 	}
-	x.emit(model.OpMatMul, []string{x.in(0), x.in(1)}, nil, out)
-	return nil
+	return x.emit(model.OpMatMul, []string{x.in(0), x.in(1)}, nil, out)
 }
 
 func (x *nctx) dropout() error {
@@ -1388,6 +1414,9 @@ func (x *nctx) dropout() error {
 		if v == nil {
 			return x.unsupported("training_mode %q is not a constant", name)
 		}
+		if v.numel() != 1 {
+			return x.malformed("training_mode %q has %d elements, want 1", name, v.numel())
+		}
 		for _, t := range v.ints() {
 			if t != 0 {
 				return x.unsupported("training_mode true")
@@ -1395,8 +1424,7 @@ func (x *nctx) dropout() error {
 		}
 	}
 	s, _ := x.shape(x.in(0))
-	x.emit("Dropout", []string{x.in(0)}, nil, s)
-	return nil
+	return x.emit("Dropout", []string{x.in(0)}, nil, s)
 }
 
 func (x *nctx) constant() error {
@@ -1489,6 +1517,9 @@ func (x *nctx) squeezeShape(s []int64) ([]int64, error) {
 		if !ok {
 			return nil, x.malformed("missing axes")
 		}
+		if len(axes) > maxRank-len(s) {
+			return nil, x.errorf(ErrTooLarge, "output rank %d+%d (limit %d)", len(s), len(axes), maxRank)
+		}
 		rank := len(s) + len(axes)
 		ins := make([]bool, rank)
 		for _, a := range axes {
@@ -1512,6 +1543,10 @@ func (x *nctx) squeezeShape(s []int64) ([]int64, error) {
 			}
 		}
 		return out, nil
+	}
+	if len(axes) > len(s) {
+		// Each axis may be squeezed once.
+		return nil, x.malformed("%d axes for rank %d", len(axes), len(s))
 	}
 	drop := make([]bool, len(s))
 	if !ok {
@@ -1556,26 +1591,23 @@ func (x *nctx) squeeze() error {
 		return x.unsupported("input with unknown dimensions %v", s)
 	}
 	shapeName := x.c.addConst(x.name+"_shape", &cval{onnxType: dtInt64, shape: []int64{int64(len(out))}, i: out})
-	x.emit(model.OpReshape, []string{x.in(0), shapeName}, nil, out)
-	return nil
+	return x.emit(model.OpReshape, []string{x.in(0), shapeName}, nil, out)
 }
 
 // expand keeps a computed Expand for the passes: it is either part of the
 // F.normalize pattern, a no-op, or refused when the graph is emitted.
 func (x *nctx) expand() error {
-	sv := x.cin(1)
-	if sv == nil || sv.isFloat() || len(sv.shape) != 1 {
-		return x.unsupported("shape %q is not an integer constant vector", x.in(1))
+	target, err := x.expandTarget(x.cin(1))
+	if err != nil {
+		return err
 	}
 	var out []int64
 	if s, known := x.shape(x.in(0)); known {
-		var err error
-		if out, err = broadcast(s, sv.ints()); err != nil {
+		if out, err = broadcast(s, target); err != nil {
 			return x.malformed("%v", err)
 		}
 	}
-	x.emit("Expand", []string{x.in(0), x.in(1)}, nil, out)
-	return nil
+	return x.emit("Expand", []string{x.in(0), x.in(1)}, nil, out)
 }
 
 func (x *nctx) cast() error {
@@ -1589,6 +1621,5 @@ func (x *nctx) cast() error {
 		return x.unsupported("cast of a computed value to %s", typeName(int32(to)))
 	}
 	s, _ := x.shape(x.in(0))
-	x.emit("Identity", []string{x.in(0)}, nil, s)
-	return nil
+	return x.emit("Identity", []string{x.in(0)}, nil, s)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Protobuf wire types used by ONNX (proto2). Groups (3, 4) never appear in
@@ -177,6 +178,14 @@ func appendVarints(dst []int64, f field, what string) ([]int64, error) {
 		return append(dst, int64(f.v)), nil
 	case wireBytes:
 		b := f.b
+		// Every varint ends in one byte below 0x80: grow once, exactly.
+		n := 0
+		for _, c := range b {
+			if c < 0x80 {
+				n++
+			}
+		}
+		dst = slices.Grow(dst, n)
 		for len(b) > 0 {
 			v, n, err := varint(b)
 			if err != nil {
