@@ -74,6 +74,10 @@ func (c *compiler) checkBudgets() error {
 		}
 		work = shape.AddSat(work, w)
 	}
+	// Copying the inputs in and the outputs out is work too.
+	for _, id := range append(append([]int(nil), p.inputs...), p.outputs...) {
+		work = shape.AddSat(work, int64(p.vals[id].size))
+	}
 	p.work = work
 	if work > c.workLimit {
 		return c.budgetErr("one inference does %d operations, over the work budget of %d", work, c.workLimit)
@@ -95,5 +99,5 @@ func (e *Engine) MemoryBytes() int64 {
 
 // WorkPerRun is the work of one inference as Options.MaxWork counts it: per
 // layer its FLOPs (a multiply-add counts two) or the elements it writes,
-// whichever is larger.
+// whichever is larger, plus the elements copied in and out.
 func (e *Engine) WorkPerRun() int64 { return e.p.work }
