@@ -261,3 +261,13 @@ func TestWorkBudget(t *testing.T) {
 		t.Errorf("NoLimit: %v", err)
 	}
 }
+
+// The reference turned an activation it did not know into identity.
+func TestReferenceRefusesUnknownActivation(t *testing.T) {
+	b := newGB(1, []int64{1, 3, 4, 4})
+	y := b.conv("input", 3, 2, 1, 1, strA("activation", "Swoosh"))
+	m := b.build(t, y)
+	if _, err := RunReference(m, [][]float32{make([]float32, 48)}); !errors.Is(err, ErrUnsupported) {
+		t.Errorf("reference: err = %v, want ErrUnsupported", err)
+	}
+}

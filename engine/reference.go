@@ -104,17 +104,14 @@ func attrIs(n *model.Node, name string, def ...int64) []int64 {
 	return def
 }
 
-func refAct(n *model.Node) kernels.Act {
+func refAct(n *model.Node) (kernels.Act, error) {
 	a, ok := n.Attr("activation")
 	if !ok {
-		return kernels.Act{}
+		return kernels.Act{}, nil
 	}
 	p, _ := n.Attr("activation_params")
-	act, err := actFrom(a.String, p.Floats, &compiler{node: n})
-	if err != nil {
-		return kernels.Act{}
-	}
-	return act
+	// An activation the reference does not know is an error, never identity.
+	return actFrom(a.String, p.Floats, &compiler{node: n})
 }
 
 // refWindow resolves kernel, strides, dilations and pads for a 2-D window.
@@ -184,7 +181,10 @@ func refNode(n *model.Node, env map[string]*refTensor) error {
 		}
 		y := make([]float32, cp.N*cp.K*cp.OH*cp.OW)
 		kernels.Conv2DRef(&cp, x.data, w.data, bias, y)
-		act := refAct(n)
+		act, err := refAct(n)
+		if err != nil {
+			return err
+		}
 		for i := range y {
 			y[i] = act.Apply(y[i])
 		}
@@ -221,7 +221,10 @@ func refNode(n *model.Node, env map[string]*refTensor) error {
 		if tb {
 			N = b.shape[0]
 		}
-		act := refAct(n)
+		act, err := refAct(n)
+		if err != nil {
+			return err
+		}
 		y := make([]float32, M*N)
 		for i := 0; i < M; i++ {
 			for j := 0; j < N; j++ {
@@ -262,7 +265,10 @@ func refNode(n *model.Node, env map[string]*refTensor) error {
 		nb := prod(batch)
 		y := make([]float32, nb*M*N)
 		idx := make([]int, len(batch))
-		act := refAct(n)
+		act, err := refAct(n)
+		if err != nil {
+			return err
+		}
 		for bi := 0; bi < nb; bi++ {
 			unravel(bi, batch, idx)
 			ao := bcastIndex(as[:len(as)-2], batch, idx) * M * K
