@@ -28,6 +28,7 @@
 package engine
 
 import (
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math"
@@ -38,6 +39,7 @@ import (
 
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
+	"github.com/signet-go/signet/model/sign"
 )
 
 // Sentinel errors; every error the package returns for bad input wraps one.
@@ -91,6 +93,13 @@ type Options struct {
 	// or elements written for layers that only move data). 0 means
 	// DefaultMaxWork (64e9), NoLimit none.
 	MaxWork int64
+	// TrustedKeys, when not nil, makes Load refuse a model file without a
+	// valid signature by one of these keys in path+".sig" (ErrSignature),
+	// checked on the file's bytes before they are decoded or planned; an
+	// empty non-nil set refuses every file. New gets a decoded model, not a
+	// file, so it cannot check a signature and refuses Options with
+	// TrustedKeys set rather than run an unchecked model believed checked.
+	TrustedKeys []ed25519.PublicKey
 }
 
 // DefaultWorkerSpin is the default of Options.WorkerSpin.
@@ -114,6 +123,7 @@ type Engine struct {
 	p       *plan
 	pre     preproc
 	closer  func() error
+	sig     *sign.Signature // set by Load with TrustedKeys
 }
 
 // New plans m for execution. Any op or attribute combination the engine
@@ -121,6 +131,9 @@ type Engine struct {
 func New(m *model.Model, opts Options) (*Engine, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrUnsupported)
+	}
+	if opts.TrustedKeys != nil {
+		return nil, errNewTrustedKeys
 	}
 	e := &Engine{m: m, opts: opts, threads: min(max(1, opts.Threads), MaxThreads), tier: kernels.Best()}
 	if opts.ForceTier {
@@ -137,16 +150,17 @@ func New(m *model.Model, opts Options) (*Engine, error) {
 
 // Load opens a model file and plans it; Close releases the file.
 func Load(path string, opts Options) (*Engine, error) {
-	m, err := model.Open(path)
+	m, sig, err := openModel(path, opts.TrustedKeys)
 	if err != nil {
 		return nil, err
 	}
+	opts.TrustedKeys = nil // verified by openModel
 	e, err := New(m, opts)
 	if err != nil {
 		m.Close()
 		return nil, err
 	}
-	e.closer = m.Close
+	e.closer, e.sig = m.Close, sig
 	return e, nil
 }
 

@@ -84,7 +84,15 @@
 //
 // Save writes one file (see format.go: magic, version, little-endian,
 // CRC-32C, the encoder fingerprint) atomically and keeps the previous N
-// versions for Rollback. Open refuses a gallery embedded by another encoder
-// with ErrEncoderMismatch; OpenForReembed followed by Reembed moves it to the
-// new encoder from the stored crops.
+// versions for Rollback; it keeps the file's mode and, for a symlinked path,
+// replaces the link's target. Several processes may change one gallery file:
+// hold LockFile (flock, LockFileEx) around open, change and Save, and no
+// change is lost. Save and Rollback take that lock themselves while they
+// write and remove what killed saves left behind. Labels and metadata keys
+// must be printable UTF-8 (ErrInvalidText); stored crops are decoded under
+// a pixel limit (MaxCropPixels). Open refuses a gallery embedded by another
+// encoder with ErrEncoderMismatch; OpenForReembed followed by Reembed moves
+// it to the new encoder from the stored crops. OpenVerified also requires an Ed25519
+// signature by a trusted key over the whole file (sign.go; the record is
+// specified in model/FORMAT.md, "Signatures").
 package gallery

@@ -8,6 +8,8 @@ import (
 	"image/png"
 	"math"
 	"sort"
+
+	"github.com/signet-go/signet/internal/imagedec"
 )
 
 // Encoder turns an image into an embedding. engine.Session satisfies it
@@ -140,9 +142,11 @@ func (g *Gallery) Reembed(enc Encoder) (*ReembedReport, error) {
 		nc.exemplars = make([]Exemplar, len(c.exemplars))
 		nc.hasThr, nc.threshold, nc.gar, nc.garN = false, 0, -1, 0
 		for j, e := range c.exemplars {
-			img, err := png.Decode(bytes.NewReader(e.Crop))
+			// Crops come from files anyone may have written: decode through
+			// the size-checked decoder, never png.Decode directly.
+			img, err := imagedec.DecodePNG(e.Crop)
 			if err != nil {
-				return nil, fmt.Errorf("%w: class %d %q exemplar %d: crop: %v", ErrCorrupt, c.id, c.label, j, err)
+				return nil, fmt.Errorf("%w: class %d %q exemplar %d: crop: %w", ErrCorrupt, c.id, c.label, j, err)
 			}
 			raw, err := enc.Embed(img)
 			if err != nil {

@@ -6,6 +6,9 @@ import (
 	"math"
 	"sync"
 	"sync/atomic"
+
+	"github.com/signet-go/signet/internal/imagedec"
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
@@ -25,7 +28,22 @@ var (
 	ErrEncoderMismatch = errors.New("gallery: encoder mismatch")
 	ErrIDsExhausted    = errors.New("gallery: class ids exhausted")
 	ErrNilImage        = errors.New("gallery: nil image")
+	// ErrInvalidText: a label or metadata key is not valid UTF-8 or holds a
+	// control character (ESC, newline, tab, C1, bidi override...), which
+	// would reach the terminal of whoever lists the gallery.
+	ErrInvalidText = errors.New("gallery: invalid UTF-8 or control character")
+	// ErrImageTooLarge: a stored crop's header claims more pixels than
+	// Reembed decodes (see MaxCropPixels).
+	ErrImageTooLarge = imagedec.ErrTooLarge
+	// ErrLocked: TryLockFile found the gallery locked by another writer.
+	ErrLocked = errors.New("gallery: locked by another writer")
 )
+
+// MaxCropPixels is the largest crop (width × height) Reembed decodes, the
+// limit of every image decoder in signet; see internal/imagedec for the
+// memory it bounds (up to 8 bytes per pixel for the decoded image, about 24
+// while decoding the worst JPEG).
+const MaxCropPixels = imagedec.MaxPixels
 
 // Mode selects how a class's exemplars become prototype rows.
 type Mode uint8
@@ -411,6 +429,9 @@ func (g *Gallery) AddExemplars(id uint64, ex []Exemplar) error {
 func (g *Gallery) Enrol(label string, ex []Exemplar) (uint64, error) {
 	var id uint64
 	err := g.update(func(s *snapshot) error {
+		if err := checkLabel(label); err != nil {
+			return err
+		}
 		if i, ok := s.byLabelIndex(label); ok {
 			id = s.classes[i].id
 			return s.addExemplars(id, ex)
@@ -461,6 +482,9 @@ func (g *Gallery) SetMeta(id uint64, meta map[string]string) error {
 		i, ok := s.byID[id]
 		if !ok {
 			return fmt.Errorf("%w: id %d", ErrUnknownClass, id)
+		}
+		if err := checkMeta(meta); err != nil {
+			return err
 		}
 		c := s.classes[i].clone()
 		c.meta = copyMeta(meta)
@@ -541,6 +565,9 @@ func (s *snapshot) addClass(label string, meta map[string]string, ex []Exemplar)
 	if err := checkLabel(label); err != nil {
 		return 0, err
 	}
+	if err := checkMeta(meta); err != nil {
+		return 0, err
+	}
 	if i, ok := s.byLabel[label]; ok {
 		return 0, fmt.Errorf("%w: %q (class %d)", ErrDuplicateLabel, label, s.classes[i].id)
 	}
@@ -583,6 +610,21 @@ func checkLabel(label string) error {
 	}
 	if len(label) > maxLabelBytes {
 		return fmt.Errorf("%w: label is %d bytes, limit %d", ErrInvalidOptions, len(label), maxLabelBytes)
+	}
+	if i := textsafe.Check(label); i >= 0 {
+		return fmt.Errorf("%w in label %q at byte %d", ErrInvalidText, label, i)
+	}
+	return nil
+}
+
+// checkMeta refuses metadata keys that checkLabel would refuse as labels
+// (empty keys aside). Values are free text: they are never printed in
+// tables, and JSON output escapes them.
+func checkMeta(meta map[string]string) error {
+	for k := range meta {
+		if i := textsafe.Check(k); i >= 0 {
+			return fmt.Errorf("%w in metadata key %q at byte %d", ErrInvalidText, k, i)
+		}
 	}
 	return nil
 }

@@ -48,7 +48,8 @@ func (r Reason) String() string {
 // grown to the gallery's size.
 type Result struct {
 	// Candidates holds the best classes, best first; MatchInto fills at most
-	// cap(Candidates) of them (at least one).
+	// the n given to NewResult (cap(Candidates) for a Result made otherwise),
+	// at least one, and never more than the gallery has classes.
 	Candidates []Candidate `json:"candidates"`
 	// Known is the decision: true when Candidates[0] is accepted. Only the
 	// best class is ever accepted: when it fails its threshold the answer is
@@ -71,14 +72,21 @@ type Result struct {
 	classBuf []float32
 	qBuf     []float32 // the query as a unit vector
 	top      []int32
+	want     int // candidates asked of NewResult; 0: cap(Candidates)
 }
+
+// preallocCandidates is how many candidate slots NewResult allocates up
+// front; more are allocated by the first match that can fill them, so a
+// huge n costs no more than the gallery's class count.
+const preallocCandidates = 16
 
 // NewResult returns a Result that keeps up to n candidates.
 func NewResult(n int) *Result {
 	if n < 1 {
 		n = 1
 	}
-	return &Result{Candidates: make([]Candidate, 0, n), top: make([]int32, 0, n+1)}
+	m := min(n, preallocCandidates)
+	return &Result{Candidates: make([]Candidate, 0, m), top: make([]int32, 0, m+1), want: n}
 }
 
 // DefaultCandidates is how many candidates Match returns.
@@ -112,10 +120,14 @@ func (s *snapshot) matchInto(q []float32, r *Result) error {
 	if err := normalizeVec(qn, q); err != nil {
 		return err
 	}
-	n := cap(r.Candidates)
-	if n < 1 {
-		n = 1
-		r.Candidates = make([]Candidate, 0, 1)
+	n := r.want
+	if n == 0 {
+		n = cap(r.Candidates)
+	}
+	// Never more than there are classes: the buffers below grow to n.
+	n = max(1, min(n, len(s.classes)))
+	if cap(r.Candidates) < n {
+		r.Candidates = make([]Candidate, 0, n)
 	}
 	r.snap, r.Version = s, s.version
 	r.Candidates = r.Candidates[:0]

@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"image"
+	"image/png"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -161,11 +164,11 @@ func (f *faultFS) ReadFile(name string) ([]byte, error) {
 	return f.osFS.ReadFile(name)
 }
 
-func (f *faultFS) CreateTemp(dir, pattern string) (tempFile, error) {
+func (f *faultFS) CreateTemp(dir, pattern string, perm fs.FileMode) (tempFile, error) {
 	if err := f.step("create"); err != nil {
 		return nil, err
 	}
-	t, err := f.osFS.CreateTemp(dir, pattern)
+	t, err := f.osFS.CreateTemp(dir, pattern, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -213,6 +216,13 @@ func (f *faultFile) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return f.tempFile.Write(p)
+}
+
+func (f *faultFile) Chmod(mode fs.FileMode) error {
+	if err := f.fs.step("chmod"); err != nil {
+		return err
+	}
+	return f.tempFile.Chmod(mode)
 }
 
 func (f *faultFile) Sync() error {
@@ -299,7 +309,7 @@ func TestSaveFailureAtEveryStep(t *testing.T) {
 					if strings.Contains(e.Name(), ".tmp-") && !strings.HasPrefix(failed, "remove") {
 						t.Fatalf("failure at step %d (%s) left %s", k, failed, e.Name())
 					}
-					if !strings.Contains(e.Name(), ".tmp-") {
+					if !strings.Contains(e.Name(), ".tmp-") && !strings.HasSuffix(e.Name(), ".lock") {
 						if _, err := OpenForReembed(filepath.Join(dir, e.Name())); err != nil {
 							t.Fatalf("failure at step %d (%s): %s no longer decodes: %v", k, failed, e.Name(), err)
 						}
@@ -393,6 +403,57 @@ func TestMalformedGalleries(t *testing.T) {
 	}
 }
 
+// decodeAllocBound is what Decode may allocate for a file of n bytes.
+// Every structure it builds is backed by bytes of the file (counts are
+// checked against the bytes left, prototype rows are at most K per class
+// and each needs an exemplar's embedding in the file); the worst ratio
+// measured is about 9 (thousands of one-float exemplars or classes), so 32
+// leaves room without letting anything superlinear through.
+func decodeAllocBound(n int) uint64 { return 32*uint64(n) + 64<<10 }
+
+// reembedAllocBound is what Reembed may allocate beyond decoding: the
+// report and new exemplars (a few times the file), and each crop's image,
+// at most 16 bytes per pixel its header claims (16-bit RGBA, interlaced)
+// once the claim is within MaxCropPixels; other crops are refused from the
+// header.
+func reembedAllocBound(t *testing.T, g *Gallery) uint64 {
+	b := 64*uint64(len(g.Encode())) + 1<<20
+	for _, c := range g.List() {
+		ex, _ := g.Exemplars(c.ID)
+		for _, e := range ex {
+			cfg, err := png.DecodeConfig(bytes.NewReader(e.Crop))
+			if err == nil && cfg.Width > 0 && cfg.Height > 0 && int64(cfg.Width)*int64(cfg.Height) <= MaxCropPixels {
+				b += 16 * uint64(cfg.Width) * uint64(cfg.Height)
+			}
+		}
+	}
+	return b
+}
+
+// boundsEncoder embeds an image by its size alone, so that the fuzz target
+// measures what the gallery allocates, not what an encoder does per pixel.
+type boundsEncoder struct{}
+
+func (boundsEncoder) Dim() int              { return 3 }
+func (boundsEncoder) Fingerprint() [32]byte { return fp(7) }
+func (boundsEncoder) Embed(img image.Image) ([]float32, error) {
+	b := img.Bounds()
+	return []float32{1, float32(b.Dx()), float32(b.Dy())}, nil
+}
+
+// cropGallery has one class whose crops are the given bytes.
+func cropGallery(t testing.TB, crops ...[]byte) []byte {
+	g := mustNew(t, 2, noHoldout())
+	var ex []Exemplar
+	for i, c := range crops {
+		ex = append(ex, Exemplar{Embedding: []float32{1, float32(i)}, Crop: c})
+	}
+	if _, err := g.AddClass("crops", nil, ex); err != nil {
+		t.Fatal(err)
+	}
+	return g.Encode()
+}
+
 func FuzzDecode(f *testing.F) {
 	for _, mode := range []Mode{MeanPrototype, MultiPrototype, KNN} {
 		f.Add(richGallery(f, mode).Encode())
@@ -401,8 +462,19 @@ func FuzzDecode(f *testing.F) {
 	small.AddClass("x", nil, []Exemplar{{Embedding: []float32{1, 0}}})
 	f.Add(small.Encode())
 	f.Add([]byte(fileMagic))
+	// Hostile crops: a header claiming 100000×100000, a bomb over the
+	// pixel limit, and a small valid crop.
+	var ok bytes.Buffer
+	png.Encode(&ok, image.NewGray(image.Rect(0, 0, 3, 2)))
+	f.Add(cropGallery(f, pngClaiming(f, 100000, 100000), ok.Bytes()))
+	f.Add(cropGallery(f, pngBomb(f, 8193, 4096)))
+	f.Add(cropGallery(f, ok.Bytes(), pngClaiming(f, 8000, 8000)))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		g, err := Decode(data)
+		var g *Gallery
+		var err error
+		if n := allocated(func() { g, err = Decode(data) }); n > decodeAllocBound(len(data)) {
+			t.Fatalf("Decode of %d bytes allocated %d, bound %d", len(data), n, decodeAllocBound(len(data)))
+		}
 		if err != nil {
 			if !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("error does not wrap ErrCorrupt: %v", err)
@@ -421,6 +493,14 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !reflect.DeepEqual(g.List(), h.List()) {
 			t.Fatal("round trip changed the classes")
+		}
+		// Re-embedding decodes the stored crops: bounded by their claims.
+		bound := reembedAllocBound(t, g)
+		if n := allocated(func() { _, err = g.Reembed(boundsEncoder{}) }); n > bound {
+			t.Fatalf("Reembed allocated %d, bound %d (%v)", n, bound, err)
+		}
+		if err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNoCrop) && !errors.Is(err, ErrZeroEmbedding) {
+			t.Fatalf("Reembed: unexpected error %v", err)
 		}
 	})
 }

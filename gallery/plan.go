@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // Labelled is an embedding with its true label, for validation and
@@ -102,12 +104,16 @@ type Plan struct {
 	classID   uint64     // 0: new class
 	threshold float32
 	setThr    bool
+	detail    *planDetail // what WriteHTML shows beyond the Report
 }
 
 // Plan measures what enrolling ex under label would do, without changing
 // the gallery. If the label exists, the exemplars extend that class.
 func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, error) {
 	if err := checkLabel(label); err != nil {
+		return nil, err
+	}
+	if err := checkMeta(opts.Meta); err != nil {
 		return nil, err
 	}
 	far := opts.TargetFAR
@@ -222,18 +228,22 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 		newThr, p.threshold, p.setThr = rep.SuggestedThreshold, rep.SuggestedThreshold, true
 	}
 	rep.AppliedThreshold = newThr
+	d := &planDetail{snap: s, target: target, newRows: newRows, newThr: newThr, genuine: genuine, impostors: impostors, loo: len(looRows)}
+	p.detail = d
 
 	// Validation samples of existing classes, before and after.
 	type sample struct {
-		class  int
-		e      []float32
-		source string
+		class    int
+		e        []float32
+		source   string
+		crop     []byte
+		external bool // from opts.Validation
 	}
 	var samples []sample
 	for ci, c := range s.classes {
 		for _, e := range c.exemplars {
 			if e.Validation {
-				samples = append(samples, sample{ci, e.Embedding, e.Source})
+				samples = append(samples, sample{ci, e.Embedding, e.Source, e.Crop, false})
 			}
 		}
 	}
@@ -248,7 +258,7 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 		if err != nil {
 			return nil, fmt.Errorf("validation %d (%s): %w", i, l.Source, err)
 		}
-		samples = append(samples, sample{ci, v, l.Source})
+		samples = append(samples, sample{ci, v, l.Source, nil, true})
 	}
 	if skipped > 0 {
 		rep.Notes = append(rep.Notes, fmt.Sprintf("%d validation samples skipped: label not in the gallery", skipped))
@@ -256,10 +266,12 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 	r := &Result{}
 	var before, after, negFlips, posFlips int
 	var pos []Flip
+	var posIdx []int
 	for _, sm := range samples {
 		scores := s.classScores(sm.e, r)
 		bi, bs := decide(s, scores, -1, 0, 0)
 		ns := maxRow(sm.e, newRows, s.dim)
+		d.samples = append(d.samples, planSample{class: sm.class, own: clampCos(scores[sm.class]), newcomer: ns, crop: sm.crop, external: sm.external})
 		ai, as := decide(s, scores, target, ns, newThr)
 		rb, ra := bi == sm.class, ai == sm.class
 		if rb {
@@ -278,12 +290,15 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 		case rb && !ra:
 			negFlips++
 			rep.Flips = append(rep.Flips, f)
+			d.flips = append(d.flips, len(d.samples)-1)
 		case !rb && ra:
 			posFlips++
 			pos = append(pos, f)
+			posIdx = append(posIdx, len(d.samples)-1)
 		}
 	}
 	rep.Flips = append(rep.Flips, pos...)
+	d.flips = append(d.flips, posIdx...)
 	rep.ValidationSamples = len(samples)
 	rep.NegativeFlips, rep.PositiveFlips = negFlips, posFlips
 	if len(samples) > 0 {
@@ -472,7 +487,9 @@ func orDash(s string) string {
 	return s
 }
 
-// String renders the report as aligned text tables for a terminal.
+// String renders the report as aligned text tables for a terminal. Labels
+// and sources that are not safe to print raw (a gallery written by another
+// program, a hostile file name) are shown quoted with Go escapes.
 func (r *Report) String() string {
 	var b strings.Builder
 	verb := "new class"
@@ -512,7 +529,7 @@ func (r *Report) String() string {
 		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "id\tlabel\tcosine\n")
 		for _, n := range r.Nearest {
-			fmt.Fprintf(tw, "%d\t%s\t%.4f\n", n.ID, n.Label, n.Cosine)
+			fmt.Fprintf(tw, "%d\t%s\t%.4f\n", n.ID, textsafe.Cell(n.Label), n.Cosine)
 		}
 		tw.Flush()
 	}
@@ -525,13 +542,13 @@ func (r *Report) String() string {
 			if i >= r.NegativeFlips {
 				kind = "positive"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\n", kind, orDash(f.Source), f.Label,
-				orUnknown(f.Before), orUnknown(f.After), f.BeforeScore, f.AfterScore, f.NewcomerScore)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.4f\t%.4f\t%.4f\n", kind, textsafe.Cell(orDash(f.Source)), textsafe.Cell(f.Label),
+				textsafe.Cell(orUnknown(f.Before)), textsafe.Cell(orUnknown(f.After)), f.BeforeScore, f.AfterScore, f.NewcomerScore)
 		}
 		tw.Flush()
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(&b, "note: %s\n", n)
+		fmt.Fprintf(&b, "note: %s\n", textsafe.Escape(n))
 	}
 	return b.String()
 }

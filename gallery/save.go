@@ -5,16 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // fileSystem is the set of filesystem steps a save takes. It exists so tests
 // can fail each step in turn and show that the previous gallery survives.
 type fileSystem interface {
 	ReadFile(name string) ([]byte, error)
-	CreateTemp(dir, pattern string) (tempFile, error)
+	Stat(name string) (fs.FileInfo, error)
+	CreateTemp(dir, pattern string, perm fs.FileMode) (tempFile, error)
 	Rename(oldpath, newpath string) error
 	Link(oldpath, newpath string) error
 	Remove(name string) error
@@ -24,15 +27,32 @@ type fileSystem interface {
 type tempFile interface {
 	Name() string
 	Write(p []byte) (int, error)
+	Chmod(mode fs.FileMode) error
 	Sync() error
 	Close() error
 }
 
 type osFS struct{}
 
-func (osFS) ReadFile(name string) ([]byte, error) { return os.ReadFile(name) }
-func (osFS) CreateTemp(dir, pattern string) (tempFile, error) {
-	return os.CreateTemp(dir, pattern)
+func (osFS) ReadFile(name string) ([]byte, error)  { return os.ReadFile(name) }
+func (osFS) Stat(name string) (fs.FileInfo, error) { return os.Stat(name) }
+
+// CreateTemp is os.CreateTemp with a mode: os.CreateTemp always makes 0600
+// files, and a save must keep the gallery's own mode.
+func (osFS) CreateTemp(dir, pattern string, perm fs.FileMode) (tempFile, error) {
+	prefix, suffix, _ := strings.Cut(pattern, "*")
+	for range 10000 {
+		name := filepath.Join(dir, prefix+strconv.FormatUint(uint64(rand.Uint32()), 10)+suffix)
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, perm)
+		if errors.Is(err, fs.ErrExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	}
+	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, pattern), Err: fs.ErrExist}
 }
 func (osFS) Rename(o, n string) error { return os.Rename(o, n) }
 func (osFS) Link(o, n string) error   { return os.Link(o, n) }
@@ -50,6 +70,8 @@ func (osFS) SyncDir(dir string) error {
 }
 
 // BackupPath names the n-th previous version of a gallery file (path.n).
+// For a symlinked gallery the versions are kept beside the link's target:
+// BackupPath(Target(path), n).
 func BackupPath(path string, n int) string { return path + "." + strconv.Itoa(n) }
 
 // Save writes the gallery to path atomically: the bytes go to a temporary
@@ -57,21 +79,56 @@ func BackupPath(path string, n int) string { return path + "." + strconv.Itoa(n)
 // folder is synced. Before the rename the current file becomes path.1 and
 // older versions shift up to path.N (Options.KeepVersions); at every step
 // before the rename path still holds the previous gallery intact.
+//
+// The new file keeps the mode of the one it replaces (a new one gets 0666
+// less the umask). When path is a symbolic link, the file it points to is
+// replaced and the link kept. Save holds the gallery's FileLock while it
+// writes (not waiting when this process holds it already) and first
+// removes temporary files that killed saves left behind. Save alone does
+// not make open-change-save atomic against other writers: hold LockFile
+// around all three for that.
 func (g *Gallery) Save(path string) error { return g.saveWith(osFS{}, path) }
 
 func (g *Gallery) saveWith(fsys fileSystem, path string) error {
 	g.saveMu.Lock()
 	defer g.saveMu.Unlock()
+	target, err := Target(path)
+	if err != nil {
+		return fmt.Errorf("gallery: save %s: %w", path, err)
+	}
+	l, err := lockForWrite(target)
+	if err != nil {
+		return fmt.Errorf("gallery: save %s: %w", path, err)
+	}
+	if l != nil {
+		defer l.Unlock()
+	}
 	s := g.load()
-	return writeAtomic(fsys, path, encodeSnapshot(s), s.opts.KeepVersions)
+	return writeAtomic(fsys, target, encodeSnapshot(s), s.opts.KeepVersions)
 }
 
-func writeAtomic(fsys fileSystem, path string, data []byte, keep int) (err error) {
+// writeAtomic replaces target (a resolved path, see Target) with data,
+// keeping target's mode.
+func writeAtomic(fsys fileSystem, target string, data []byte, keep int) error {
+	perm, exact := fs.FileMode(0o666), false
+	fi, err := fsys.Stat(target)
+	switch {
+	case err == nil:
+		perm, exact = fi.Mode().Perm(), true
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("gallery: save %s: %w", target, err)
+	}
+	return writeFile(fsys, target, data, keep, perm, exact)
+}
+
+// writeFile writes data to path through a temporary file created with perm;
+// exact sets the mode to perm whatever the umask took away.
+func writeFile(fsys fileSystem, path string, data []byte, keep int, perm fs.FileMode, exact bool) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := fsys.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := fsys.CreateTemp(dir, tempPattern(base), perm)
 	if err != nil {
 		return fmt.Errorf("gallery: save %s: %w", path, err)
 	}
@@ -86,6 +143,12 @@ func writeAtomic(fsys fileSystem, path string, data []byte, keep int) (err error
 		f.Close()
 		return err
 	}
+	if exact {
+		if err = f.Chmod(perm); err != nil {
+			f.Close()
+			return err
+		}
+	}
 	if err = f.Sync(); err != nil {
 		f.Close()
 		return err
@@ -94,7 +157,7 @@ func writeAtomic(fsys fileSystem, path string, data []byte, keep int) (err error
 		return err
 	}
 	if keep > 0 {
-		if err = rotate(fsys, path, keep); err != nil {
+		if err = rotate(fsys, path, keep, perm, exact); err != nil {
 			return err
 		}
 	}
@@ -106,8 +169,8 @@ func writeAtomic(fsys fileSystem, path string, data []byte, keep int) (err error
 
 // rotate shifts path.i to path.i+1 (dropping path.keep) and makes path.1 a
 // copy of the current file: a hard link where the filesystem has them, else
-// a careful copy.
-func rotate(fsys fileSystem, path string, keep int) error {
+// a careful copy with the file's mode.
+func rotate(fsys fileSystem, path string, keep int, perm fs.FileMode, exact bool) error {
 	for i := keep - 1; i >= 1; i-- {
 		if err := fsys.Rename(BackupPath(path, i), BackupPath(path, i+1)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
@@ -128,7 +191,7 @@ func rotate(fsys fileSystem, path string, keep int) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(fsys, one, cur, 0)
+	return writeFile(fsys, one, cur, 0, perm, exact)
 }
 
 // Open loads a gallery file and checks that it was embedded by the encoder
@@ -162,8 +225,9 @@ func openWith(fsys fileSystem, path string, fp *[32]byte) (*Gallery, error) {
 }
 
 // Rollback makes version n (path.n) the current gallery again. The file is
-// checked to decode first, and the rollback is itself a save, so the
-// gallery it replaces becomes path.1 and can be restored in turn.
+// checked to decode first, and the rollback is itself a save (under the
+// gallery's lock, like Save), so the gallery it replaces becomes path.1 and
+// can be restored in turn.
 func Rollback(path string, n int) error {
 	return rollbackWith(osFS{}, path, n)
 }
@@ -172,13 +236,24 @@ func rollbackWith(fsys fileSystem, path string, n int) error {
 	if n < 1 || n > maxKeep {
 		return fmt.Errorf("%w: rollback version %d outside 1..%d", ErrInvalidOptions, n, maxKeep)
 	}
-	data, err := fsys.ReadFile(BackupPath(path, n))
+	target, err := Target(path)
+	if err != nil {
+		return fmt.Errorf("gallery: rollback: %w", err)
+	}
+	l, err := lockForWrite(target)
+	if err != nil {
+		return fmt.Errorf("gallery: rollback: %w", err)
+	}
+	if l != nil {
+		defer l.Unlock()
+	}
+	data, err := fsys.ReadFile(BackupPath(target, n))
 	if err != nil {
 		return fmt.Errorf("gallery: rollback: %w", err)
 	}
 	s, err := decodeSnapshot(data)
 	if err != nil {
-		return fmt.Errorf("gallery: rollback to %s: %w", BackupPath(path, n), err)
+		return fmt.Errorf("gallery: rollback to %s: %w", BackupPath(target, n), err)
 	}
-	return writeAtomic(fsys, path, data, s.opts.KeepVersions)
+	return writeAtomic(fsys, target, data, s.opts.KeepVersions)
 }

@@ -13,7 +13,11 @@ import (
 // everywhere so both paths run on every machine. The buffer is placed on an
 // Alignment boundary so that tensors are as aligned in memory as in the
 // file, just as with a (page-aligned) mapping.
-func openRead(path string) (*Model, error) {
+func openRead(path string) (*Model, error) { return readChecked(path, nil) }
+
+// readChecked is openRead with check, when not nil, run on the file's bytes
+// before they are decoded (OpenSigned verifies the signature there).
+func readChecked(path string, check func([]byte) error) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -32,6 +36,11 @@ func openRead(path string) (*Model, error) {
 	data := buf[skip : skip+int(size) : skip+int(size)]
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("model: reading %s: %w", path, err)
+	}
+	if check != nil {
+		if err := check(data); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	m, err := Decode(data)
 	if err != nil {

@@ -15,7 +15,11 @@ import (
 // between processes that open the same file. (Verifying the data checksum
 // and computing the fingerprint read every page once.) Close unmaps it. The file must not be truncated or rewritten in
 // place while mapped (WriteFile replaces files by rename, which is safe).
-func Open(path string) (*Model, error) {
+func Open(path string) (*Model, error) { return openChecked(path, nil) }
+
+// openChecked is Open with check, when not nil, run on the mapped bytes
+// before they are decoded: the bytes checked are the bytes used.
+func openChecked(path string, check func([]byte) error) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -35,6 +39,12 @@ func Open(path string) (*Model, error) {
 	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
 		return nil, fmt.Errorf("model: mmap %s: %w", path, err)
+	}
+	if check != nil {
+		if err := check(data); err != nil {
+			unix.Munmap(data)
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	m, err := Decode(data)
 	if err != nil {

@@ -6,3 +6,7 @@ package model
 // and macOS it is memory-mapped instead.) Close is a no-op here but should
 // still be called, for portability.
 func Open(path string) (*Model, error) { return openRead(path) }
+
+func openChecked(path string, check func([]byte) error) (*Model, error) {
+	return readChecked(path, check)
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // The demo is the project's first run for a newcomer: everything it needs is
@@ -624,7 +625,7 @@ func printDemo(e *env, res *demoResult) error {
 
 	en := res.Enrolment
 	section(4, fmt.Sprintf("Enrol it from %d photos (Plan, risk report, Commit)", len(en.Photos)))
-	fmt.Fprintf(w, "photos: %s\n\n", strings.Join(en.Photos, ", "))
+	fmt.Fprintf(w, "photos: %s\n\n", textsafe.Escape(strings.Join(en.Photos, ", "))) // file names of the -data folder
 	fmt.Fprint(w, en.Report.String())
 	fmt.Fprintln(w)
 	if en.Forced {
@@ -640,7 +641,7 @@ func printDemo(e *env, res *demoResult) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  photo\tbefore\tafter\tscore after")
 	for k, m := range res.BaseCheck.After {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%.4f\n", m.Source, decision(res.BaseCheck.Before[k]), decision(m), m.Score)
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%.4f\n", textsafe.Cell(m.Source), decision(res.BaseCheck.Before[k]), decision(m), m.Score)
 	}
 	tw.Flush()
 
@@ -672,7 +673,7 @@ func printDemo(e *env, res *demoResult) error {
 }
 
 func printMatch(w io.Writer, m demoMatch) {
-	fmt.Fprintf(w, "photo %s -> %s; best score %.4f, threshold %.4f\n", m.Source, decision(m), m.Score, m.Threshold)
+	fmt.Fprintf(w, "photo %s -> %s; best score %.4f, threshold %.4f\n", textsafe.Escape(m.Source), decision(m), m.Score, m.Threshold)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  rank\tcandidate\tscore")
 	for k, c := range m.Top {

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // embedRecord is the JSON form of one embedding: one per image, one per
@@ -51,19 +51,16 @@ func cmdEmbed(e *env, args []string) error {
 	sess := eng.NewSession()
 	defer sess.Close()
 
-	var enc *json.Encoder
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
-	if *asJSON {
-		enc = json.NewEncoder(e.stdout)
-	} else {
+	if !*asJSON {
 		fmt.Fprintln(tw, "FILE\tSHAPE\tNORM\tFIRST VALUES")
 	}
 	emit := func(file string, index *int, out []float32) error {
-		if enc != nil {
-			return enc.Encode(embedRecord{File: file, Index: index, Shape: outShape, Output: out})
+		if *asJSON {
+			return printJSONLine(e.stdout, embedRecord{File: file, Index: index, Shape: outShape, Output: out})
 		}
-		name := file
+		name := textsafe.Cell(file)
 		if index != nil {
 			name = fmt.Sprintf("%s[%d]", file, *index)
 		}
@@ -77,7 +74,7 @@ func cmdEmbed(e *env, args []string) error {
 	for _, file := range files {
 		if err := embedFile(sess, inShapes[0], file, emit); err != nil {
 			prog.Done()
-			fmt.Fprintf(e.stderr, "signet embed: %v\n", err)
+			fmt.Fprintf(e.stderr, "signet embed: %s\n", textsafe.Escape(err.Error()))
 			failed++
 		}
 		prog.Add(1)

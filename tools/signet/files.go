@@ -3,11 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"image"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/signet-go/signet/internal/imagedec"
 )
 
 // imageArgs expands command-line image arguments: a file stands for itself,
@@ -93,16 +94,23 @@ func classFolders(dir string) (labels []string, files map[string][]string, err e
 	return labels, files, nil
 }
 
-// loadImages decodes every file before anything else happens, so a bad file
-// stops a command before it changes any state.
-func loadImages(paths []string) ([]image.Image, error) {
-	imgs := make([]image.Image, len(paths))
-	for i, p := range paths {
-		img, err := loadImage(p)
-		if err != nil {
-			return nil, err
+// checkImages checks every file's header (format, size within the pixel
+// limit) before anything else happens, so a bad file stops a command before
+// the model loads; the images are then decoded one at a time.
+func checkImages(paths []string) error {
+	for _, p := range paths {
+		if fi, err := os.Stat(p); err == nil && !fi.Mode().IsRegular() && !fi.IsDir() {
+			continue // a pipe can be read once: it is checked as it is decoded
 		}
-		imgs[i] = img
+		r, closeFn, err := openInput(p)
+		if err != nil {
+			return err
+		}
+		err = imagedec.Check(r)
+		closeFn()
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
 	}
-	return imgs, nil
+	return nil
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
+	"io"
 	"io/fs"
 	"os"
 	"text/tabwriter"
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // encoder is an opened model ready to embed images.
@@ -112,11 +113,44 @@ func (f galleryFlags) check(needModel bool) error {
 	return nil
 }
 
+// printJSON writes v as indented JSON. encoding/json escapes C0 controls
+// but leaves DEL, C1 and bidi controls raw; textsafe.JSON escapes those too,
+// so no label or file name reaches the terminal unescaped.
 func printJSON(e *env, v any) error {
-	enc := json.NewEncoder(e.stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = e.stdout.Write(append(textsafe.JSON(b), '\n'))
+	return err
 }
+
+// printJSONLine writes v as one line of JSON, escaped as printJSON does.
+func printJSONLine(w io.Writer, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(textsafe.JSON(b), '\n'))
+	return err
+}
+
+// lockGallery takes the gallery's write lock for a command's whole
+// read-modify-write, so that two signet processes changing one gallery
+// cannot both start from the same version and lose one change. It says so
+// on stderr when it has to wait for another writer.
+func lockGallery(e *env, path string) (*gallery.FileLock, error) {
+	l, err := gallery.TryLockFile(path)
+	if errors.Is(err, gallery.ErrLocked) {
+		fmt.Fprintf(e.stderr, "waiting for another process writing %s\n", textsafe.Escape(path))
+		l, err = gallery.LockFile(path)
+	}
+	return l, err
+}
+
+// testHookLocked runs once a command holds the gallery lock and has read
+// the gallery; tests widen the read-modify-write window with it.
+var testHookLocked = func() {}
 
 // ---- enroll and report ----
 
@@ -143,6 +177,7 @@ func enrollOrReport(e *env, name string, args []string) error {
 	applyThr := fs.Bool("apply-threshold", false, "give the class the suggested threshold")
 	noCrops := fs.Bool("no-crops", false, "do not store the images (the gallery then cannot be re-embedded)")
 	mode := fs.String("mode", "mean", "prototype mode of a new gallery: mean, multi or knn")
+	htmlOut := fs.String("html", "", "also write the plan's review page, one self-contained HTML file, to this path")
 	var force *bool
 	if name == "enroll" {
 		force = fs.Bool("force", false, "commit even when the negative flip rate is over the gallery's budget")
@@ -152,6 +187,9 @@ func enrollOrReport(e *env, name string, args []string) error {
 		return err
 	}
 	if err := gf.check(true); err != nil {
+		return err
+	}
+	if err := checkHTMLOut(*htmlOut, *gf.gallery); err != nil {
 		return err
 	}
 	if *label == "" {
@@ -168,8 +206,7 @@ func enrollOrReport(e *env, name string, args []string) error {
 	if err != nil {
 		return err
 	}
-	imgs, err := loadImages(files)
-	if err != nil {
+	if err := checkImages(files); err != nil {
 		return err
 	}
 	enc, err := openEncoder(*gf.model, *gf.threads)
@@ -177,11 +214,19 @@ func enrollOrReport(e *env, name string, args []string) error {
 		return err
 	}
 	defer enc.Close()
+	if name == "enroll" {
+		l, err := lockGallery(e, *gf.gallery)
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
+	}
 	g, created, err := openGallery(*gf.gallery, enc, true, opts)
 	if err != nil {
 		return err
 	}
-	ex, err := exemplars(e, enc, imgs, files, !*noCrops)
+	testHookLocked()
+	ex, err := exemplars(e, enc, files, !*noCrops)
 	if err != nil {
 		return err
 	}
@@ -194,6 +239,11 @@ func enrollOrReport(e *env, name string, args []string) error {
 	plan, err := g.Plan(*label, ex, popts)
 	if err != nil {
 		return err
+	}
+	if *htmlOut != "" { // before Commit: a refused plan is the one to review
+		if err := writePlanHTML(e, *htmlOut, plan, files, popts.Validation); err != nil {
+			return err
+		}
 	}
 	res := enrollResult{Gallery: *gf.gallery, Created: created, Report: plan.Report}
 	if name == "enroll" {
@@ -226,11 +276,11 @@ func enrollOrReport(e *env, name string, args []string) error {
 	fmt.Fprint(e.stdout, plan.Report.String())
 	switch {
 	case !res.Committed:
-		fmt.Fprintf(e.stdout, "\nnot committed (report only); %s is unchanged\n", *gf.gallery)
+		fmt.Fprintf(e.stdout, "\nnot committed (report only); %s is unchanged\n", textsafe.Escape(*gf.gallery))
 	case created:
-		fmt.Fprintf(e.stdout, "\ncreated %s; enrolled %q as class %d\n", *gf.gallery, *label, res.ClassID)
+		fmt.Fprintf(e.stdout, "\ncreated %s; enrolled %q as class %d\n", textsafe.Escape(*gf.gallery), *label, res.ClassID)
 	default:
-		fmt.Fprintf(e.stdout, "\nenrolled %q as class %d in %s\n", *label, res.ClassID, *gf.gallery)
+		fmt.Fprintf(e.stdout, "\nenrolled %q as class %d in %s\n", *label, res.ClassID, textsafe.Escape(*gf.gallery))
 	}
 	return nil
 }
@@ -244,13 +294,18 @@ func parseMode(s string) (gallery.Mode, error) {
 	return 0, usagef("unknown mode %q (want mean, multi or knn)", s)
 }
 
-func exemplars(e *env, enc *encoder, imgs []image.Image, files []string, keepCrops bool) ([]gallery.Exemplar, error) {
-	prog := newProgress(e.stderr, "embed", len(imgs))
+// exemplars decodes and embeds one image at a time, so that memory holds
+// one decoded image, not all of them.
+func exemplars(e *env, enc *encoder, files []string, keepCrops bool) ([]gallery.Exemplar, error) {
+	prog := newProgress(e.stderr, "embed", len(files))
 	defer prog.Done()
-	out := make([]gallery.Exemplar, len(imgs))
-	for i, img := range imgs {
-		var err error
-		if out[i], err = gallery.NewExemplar(enc.enc, img, files[i], keepCrops); err != nil {
+	out := make([]gallery.Exemplar, len(files))
+	for i, f := range files {
+		img, err := loadImage(f)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = gallery.NewExemplar(enc.enc, img, f, keepCrops); err != nil {
 			return nil, err
 		}
 		prog.Add(1)
@@ -336,15 +391,13 @@ func cmdClassify(e *env, args []string) error {
 	if g.Len() == 0 {
 		return fmt.Errorf("%s: gallery has no classes", *gf.gallery)
 	}
-	var jenc *json.Encoder
+	asJSON := *gf.json
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
-	if *gf.json {
-		jenc = json.NewEncoder(e.stdout)
-	} else {
+	if !asJSON {
 		fmt.Fprintln(tw, "FILE\tDECISION\tSCORE\tMARGIN\tTOP")
 	}
-	r := gallery.NewResult(*topN)
+	r := gallery.NewResult(min(*topN, g.Len())) // -top 1000000000 must not allocate for a billion
 	prog := newProgress(e.stderr, "classify", len(files))
 	defer prog.Done()
 	failed := 0
@@ -355,7 +408,7 @@ func cmdClassify(e *env, args []string) error {
 		}
 		if err != nil {
 			prog.Done()
-			fmt.Fprintf(e.stderr, "signet classify: %v\n", err)
+			fmt.Fprintf(e.stderr, "signet classify: %s\n", textsafe.Escape(err.Error()))
 			failed++
 			continue
 		}
@@ -364,12 +417,12 @@ func cmdClassify(e *env, args []string) error {
 		for _, c := range r.Candidates {
 			rec.Top = append(rec.Top, classifyCandidate{Label: c.Label, ID: c.ID, Score: c.Score})
 		}
-		if jenc != nil {
-			if err := jenc.Encode(rec); err != nil {
+		if asJSON {
+			if err := printJSONLine(e.stdout, rec); err != nil {
 				return err
 			}
 		} else {
-			decision := rec.Label
+			decision := textsafe.Cell(rec.Label)
 			if rec.Unknown {
 				decision = "unknown (" + rec.Reason + ")"
 			}
@@ -378,9 +431,9 @@ func cmdClassify(e *env, args []string) error {
 				if i > 0 {
 					top += ", "
 				}
-				top += fmt.Sprintf("%s %.3f", c.Label, c.Score)
+				top += fmt.Sprintf("%s %.3f", textsafe.Cell(c.Label), c.Score)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%s\n", f, decision, rec.Score, rec.Margin, top)
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.4f\t%s\n", textsafe.Cell(f), decision, rec.Score, rec.Margin, top)
 		}
 		prog.Add(1)
 	}
@@ -434,6 +487,7 @@ type listResult struct {
 func cmdList(e *env, args []string) error {
 	fs := newFlagSet(e, "list")
 	gf := addGalleryFlags(fs, false)
+	htmlOut := fs.String("html", "", "also write an overview page, one self-contained HTML file, to this path")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -444,9 +498,17 @@ func cmdList(e *env, args []string) error {
 	if len(rest) > 0 {
 		return usagef("unexpected arguments %q", rest)
 	}
+	if err := checkHTMLOut(*htmlOut, *gf.gallery); err != nil {
+		return err
+	}
 	g, err := openAny(gf)
 	if err != nil {
 		return err
+	}
+	if *htmlOut != "" {
+		if err := writeGalleryHTML(e, *htmlOut, g, "Gallery "+*gf.gallery); err != nil {
+			return err
+		}
 	}
 	fp := g.Fingerprint()
 	o := g.Options()
@@ -465,7 +527,7 @@ func cmdList(e *env, args []string) error {
 		return printJSON(e, res)
 	}
 	fmt.Fprintf(e.stdout, "%s: %d classes, dim %d, mode %s, threshold %.4f, encoder %s\n\n",
-		res.Gallery, len(res.Classes), res.Dim, res.Mode, res.Threshold, res.Fingerprint[:16])
+		textsafe.Escape(res.Gallery), len(res.Classes), res.Dim, res.Mode, res.Threshold, res.Fingerprint[:16])
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tEXEMPLARS\tHELD OUT\tTHRESHOLD\tGAR")
 	for _, c := range res.Classes {
@@ -477,7 +539,9 @@ func cmdList(e *env, args []string) error {
 		if c.GenuineAcceptRate >= 0 {
 			gar = fmt.Sprintf("%.1f%%", 100*c.GenuineAcceptRate)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\n", c.ID, c.Label, c.Exemplars, c.Validation, thr, gar)
+		// Labels of a gallery written by another program may hold any
+		// bytes: never print them raw.
+		fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%s\t%s\n", c.ID, textsafe.Cell(c.Label), c.Exemplars, c.Validation, thr, gar)
 	}
 	return tw.Flush()
 }
@@ -513,10 +577,16 @@ func cmdRemove(e *env, args []string) error {
 	if *id == 0 && *label == "" {
 		return usagef("-id or -label is required")
 	}
+	l, err := lockGallery(e, *gf.gallery)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	g, err := openAny(gf)
 	if err != nil {
 		return err
 	}
+	testHookLocked()
 	c, err := classArg(g, *id, *label)
 	if err != nil {
 		return err
@@ -530,7 +600,7 @@ func cmdRemove(e *env, args []string) error {
 	if *gf.json {
 		return printJSON(e, map[string]any{"gallery": *gf.gallery, "removed": map[string]any{"id": c.ID, "label": c.Label}})
 	}
-	fmt.Fprintf(e.stdout, "removed class %d %q from %s\n", c.ID, c.Label, *gf.gallery)
+	fmt.Fprintf(e.stdout, "removed class %d %q from %s\n", c.ID, c.Label, textsafe.Escape(*gf.gallery))
 	return nil
 }
 
@@ -556,10 +626,16 @@ func cmdRename(e *env, args []string) error {
 	if *id == 0 && *label == "" {
 		return usagef("-id or -label is required")
 	}
+	l, err := lockGallery(e, *gf.gallery)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	g, err := openAny(gf)
 	if err != nil {
 		return err
 	}
+	testHookLocked()
 	c, err := classArg(g, *id, *label)
 	if err != nil {
 		return err
@@ -573,7 +649,7 @@ func cmdRename(e *env, args []string) error {
 	if *gf.json {
 		return printJSON(e, map[string]any{"gallery": *gf.gallery, "id": c.ID, "old_label": c.Label, "label": *to})
 	}
-	fmt.Fprintf(e.stdout, "renamed class %d %q to %q in %s\n", c.ID, c.Label, *to, *gf.gallery)
+	fmt.Fprintf(e.stdout, "renamed class %d %q to %q in %s\n", c.ID, c.Label, *to, textsafe.Escape(*gf.gallery))
 	return nil
 }
 
@@ -601,6 +677,13 @@ func cmdCalibrate(e *env, args []string) error {
 	if *bgDir != "" && *gf.model == "" {
 		return usagef("-background needs -model to embed the images")
 	}
+	if !*dry {
+		l, err := lockGallery(e, *gf.gallery)
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
+	}
 	var g *gallery.Gallery
 	var copts gallery.CalibrateOptions
 	if *gf.model != "" {
@@ -624,6 +707,7 @@ func cmdCalibrate(e *env, args []string) error {
 	} else if g, err = gallery.OpenForReembed(*gf.gallery); err != nil {
 		return err
 	}
+	testHookLocked()
 	copts.DryRun = *dry
 	cal, err := g.Calibrate(*far, copts)
 	if err != nil {
@@ -650,7 +734,7 @@ func cmdCalibrate(e *env, args []string) error {
 			thr += "*"
 			kept++
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%v\n", id, c.Label, thr, gar, c.FalseAcceptRate, c.Genuine, c.Impostors, c.Resolved)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.4f\t%d\t%d\t%v\n", id, textsafe.Cell(c.Label), thr, gar, c.FalseAcceptRate, c.Genuine, c.Impostors, c.Resolved)
 	}
 	for _, c := range cal.Classes {
 		row(c, fmt.Sprint(c.ID))
@@ -663,9 +747,9 @@ func cmdCalibrate(e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "\n* too few impostors to resolve FAR %g and the estimate was looser: the threshold in force was kept\n", *far)
 	}
 	if *dry {
-		fmt.Fprintf(e.stdout, "\ndry run at target FAR %g; %s is unchanged\n", *far, *gf.gallery)
+		fmt.Fprintf(e.stdout, "\ndry run at target FAR %g; %s is unchanged\n", *far, textsafe.Escape(*gf.gallery))
 	} else {
-		fmt.Fprintf(e.stdout, "\ncalibrated at target FAR %g; saved %s\n", *far, *gf.gallery)
+		fmt.Fprintf(e.stdout, "\ncalibrated at target FAR %g; saved %s\n", *far, textsafe.Escape(*gf.gallery))
 	}
 	return nil
 }
@@ -688,10 +772,16 @@ func cmdReembed(e *env, args []string) error {
 		return err
 	}
 	defer enc.Close()
+	l, err := lockGallery(e, *gf.gallery)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
 	g, err := gallery.OpenForReembed(*gf.gallery)
 	if err != nil {
 		return err
 	}
+	testHookLocked()
 	rep, err := g.Reembed(enc.enc)
 	if err != nil {
 		return err
@@ -707,10 +797,10 @@ func cmdReembed(e *env, args []string) error {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tSELF-ACC BEFORE\tSELF-ACC AFTER\tNEIGHBOUR OVERLAP\tMOVED")
 	for _, c := range rep.Classes {
-		fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%.1f%%\t%.2f\t%v\n", c.ID, c.Label, 100*c.SelfAccuracyBefore, 100*c.SelfAccuracyAfter, c.NeighbourOverlap, c.Moved)
+		fmt.Fprintf(tw, "%d\t%s\t%.1f%%\t%.1f%%\t%.2f\t%v\n", c.ID, textsafe.Cell(c.Label), 100*c.SelfAccuracyBefore, 100*c.SelfAccuracyAfter, c.NeighbourOverlap, c.Moved)
 	}
 	tw.Flush()
-	fmt.Fprintf(e.stdout, "\nsaved %s; per-class thresholds were cleared: run 'signet calibrate' next\n", *gf.gallery)
+	fmt.Fprintf(e.stdout, "\nsaved %s; per-class thresholds were cleared: run 'signet calibrate' next\n", textsafe.Escape(*gf.gallery))
 	return nil
 }
 
@@ -731,9 +821,19 @@ func cmdRollback(e *env, args []string) error {
 	if *n < 1 {
 		return usagef("-n must be at least 1")
 	}
+	l, err := lockGallery(e, *gpath)
+	if err != nil {
+		return err
+	}
+	defer l.Unlock()
+	testHookLocked()
 	if err := gallery.Rollback(*gpath, *n); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "restored version %d of %s; the version it replaced is now %s\n", *n, *gpath, gallery.BackupPath(*gpath, 1))
+	target, err := gallery.Target(*gpath) // versions of a symlinked gallery sit beside its target
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "restored version %d of %s; the version it replaced is now %s\n", *n, textsafe.Escape(*gpath), textsafe.Escape(gallery.BackupPath(target, 1)))
 	return nil
 }

@@ -3,20 +3,14 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"image"
-	_ "image/jpeg" // register the decoders signet accepts
-	_ "image/png"
 	"io"
 	"os"
 
+	"github.com/signet-go/signet/internal/imagedec"
 	"github.com/signet-go/signet/internal/npy"
 )
-
-// maxPixels bounds the decoded size of an input image (a 64-megapixel RGBA
-// image is 256 MiB) so a small, highly compressed file cannot exhaust memory.
-const maxPixels = 64 << 20
 
 var npyMagic = []byte("\x93NUMPY")
 
@@ -34,65 +28,78 @@ func (in *input) isTensor() bool { return in.img == nil }
 // readInput opens path and decides by content, not by name, whether it is a
 // .npy tensor or an image.
 func readInput(path string) (*input, error) {
-	f, err := os.Open(path)
+	r, closeFn, err := openInput(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
+	defer closeFn()
+	head := make([]byte, len(npyMagic))
+	n, _ := io.ReadFull(r, head)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%s: is a directory", path)
-	}
-	br := bufio.NewReader(f)
-	head, _ := br.Peek(len(npyMagic))
-	if bytes.Equal(head, npyMagic) {
-		shape, data, err := npy.Read(br)
+	if bytes.Equal(head[:n], npyMagic) {
+		shape, data, err := npy.Read(bufio.NewReader(r))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return &input{file: path, shape: shape, data: data}, nil
 	}
-	img, err := decodeImage(br)
+	img, err := imagedec.Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &input{file: path, img: img}, nil
 }
 
-// loadImage reads a PNG or JPEG file.
+// loadImage reads a PNG or JPEG file through the shared decoder, which
+// refuses images over imagedec.MaxPixels from their header.
 func loadImage(path string) (image.Image, error) {
-	f, err := os.Open(path)
+	r, closeFn, err := openInput(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	img, err := decodeImage(bufio.NewReader(f))
+	defer closeFn()
+	img, err := imagedec.Decode(r)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return img, nil
 }
 
-func decodeImage(r io.Reader) (image.Image, error) {
-	var buf bytes.Buffer
-	cfg, format, err := image.DecodeConfig(io.TeeReader(r, &buf))
+// maxStreamBytes bounds what is read into memory from an input that cannot
+// seek (a pipe such as /dev/stdin): enough for an uncompressed image at the
+// pixel limit.
+const maxStreamBytes = 8*imagedec.MaxPixels + 1<<20
+
+// openInput opens path for reading with seeks: a regular file as it is,
+// anything else (a pipe) read into memory up to maxStreamBytes.
+func openInput(path string) (io.ReadSeeker, func() error, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		if errors.Is(err, image.ErrFormat) {
-			return nil, errors.New("not a PNG or JPEG image")
-		}
-		return nil, fmt.Errorf("cannot decode image: %w", err)
+		return nil, nil, err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxPixels {
-		return nil, fmt.Errorf("%s image of %dx%d pixels is outside the accepted size (1 to %d pixels)", format, cfg.Width, cfg.Height, maxPixels)
-	}
-	img, _, err := image.Decode(io.MultiReader(&buf, r))
+	fi, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("cannot decode %s image: %w", format, err)
+		f.Close()
+		return nil, nil, err
 	}
-	return img, nil
+	if fi.IsDir() {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: is a directory", path)
+	}
+	if fi.Mode().IsRegular() {
+		return f, f.Close, nil
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxStreamBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(b) > maxStreamBytes {
+		return nil, nil, fmt.Errorf("%s: %w: more than %d bytes", path, imagedec.ErrTooLarge, maxStreamBytes)
+	}
+	return bytes.NewReader(b), func() error { return nil }, nil
 }
 
 // splitBatch checks a tensor's shape against the model input shape (whose

@@ -21,7 +21,9 @@
 // a target false-accept rate), reembed (move a gallery to a new model from
 // its stored crops), rollback, and eval (N-way K-shot episodes with an
 // optional open-set AUROC on a folder-per-class dataset). A command that
-// fails leaves the gallery file as it was.
+// fails leaves the gallery file as it was. Shipping commands: keygen, sign
+// and verify (Ed25519 signatures in FILE.sig), bundle and unbundle (one
+// signed deployment file, installed atomically with rollback).
 //
 // Commands print human-readable tables by default and JSON with -json.
 // Exit status: 0 success, 1 runtime error (bad file, failed inference),
@@ -38,6 +40,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // Exit codes are part of the command's contract: scripts branch on them.
@@ -77,6 +81,11 @@ func init() {
 		{"rollback", "", "restore a previous version of a gallery file", cmdRollback},
 		{"eval", "", "few-shot N-way K-shot evaluation on a folder-per-class dataset", cmdEval},
 		{"demo", "", "enrol a never-seen traffic sign into a base gallery with the shipped encoder, end to end", cmdDemo},
+		{"keygen", "", "make an Ed25519 signing key pair (NAME.key, NAME.pub)", cmdKeygen},
+		{"sign", "FILE...", "sign model (.sgn) and gallery (.gal) files, writing FILE.sig", cmdSign},
+		{"verify", "FILE...", "verify signed models, galleries and bundles against trusted public keys", cmdVerify},
+		{"bundle", "", "pack a model, its gallery and a manifest into one signed deployment bundle", cmdBundle},
+		{"unbundle", "BUNDLE", "verify a bundle and install it next to the previous release, or roll back", cmdUnbundle},
 		{"help", "[COMMAND]", "show help for signet or one command", nil},
 	}
 	sort.Slice(commands, func(i, j int) bool { return commands[i].name < commands[j].name })
@@ -129,10 +138,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return exitOK
 	case errors.Is(err, errUsage):
 		msg := strings.TrimPrefix(err.Error(), errUsage.Error()+": ")
-		fmt.Fprintf(stderr, "signet %s: %s\nRun 'signet %s -h' for usage.\n", name, msg, name)
+		fmt.Fprintf(stderr, "signet %s: %s\nRun 'signet %s -h' for usage.\n", name, textsafe.Escape(msg), name)
 		return exitUsage
 	default:
-		fmt.Fprintf(stderr, "signet %s: %v\n", name, err)
+		// Messages quote file names and labels, which may come from
+		// someone else's files: escape anything a terminal would act on.
+		fmt.Fprintf(stderr, "signet %s: %s\n", name, textsafe.Escape(err.Error()))
 		return exitRuntime
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/signet-go/signet/internal/textsafe"
 )
 
 // progress draws a one-line progress bar on a terminal. It stays silent for
@@ -31,7 +33,8 @@ const (
 
 func newProgress(w io.Writer, label string, total int) *progress {
 	now := time.Now()
-	return &progress{w: w, label: label, total: total, start: now, last: now, enabled: isTerminal(w)}
+	// The label may name a folder of someone else's files: escape it.
+	return &progress{w: w, label: textsafe.Escape(label), total: total, start: now, last: now, enabled: isTerminal(w)}
 }
 
 // Add records n more finished units of work and redraws at most every 100 ms.
