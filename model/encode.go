@@ -263,6 +263,15 @@ func WriteFile(path string, m *Model) (err error) {
 	if err := m.checkReady(); err != nil {
 		return err
 	}
+	// Write through a symlink to its target, keeping the link, and keep an
+	// existing file's permissions rather than imposing 0644.
+	mode := os.FileMode(0o644)
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+		if st, err := os.Stat(target); err == nil {
+			mode = st.Mode().Perm()
+		}
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -281,7 +290,7 @@ func WriteFile(path string, m *Model) (err error) {
 	if err = Write(f, m); err != nil {
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(mode); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
