@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
 )
 
@@ -11,8 +12,7 @@ import (
 // converter runs on untrusted files, so every product of dimensions is
 // checked before it is used, and every shape it records stays within these
 // limits; a shape such as 1×3×2³²×2³² is refused instead of wrapping around.
-// (The engine has its own checked arithmetic; this copy keeps the converter
-// independent of it.)
+// Slice lengths come from internal/shape, shared with the engine.
 
 // maxElements bounds the element count of any tensor or shape, so that
 // products and strides never overflow and sizes fit an int on every
@@ -82,39 +82,10 @@ func knownElems(d []int64) (int64, bool) {
 }
 
 // sliceRange returns the first index and the element count of ONNX Slice
-// along one axis of size dim ≥ 0, for any int64 start, end and step ≠ 0.
-// As the operator specifies, negative start and end count from the end;
-// then, for a positive step, both are clamped to [0, dim]; for a negative
-// step, start is clamped to [0, dim-1] and end to [-1, dim-1]. The count is
-// ⌈(end-start)/step⌉ (0 when negative), computed without overflow: a step
-// of math.MaxInt64 gives one element, a step of math.MinInt64 too.
+// along one axis of size dim, for any int64 start, end and step (see
+// shape.Slice, which the engine and its reference use too).
 func sliceRange(start, end, step, dim int64) (first, count int64) {
-	if dim <= 0 || step == 0 {
-		return 0, 0
-	}
-	if start < 0 {
-		start += dim // start ≥ MinInt64 and dim > 0: no overflow
-	}
-	if end < 0 {
-		end += dim
-	}
-	if step > 0 {
-		start = min(max(start, 0), dim)
-		end = min(max(end, 0), dim)
-		if end <= start {
-			return start, 0
-		}
-		// end-start-1 < dim: nothing here overflows.
-		return start, (end-start-1)/step + 1
-	}
-	start = min(max(start, 0), dim-1)
-	end = min(max(end, -1), dim-1)
-	if start <= end {
-		return start, 0
-	}
-	// -step overflows for MinInt64; its magnitude fits a uint64.
-	mag := uint64(-(step + 1)) + 1
-	return start, int64(uint64(start-end-1)/mag) + 1
+	return shape.Slice(dim, start, end, step)
 }
 
 // sizeError is a refusal by the size checks: kind is the sentinel, msg says
