@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/rand"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -35,6 +36,14 @@ import (
 // diffKnownBugs, when set, skips programs that contain one of the known*
 // patterns below (bug classes fixed in the planner: set it while one of them
 // regresses and is being fixed, so the fuzzer keeps looking elsewhere).
+// diffMemoryLimit is the engine budget of every fuzzed program, and
+// diffPlanSlack the bookkeeping (plan, layer records, worker pool) that New
+// and NewSession may allocate beyond what MemoryBytes and SessionBytes count.
+const (
+	diffMemoryLimit = 64 << 20
+	diffPlanSlack   = 2 << 20
+)
+
 var diffKnownBugs = false
 
 const (
@@ -1329,7 +1338,23 @@ func runDiffProg(t *testing.T, data []byte) diffOutcome {
 				fail("New(%+v) panicked: %v", opts, r)
 			}
 		}()
-		return New(m, opts)
+		// Allocation is bounded by what the budget accounts for, plus a
+		// little plan bookkeeping: a program cannot make New allocate past
+		// its stated MemoryLimit.
+		opts.MemoryLimit = diffMemoryLimit
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		e, err = New(m, opts)
+		runtime.ReadMemStats(&after)
+		if err == nil {
+			if mb := e.MemoryBytes(); mb > diffMemoryLimit {
+				fail("New(%+v): MemoryBytes %d over the %d limit", opts, mb, diffMemoryLimit)
+			}
+			if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(e.MemoryBytes())+diffPlanSlack; got > bound {
+				fail("New(%+v) allocated %d bytes, bound %d (MemoryBytes %d + slack)", opts, got, bound, e.MemoryBytes())
+			}
+		}
+		return e, err
 	}
 	// Refusals: the same answer on every tier; expected only for documented
 	// unsupported features, zero-size values and unrunnable sizes.
@@ -1420,7 +1445,13 @@ func runDiffProg(t *testing.T, data []byte) diffOutcome {
 			}
 		}
 		func() {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
 			s := e.NewSession()
+			runtime.ReadMemStats(&after)
+			if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(e.SessionBytes())+diffPlanSlack; got > bound {
+				fail("%+v: NewSession allocated %d bytes, bound %d (SessionBytes + slack)", opts, got, bound)
+			}
 			defer s.Close()
 			defer func() {
 				if r := recover(); r != nil {
