@@ -90,3 +90,26 @@ def closed_set(emb, labels, proto_emb, proto_labels):
     P = _protos(proto_emb, [np.flatnonzero(proto_labels == c) for c in classes])
     pred = classes[np.argmax(emb @ P.T, axis=1)]
     return float(np.mean(pred == labels))
+
+
+def pair_episodes(emb, labels, pairs, n_pairs, k_shot, n_episodes, seed):
+    """Mean accuracy of nearest-prototype classification over episodes of n_pairs mirrored pairs, both
+    twins of each pair enrolled (2 x n_pairs ways): chirality must be told apart, not guessed.
+    pairs: (P, 2) array of class labels. Returns (accuracy, 95% confidence half-width)."""
+    rng = np.random.default_rng(seed)
+    pairs = np.asarray(pairs)
+    by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
+    accs = []
+    for _ in range(n_episodes):
+        way = pairs[rng.choice(len(pairs), min(n_pairs, len(pairs)), replace=False)].reshape(-1)
+        sup, qi, ql = [], [], []
+        for j, c in enumerate(way):
+            perm = rng.permutation(by_class[c])
+            sup.append(perm[:k_shot])
+            qi.append(perm[k_shot:])
+            ql.append(np.full(len(perm) - k_shot, j))
+        P = _protos(emb, sup)
+        qi, ql = np.concatenate(qi), np.concatenate(ql)
+        accs.append(np.mean(np.argmax(emb[qi] @ P.T, axis=1) == ql))
+    accs = np.array(accs)
+    return float(accs.mean()), float(1.96 * accs.std() / np.sqrt(len(accs)))

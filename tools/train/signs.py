@@ -741,8 +741,15 @@ def _persp_coeffs(dst, src):
 def render_sample(idx, stream, k, out=OUT):
     """One captured sample of class idx: uint8 array (out, out, 3). Deterministic in (idx, stream, k)."""
     rng = np.random.default_rng([stream, idx, k, 77])
-    n = WORK
-    tpl = template(idx)
+    return capture(template(idx), rng, out)
+
+
+def capture(tpl, rng, out=OUT, work=WORK, rot_cap=None, geometry=None):
+    """The capture model: template tpl (RGBA) seen by a camera, drawn from rng.
+
+    rot_cap (degrees) clips the in-plane rotation (v1 leaves it unclipped); if
+    geometry is a dict, the sign's placement is stored in it (for checks)."""
+    n = work
     # paint condition: fading, dirt, colour drift (before geometry: it is on the sign)
     arr = np.asarray(tpl, np.float32).copy()
     rgb, alpha = arr[..., :3], arr[..., 3:]
@@ -763,7 +770,10 @@ def render_sample(idx, stream, k, out=OUT):
     s = frac * n
     cx = n / 2 + rng.normal(0, 0.05) * n
     cy = n / 2 + rng.normal(0, 0.05) * n
-    rot = math.radians(rng.normal(0, 6))
+    rot_deg = rng.normal(0, 6)
+    if rot_cap is not None:
+        rot_deg = float(np.clip(rot_deg, -rot_cap, rot_cap))
+    rot = math.radians(rot_deg)
     ta, tb = rng.uniform(-0.3, 0.3), rng.uniform(-0.22, 0.22)
     side = max(8, int(s))
     small = tpl.resize((side, side), Image.LANCZOS)
@@ -773,6 +783,8 @@ def render_sample(idx, stream, k, out=OUT):
         px, py = x / z * s / 2, y / z * s / 2
         corners.append((cx + px * math.cos(rot) - py * math.sin(rot), cy + px * math.sin(rot) + py * math.cos(rot)))
     coeffs = _persp_coeffs(corners, [(0, 0), (side, 0), (side, side), (0, side)])
+    if geometry is not None:
+        geometry.update(cx=cx, cy=cy, s=s, rot_deg=rot_deg, ta=ta, tb=tb, work=n, corners=corners)
     warped = small.transform((n, n), Image.PERSPECTIVE, tuple(coeffs), Image.BILINEAR)
 
     bg = _background(rng, n)

@@ -23,6 +23,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 import fewshot
+from render_cache import cache_name
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SIZE = 48
@@ -121,24 +122,25 @@ def to_input(xb_uint8):
     return (x - mean) / std
 
 
-def augment(x, g):
+def augment(x, g, size=SIZE):
     """Cheap batched extras on top of the rendered capture model: shift by up to
-    4 px (reflect padding), brightness/contrast jitter, occasional cutout."""
+    4 px (reflect padding), brightness/contrast jitter, occasional cutout.
+    Never a flip or a rotation: a mirrored or rotated design is another class."""
     n = x.shape[0]
-    p = 4
+    p = 4 * size // SIZE
     xp = F.pad(x, (p, p, p, p), mode="reflect")
     dx = torch.randint(0, 2 * p + 1, (n,), generator=g)
     dy = torch.randint(0, 2 * p + 1, (n,), generator=g)
     out = torch.empty_like(x)
     for i in range(n):
-        out[i] = xp[i, :, dy[i]:dy[i] + SIZE, dx[i]:dx[i] + SIZE]
+        out[i] = xp[i, :, dy[i]:dy[i] + size, dx[i]:dx[i] + size]
     c = 1 + 0.2 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 2
     b = 0.3 * (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 2
     out = out * c + b
     cut = torch.rand(n, generator=g) < 0.15
     for i in torch.nonzero(cut).flatten().tolist():
-        s = int(torch.randint(8, 18, (1,), generator=g))
-        y0, x0 = torch.randint(0, SIZE - s, (2,), generator=g).tolist()
+        s = int(torch.randint(8, 18, (1,), generator=g)) * size // SIZE
+        y0, x0 = torch.randint(0, size - s, (2,), generator=g).tolist()
         out[i, :, y0:y0 + s, x0:x0 + s] = torch.randn(3, 1, 1, generator=g) * 0.8
     return out
 
@@ -153,13 +155,25 @@ def embed(model, x_uint8, bs=512):
     return torch.cat(outs).numpy()
 
 
-def select_metrics(model, sx, sy, episodes=600, seed=7):
+def select_metrics(model, sx, sy, episodes=600, seed=7, pairs=None):
     e = embed(model, sx)
     a1, _ = fewshot.episodes(e, sy, 5, 1, episodes, seed)
     a5, _ = fewshot.episodes(e, sy, 5, 5, episodes, seed)
     w5, _ = fewshot.episodes(e, sy, None, 5, 100, seed)
     au = fewshot.open_set(e, sy, 5, 50, seed)
-    return {"5way1shot": a1, "5way5shot": a5, "allway5shot": w5, "openset_auroc5": au}
+    m = {"5way1shot": a1, "5way5shot": a5, "allway5shot": w5, "openset_auroc5": au}
+    if pairs is not None and len(pairs):
+        m["pairs5x2_5shot"], _ = fewshot.pair_episodes(e, sy, pairs, 5, 5, episodes, seed)
+    return m
+
+
+def select_pairs(generator, split_path):
+    """Mirrored pairs of the selection split as label-index pairs (v2 only)."""
+    if generator != "v2":
+        return None
+    doc = json.load(open(split_path))
+    idx = {n: i for i, n in enumerate(doc["select"])}
+    return np.array([[idx[a], idx[b]] for a, b in doc["pairs"]["select"]], np.int64).reshape(-1, 2)
 
 
 def batches_pk(y, P, K, rng):
@@ -195,7 +209,14 @@ def main():
     ap.add_argument("--init", default="", help="start from this checkpoint's encoder weights (a warm restart "
                     "with a fresh schedule; the head, if any, starts anew)")
     ap.add_argument("--limit-classes", type=int, default=0, help="debug: train on the first N classes only")
+    ap.add_argument("--generator", choices=["v1", "v2"], default="v1",
+                    help="v2: read the v2 caches (render_cache.py --generator v2) and evaluate select pairs")
+    ap.add_argument("--size", type=int, choices=[48, 64], default=SIZE, help="input side (v1 caches are 48)")
+    ap.add_argument("--split", default="", help="split file (default split.json for v1, split2.json for v2)")
     a = ap.parse_args()
+    if a.generator == "v1" and a.size != SIZE:
+        ap.error("the v1 generator renders %d px only" % SIZE)
+    split_path = a.split or os.path.join(HERE, "split.json" if a.generator == "v1" else "split2.json")
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -203,10 +224,21 @@ def main():
     g = torch.Generator().manual_seed(a.seed)
 
     parts = a.train_parts.split(",")
-    tx = np.concatenate([np.load(os.path.join(a.cache, p + "_x.npy")) for p in parts])
-    ty = np.concatenate([np.load(os.path.join(a.cache, p + "_y.npy")) for p in parts]).astype(np.int64)
-    sx = np.load(os.path.join(a.cache, "select_x.npy"))
-    sy = np.load(os.path.join(a.cache, "select_y.npy")).astype(np.int64)
+    cn = lambda p: os.path.join(a.cache, cache_name(a.generator, a.size, p))
+    tx = np.concatenate([np.load(cn(p) + "_x.npy") for p in parts])
+    ty = np.concatenate([np.load(cn(p) + "_y.npy") for p in parts]).astype(np.int64)
+    sx = np.load(cn("select") + "_x.npy")
+    sy = np.load(cn("select") + "_y.npy").astype(np.int64)
+    if tx.shape[1] != a.size or sx.shape[1] != a.size:
+        raise SystemExit("cache side %d/%d differs from --size %d" % (tx.shape[1], sx.shape[1], a.size))
+    pairs = select_pairs(a.generator, split_path)
+    if pairs is not None:
+        present = set(np.unique(sy).tolist())
+        pairs = pairs[[p[0] in present and p[1] in present for p in pairs]] if len(pairs) else pairs
+        # the normalisation constants are v1's; report this cache's so a v2 export can be given its own
+        sub = tx[::max(1, len(tx) // 20000)].astype(np.float32) / 255
+        print("cache mean %s std %s (MEAN/STD in use: %s %s)" % (np.round(sub.mean((0, 1, 2)), 3).tolist(),
+              np.round(sub.std((0, 1, 2)), 3).tolist(), MEAN, STD), flush=True)
     if a.limit_classes:
         keep = ty < a.limit_classes
         tx, ty = tx[keep], ty[keep]
@@ -216,7 +248,7 @@ def main():
     model = Encoder()
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu")["state_dict"])
-    flops = count_flops(model)
+    flops = count_flops(model, a.size)
     print("encoder: %.1f MFLOPs/image, %d parameters" % (flops / 1e6, sum(p.numel() for p in model.parameters())), flush=True)
     head = CosFace(n_classes) if a.objective == "cosface" else None
     params = list(model.parameters()) + (list(head.parameters()) if head else [])
@@ -236,7 +268,7 @@ def main():
 
     def save(step):
         ck = {"state_dict": model.state_dict(), "objective": a.objective, "args": vars(a), "flops": flops,
-              "mean": MEAN, "std": STD, "size": SIZE, "history": history, "select": history[-1],
+              "mean": MEAN, "std": STD, "size": a.size, "generator": a.generator, "history": history, "select": history[-1],
               "wall_s": time.time() - t0, "steps": step, "total_steps": total, "epochs": step / steps_per_epoch}
         torch.save(ck, a.out + ".tmp")
         os.replace(a.out + ".tmp", a.out)
@@ -252,7 +284,7 @@ def main():
                 break
             for gr in opt.param_groups:
                 gr["lr"] = lr_at(step)
-            xb = augment(to_input(torch.from_numpy(tx[idx])), g)
+            xb = augment(to_input(torch.from_numpy(tx[idx])), g, a.size)
             yb = torch.from_numpy(ty[idx])
             z = model(xb)
             loss = head(z, yb) if head is not None else supcon_loss(z, yb)
@@ -269,7 +301,7 @@ def main():
                 el = time.time() - t0
                 print("step %d/%d loss %.4f lr %.4f %.1f img/s %.0f s" % (step, total, loss.item(), lr_at(step), step * a.batch / el, el), flush=True)
             if step % eval_every == 0 or step == total:
-                m = select_metrics(model, sx, sy)
+                m = select_metrics(model, sx, sy, pairs=pairs)
                 m.update(step=step, epoch=step / steps_per_epoch, wall_s=time.time() - t0)
                 history.append(m)
                 print("select:", json.dumps(m), flush=True)
