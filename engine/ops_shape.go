@@ -510,6 +510,17 @@ func (st *normStep) task(s *Session, _, o int) {
 		}
 		if !st.p1 {
 			acc = float32(math.Sqrt(float64(acc)))
+			if acc == 0 {
+				// Squares of tiny values underflow float32 to a zero norm
+				// (x/0 = ±Inf) when the norm itself is representable:
+				// recompute in float64, which only this rare case pays for.
+				var a64 float64
+				for k := 0; k < st.n; k++ {
+					v := float64(x[base+k*st.stride])
+					a64 += v * v
+				}
+				acc = float32(math.Sqrt(a64))
+			}
 		}
 		acc = max(acc, st.eps)
 		for k := 0; k < st.n; k++ {
