@@ -1,0 +1,199 @@
+package engine_test
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/internal/npy"
+	"github.com/signet-go/signet/kernels"
+)
+
+// Output checksums pinned before the kernel registry, backend seam and
+// generated assembly were introduced: a refactor of how kernels are chosen
+// and lowered must not change one bit of any tier's result. Keys are
+// GOARCH/model/tier/threads; the value is the first 16 hex digits of the
+// SHA-256 of every output float's bits for the committed inputs. A tier this
+// machine lacks is skipped, and so is one with no pin, printing the value to
+// pin. Pins come from commit 7ae5ccf, the last one before the refactor: to
+// pin a tier this list lacks (avx512 was recorded on no machine yet), run
+// this test at that commit on a machine that has it.
+var pinnedOutputs = map[string]string{
+	"amd64/efficientnet_b0/avx2/1":       "9ec5ac1973d19822",
+	"amd64/efficientnet_b0/avx2/2":       "9ec5ac1973d19822",
+	"amd64/efficientnet_b0/generic/1":    "c71eeadcc00c636c",
+	"amd64/efficientnet_b0/generic/2":    "c71eeadcc00c636c",
+	"amd64/mobilenet_v2/avx2/1":          "a22b7d1072fa5bd2",
+	"amd64/mobilenet_v2/avx2/2":          "a22b7d1072fa5bd2",
+	"amd64/mobilenet_v2/generic/1":       "57eb0237a84e7cad",
+	"amd64/mobilenet_v2/generic/2":       "57eb0237a84e7cad",
+	"amd64/mobilenet_v3_small/avx2/1":    "039f740388bff6d8",
+	"amd64/mobilenet_v3_small/avx2/2":    "039f740388bff6d8",
+	"amd64/mobilenet_v3_small/generic/1": "22407ce4a5572442",
+	"amd64/mobilenet_v3_small/generic/2": "22407ce4a5572442",
+	"amd64/resnet_basic/avx2/1":          "be2230716d3e6619",
+	"amd64/resnet_basic/avx2/2":          "be2230716d3e6619",
+	"amd64/resnet_basic/generic/1":       "c485c87abdd5d15c",
+	"amd64/resnet_basic/generic/2":       "c485c87abdd5d15c",
+	"amd64/shufflenet_v2/avx2/1":         "cfb84c2e55e5e325",
+	"amd64/shufflenet_v2/avx2/2":         "cfb84c2e55e5e325",
+	"amd64/shufflenet_v2/generic/1":      "9b3db4ba215adcfe",
+	"amd64/shufflenet_v2/generic/2":      "9b3db4ba215adcfe",
+	"amd64/signs/avx2/1":                 "6fcbad5ca0a37aa8",
+	"amd64/signs/avx2/2":                 "6fcbad5ca0a37aa8",
+	"amd64/signs/generic/1":              "ae1a44b8bdcc7f50",
+	"amd64/signs/generic/2":              "ae1a44b8bdcc7f50",
+	"amd64/squeezenet1_1/avx2/1":         "27c6b86c3d6a5caa",
+	"amd64/squeezenet1_1/avx2/2":         "27c6b86c3d6a5caa",
+	"amd64/squeezenet1_1/generic/1":      "a5ac848fcb8e0250",
+	"amd64/squeezenet1_1/generic/2":      "a5ac848fcb8e0250",
+	"amd64/vgg_l2/avx2/1":                "2528996f006ed9c9",
+	"amd64/vgg_l2/avx2/2":                "2528996f006ed9c9",
+	"amd64/vgg_l2/generic/1":             "a2c6bb21ed1e5faf",
+	"amd64/vgg_l2/generic/2":             "a2c6bb21ed1e5faf",
+	"arm64/efficientnet_b0/generic/1":    "303a7a66df7f88fb",
+	"arm64/efficientnet_b0/generic/2":    "303a7a66df7f88fb",
+	"arm64/efficientnet_b0/neon/1":       "9ec5ac1973d19822",
+	"arm64/efficientnet_b0/neon/2":       "9ec5ac1973d19822",
+	"arm64/mobilenet_v2/generic/1":       "9da0a49b25da1d08",
+	"arm64/mobilenet_v2/generic/2":       "9da0a49b25da1d08",
+	"arm64/mobilenet_v2/neon/1":          "a22b7d1072fa5bd2",
+	"arm64/mobilenet_v2/neon/2":          "a22b7d1072fa5bd2",
+	"arm64/mobilenet_v3_small/generic/1": "c54165004b4a1b44",
+	"arm64/mobilenet_v3_small/generic/2": "c54165004b4a1b44",
+	"arm64/mobilenet_v3_small/neon/1":    "039f740388bff6d8",
+	"arm64/mobilenet_v3_small/neon/2":    "039f740388bff6d8",
+	"arm64/resnet_basic/generic/1":       "be2230716d3e6619",
+	"arm64/resnet_basic/generic/2":       "be2230716d3e6619",
+	"arm64/resnet_basic/neon/1":          "be2230716d3e6619",
+	"arm64/resnet_basic/neon/2":          "be2230716d3e6619",
+	"arm64/shufflenet_v2/generic/1":      "a375d216ef3c8fbf",
+	"arm64/shufflenet_v2/generic/2":      "a375d216ef3c8fbf",
+	"arm64/shufflenet_v2/neon/1":         "cfb84c2e55e5e325",
+	"arm64/shufflenet_v2/neon/2":         "cfb84c2e55e5e325",
+	"arm64/signs/generic/1":              "6fcbad5ca0a37aa8",
+	"arm64/signs/generic/2":              "6fcbad5ca0a37aa8",
+	"arm64/signs/neon/1":                 "6fcbad5ca0a37aa8",
+	"arm64/signs/neon/2":                 "6fcbad5ca0a37aa8",
+	"arm64/squeezenet1_1/generic/1":      "27c6b86c3d6a5caa",
+	"arm64/squeezenet1_1/generic/2":      "27c6b86c3d6a5caa",
+	"arm64/squeezenet1_1/neon/1":         "27c6b86c3d6a5caa",
+	"arm64/squeezenet1_1/neon/2":         "27c6b86c3d6a5caa",
+	"arm64/vgg_l2/generic/1":             "2528996f006ed9c9",
+	"arm64/vgg_l2/generic/2":             "2528996f006ed9c9",
+	"arm64/vgg_l2/neon/1":                "2528996f006ed9c9",
+	"arm64/vgg_l2/neon/2":                "2528996f006ed9c9",
+}
+
+// pinRun hashes the outputs of e for inputs.
+func pinRun(t *testing.T, e *engine.Engine, inputs [][]float32) string {
+	t.Helper()
+	s := e.NewSession()
+	defer s.Close()
+	h := sha256.New()
+	var b [4]byte
+	for _, in := range inputs {
+		outs := make([][]float32, len(e.OutputShapes()))
+		for i, sh := range e.OutputShapes() {
+			n := 1
+			for _, d := range sh {
+				n *= d
+			}
+			outs[i] = make([]float32, n)
+		}
+		if err := s.RunMulti([][]float32{in}, outs); err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range outs {
+			for _, v := range o {
+				binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
+				h.Write(b[:])
+			}
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// pinSignsInput is a deterministic pseudo-random image for the sign encoder.
+func pinSignsInput(n int, seed uint32) []float32 {
+	x := make([]float32, n)
+	s := seed
+	for i := range x {
+		s = s*1664525 + 1013904223
+		x[i] = float32(s>>8)/float32(1<<24)*4 - 2
+	}
+	return x
+}
+
+func TestPinnedOutputChecksums(t *testing.T) {
+	type pinModel struct {
+		name   string
+		load   func(engine.Options) *engine.Engine
+		inputs [][]float32
+	}
+	var models []pinModel
+	signs := filepath.Join("..", "testdata", "models", "signs.sgn")
+	{
+		e, err := engine.Load(signs, engine.Options{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 1
+		for _, d := range e.InputShapes()[0] {
+			n *= d
+		}
+		e.Close()
+		models = append(models, pinModel{"signs", func(o engine.Options) *engine.Engine {
+			e, err := engine.Load(signs, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return e
+		}, [][]float32{pinSignsInput(n, 1), pinSignsInput(n, 2)}})
+	}
+	for _, name := range torchvisionModels(t, torchvisionSmall) {
+		dir := filepath.Join(torchvisionSmall, name)
+		var ins [][]float32
+		for k := 0; k < torchvisionInputs; k++ {
+			_, in, err := npy.ReadFile(filepath.Join(dir, fmt.Sprintf("input_%d.npy", k)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins = append(ins, in)
+		}
+		models = append(models, pinModel{name, func(o engine.Options) *engine.Engine { return loadTorchvision(t, dir, o) }, ins})
+	}
+	tiers := []kernels.Tier{kernels.Generic, kernels.AVX2, kernels.AVX512, kernels.NEON}
+	have := map[kernels.Tier]bool{}
+	for _, tr := range kernels.Available() {
+		have[tr] = true
+	}
+	for _, m := range models {
+		for _, tr := range tiers {
+			for _, threads := range []int{1, 2} {
+				key := fmt.Sprintf("%s/%s/%s/%d", runtime.GOARCH, m.name, tr, threads)
+				t.Run(key, func(t *testing.T) {
+					if !have[tr] {
+						t.Skipf("tier %s not available on this machine", tr)
+					}
+					e := m.load(engine.Options{Tier: tr, ForceTier: true, Threads: threads})
+					defer e.Close()
+					got := pinRun(t, e, m.inputs)
+					want, ok := pinnedOutputs[key]
+					if !ok {
+						t.Skipf("no checksum pinned for this tier (computed %s); see pinnedOutputs", got)
+					}
+					if got != want {
+						t.Errorf("outputs changed: checksum %s, pinned %s", got, want)
+					}
+				})
+			}
+		}
+	}
+}
