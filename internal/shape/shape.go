@@ -1,6 +1,7 @@
 // Package shape holds the tensor-shape arithmetic that must never overflow:
 // element counts checked against a limit, saturating work counts, and ONNX
-// Slice lengths for any int64 starts, ends and steps. Every planner that
+// Slice lengths for any int64 starts, ends and steps, SAME padding,
+// convolution and pooling output sizes, and broadcasting. Every planner that
 // sizes memory from a model's declared shapes goes through it, so a shape
 // such as 1×3×2³²×2³² is refused instead of wrapping around to a small
 // number.
