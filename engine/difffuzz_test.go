@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-go/signet/engine/reference"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -21,7 +22,7 @@ import (
 // dims mostly ≤ 9 and now and then 16–33 to fill SIMD vectors and GEMM tiles,
 // at most diffMaxElems elements per tensor; one program in 16 goes up to
 // diffLargeElems so element-wise steps split over threads), which runs on
-// RunReference and on the engine under every available tier × Threads 1 and
+// reference.Run and on the engine under every available tier × Threads 1 and
 // 3. Rank-4 values come from producers the engine stores NHWC (Conv, pooling,
 // element-wise, Concat) and from ones it stores in logical order (MatMul,
 // reductions, copies of Reshape), and are mixed into Concat, Split, Slice and
@@ -1405,7 +1406,7 @@ func runDiffProg(t *testing.T, data []byte) diffOutcome {
 				err = fmt.Errorf("reference panicked: %v", r)
 			}
 		}()
-		return RunReference(m, inputs)
+		return reference.Run(m, inputs)
 	}()
 	if refusal != nil {
 		switch {

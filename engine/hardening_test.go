@@ -6,6 +6,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/signet-go/signet/engine/reference"
 	"github.com/signet-go/signet/model"
 )
 
@@ -71,7 +72,7 @@ func TestInt64InitializerOutput(t *testing.T) {
 	if want := []float32{7, -2, 1 << 20}; !equalF32(outs[1], want) {
 		t.Errorf("int64 output = %v, want %v", outs[1], want)
 	}
-	ref, err := RunReference(m, [][]float32{{1, -1, 2, -2}})
+	ref, err := reference.Run(m, [][]float32{{1, -1, 2, -2}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +268,7 @@ func TestReferenceRefusesUnknownActivation(t *testing.T) {
 	b := newGB(1, []int64{1, 3, 4, 4})
 	y := b.conv("input", 3, 2, 1, 1, strA("activation", "Swoosh"))
 	m := b.build(t, y)
-	if _, err := RunReference(m, [][]float32{make([]float32, 48)}); !errors.Is(err, ErrUnsupported) {
+	if _, err := reference.Run(m, [][]float32{make([]float32, 48)}); !errors.Is(err, reference.ErrUnsupported) {
 		t.Errorf("reference: err = %v, want ErrUnsupported", err)
 	}
 }

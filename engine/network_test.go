@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-go/signet/engine/reference"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -93,7 +94,7 @@ func randInput(r *rand.Rand, n int) []float32 {
 	return x
 }
 
-// compareToReference runs m with the engine and with RunReference and checks
+// compareToReference runs m with the engine and with reference.Run and checks
 // max|d| ≤ 1e-4·max|ref| for every output.
 func compareToReference(t *testing.T, m *model.Model, opts Options) {
 	t.Helper()
@@ -115,7 +116,7 @@ func compareToReference(t *testing.T, m *model.Model, opts Options) {
 	if err := s.RunMulti(inputs, outs); err != nil {
 		t.Fatalf("RunMulti: %v", err)
 	}
-	want, err := RunReference(m, inputs)
+	want, err := reference.Run(m, inputs)
 	if err != nil {
 		t.Fatalf("reference: %v", err)
 	}
