@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
 )
 
@@ -549,18 +550,12 @@ func (c *conv) metadata(mp *modelProto, g model.Graph, src []byte) model.Metadat
 	}
 	out := g.Outputs[0]
 	meta.OutputName = out.Name
-	size := 1
-	for i, d := range out.Shape {
-		if i == 0 {
-			continue
-		}
-		if d < 0 {
-			size = 0
-			break
-		}
-		size *= int(d)
+	// The values per batch element; 0 when a dimension is unknown.
+	size := int64(1)
+	if len(out.Shape) > 0 {
+		size, _ = shape.Prod64(out.Shape[1:], maxElements)
 	}
-	meta.OutputSize = size
+	meta.OutputSize = int(size)
 	meta.L2Normalized = c.endsNormalized(g, out)
 	return meta
 }

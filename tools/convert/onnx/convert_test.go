@@ -545,14 +545,6 @@ func TestReadTensor(t *testing.T) {
 	}
 }
 
-func TestEveryOpHasVersions(t *testing.T) {
-	for op := range allowedAttrs {
-		if len(opVersions[op]) == 0 {
-			t.Errorf("%s has no opset versions", op)
-		}
-	}
-}
-
 func TestMatMulShapes(t *testing.T) {
 	for _, tc := range []struct{ a, b, want []int64 }{
 		{[]int64{4}, []int64{4}, []int64{}},

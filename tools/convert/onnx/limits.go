@@ -2,7 +2,6 @@ package onnx
 
 import (
 	"fmt"
-	"math/bits"
 
 	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
@@ -12,7 +11,9 @@ import (
 // converter runs on untrusted files, so every product of dimensions is
 // checked before it is used, and every shape it records stays within these
 // limits; a shape such as 1×3×2³²×2³² is refused instead of wrapping around.
-// Slice lengths come from internal/shape, shared with the engine.
+// The arithmetic itself (products, sums, Slice lengths, SAME padding, window
+// sizes, broadcasting) is internal/shape's, shared with the engine and the
+// reference.
 
 // maxElements bounds the element count of any tensor or shape, so that
 // products and strides never overflow and sizes fit an int on every
@@ -34,28 +35,6 @@ const maxRank = model.MaxRank
 // tiny file cannot make the converter allocate a huge tensor.
 const maxFoldBytes = 256 << 20
 
-// mulDims returns a·b for dimensions a, b ≥ 0, and false when the product
-// exceeds maxElements.
-func mulDims(a, b int64) (int64, bool) {
-	if a < 0 || b < 0 {
-		return 0, false
-	}
-	hi, lo := bits.Mul64(uint64(a), uint64(b))
-	if hi != 0 || lo > maxElements {
-		return 0, false
-	}
-	return int64(lo), true
-}
-
-// addDims returns a+b for dimensions a, b ≥ 0, and false when the sum
-// exceeds maxElements.
-func addDims(a, b int64) (int64, bool) {
-	if a < 0 || b < 0 || a > maxElements-b {
-		return 0, false
-	}
-	return a + b, true
-}
-
 // knownElems multiplies the dims of d that are known (≥ 0), skipping
 // unknown (-1) ones. It reports false when that product, or the product of
 // the non-zero dims, exceeds maxElements: a zero dimension does not excuse
@@ -70,8 +49,7 @@ func knownElems(d []int64) (int64, bool) {
 			zero = true
 			continue
 		}
-		var ok bool
-		if p, ok = mulDims(p, v); !ok {
+		if p = shape.MulSat(p, v); p > maxElements {
 			return 0, false
 		}
 	}
@@ -79,13 +57,6 @@ func knownElems(d []int64) (int64, bool) {
 		return 0, true
 	}
 	return p, true
-}
-
-// sliceRange returns the first index and the element count of ONNX Slice
-// along one axis of size dim, for any int64 start, end and step (see
-// shape.Slice, which the engine and its reference use too).
-func sliceRange(start, end, step, dim int64) (first, count int64) {
-	return shape.Slice(dim, start, end, step)
 }
 
 // sizeError is a refusal by the size checks: kind is the sentinel, msg says

@@ -398,12 +398,19 @@ func (c *conv) removeDead() {
 	c.live()
 }
 
-// nativeOps is the operator set of model/ops.go.
-var nativeOps = set(model.OpConv, model.OpGemm, model.OpMatMul, model.OpBatchNormalization, model.OpRelu,
-	model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU,
-	model.OpMaxPool, model.OpAveragePool, model.OpGlobalAveragePool, model.OpAdd, model.OpSub, model.OpMul,
-	model.OpDiv, model.OpConcat, model.OpFlatten, model.OpReshape, model.OpTranspose, model.OpSplit,
-	model.OpSlice, model.OpReduceMean, model.OpReduceL2, model.OpLpNormalization, model.OpL2Normalize)
+// nativeOps is the operator set of model/ops.go the converter writes: the
+// native operators of the descriptors, and those the passes make.
+var nativeOps = nativeSet()
+
+func nativeSet() map[string]bool {
+	m := map[string]bool{model.OpSiLU: true, model.OpL2Normalize: true}
+	for _, d := range operators {
+		if d.native != "" {
+			m[d.native] = true
+		}
+	}
+	return m
+}
 
 // emit builds the final graph: live nodes, the constants they use as
 // initializers, inputs and outputs with their inferred shapes.
