@@ -12,20 +12,17 @@ import (
 // product tier this machine has.
 func BenchmarkMatch(b *testing.B) {
 	for _, tier := range kernels.Available() {
-		restore := kernels.SetDotTier(tier)
-		if kernels.DotTier() != tier {
-			restore()
-			continue
-		}
 		for _, dim := range []int{128, 512} {
-			b.Run(fmt.Sprintf("tier=%v/classes=10000/dim=%d", tier, dim), func(b *testing.B) { benchMatch(b, dim, 10000) })
+			b.Run(fmt.Sprintf("tier=%v/classes=10000/dim=%d", tier, dim), func(b *testing.B) { benchMatch(b, tier, dim, 10000) })
 		}
-		restore()
 	}
 }
 
-func benchMatch(b *testing.B, dim, n int) {
+func benchMatch(b *testing.B, tier kernels.Tier, dim, n int) {
 	g := benchGallery(b, dim, n)
+	if got := g.SetTier(tier); got != tier {
+		b.Fatalf("SetTier(%v) scores on %v", tier, got)
+	}
 	q := newClusters(61, dim, 1).randomUnit()
 	r := NewResult(5)
 	g.MatchInto(q, r)

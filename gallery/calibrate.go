@@ -163,7 +163,7 @@ func calibrate(s *snapshot, far float64, bg [][]float32) *Calibration {
 	genuine := make([][]float32, nc)
 	var allGenuine []float32
 	for ci, c := range s.classes {
-		genuine[ci] = genuineScores(c, s.dim, s.opts)
+		genuine[ci] = genuineScores(s.dot, c, s.dim, s.opts)
 		allGenuine = append(allGenuine, genuine[ci]...)
 	}
 	for ci, c := range s.classes {
@@ -176,7 +176,7 @@ func calibrate(s *snapshot, far float64, bg [][]float32) *Calibration {
 
 // genuineScores returns leave-one-out scores of a class's training
 // exemplars and full-prototype scores of its validation exemplars.
-func genuineScores(c *class, dim int, o Options) []float32 {
+func genuineScores(d kernels.Dot, c *class, dim int, o Options) []float32 {
 	train := c.training()
 	var out []float32
 	if len(train) >= 2 {
@@ -185,30 +185,15 @@ func genuineScores(c *class, dim int, o Options) []float32 {
 			others = append(others[:0], train[:i]...)
 			others = append(others, train[i+1:]...)
 			rows := prototypeRows(others, dim, o.Mode, o.K)
-			out = append(out, maxRow(train[i], rows, dim))
+			out = append(out, maxRow(d, train[i], rows, dim))
 		}
 	}
 	for _, e := range c.exemplars {
 		if e.Validation {
-			out = append(out, maxRow(e.Embedding, c.rows, dim))
+			out = append(out, maxRow(d, e.Embedding, c.rows, dim))
 		}
 	}
 	return out
-}
-
-// maxRow is the class score of a unit vector against a class's rows. It
-// goes through kernels.DotRows like matching does, so a score computed here
-// is bit for bit the score a match would see.
-func maxRow(e, rows []float32, dim int) float32 {
-	best := float32(math.Inf(-1))
-	var out [1]float32
-	for r := 0; r+dim <= len(rows); r += dim {
-		kernels.DotRows(e, rows[r:r+dim], dim, 1, out[:])
-		if out[0] > best {
-			best = out[0]
-		}
-	}
-	return best
 }
 
 func finishCalibration(cc *ClassCalibration, top *topScores, genuine []float32, far float64, inForce float32) {

@@ -42,12 +42,12 @@ func TestCalibrate(t *testing.T) {
 				continue
 			}
 			for _, e := range o.exemplars {
-				imp = append(imp, maxRow(e.Embedding, c.rows, dim))
+				imp = append(imp, maxRow(s.dot, e.Embedding, c.rows, dim))
 			}
 		}
 		for _, b := range bg {
 			nb, _ := normalized(b, dim) // as Calibrate stores it
-			imp = append(imp, maxRow(nb, c.rows, dim))
+			imp = append(imp, maxRow(s.dot, nb, c.rows, dim))
 		}
 		if cc.Impostors != len(imp) {
 			t.Fatalf("%s: %d impostors, want %d", c.label, cc.Impostors, len(imp))
@@ -134,7 +134,7 @@ func TestCalibrateFewImpostors(t *testing.T) {
 	// best impostor.
 	best := float32(-2)
 	for _, e := range g.load().classes[1].exemplars {
-		best = max(best, maxRow(e.Embedding, g.load().classes[0].rows, 8))
+		best = max(best, maxRow(g.load().dot, e.Embedding, g.load().classes[0].rows, 8))
 	}
 	if a.Estimate != math.Nextafter32(best, 2) {
 		t.Fatalf("estimate %v, want just above %v", a.Estimate, best)
@@ -178,14 +178,20 @@ func TestThresholdCeiling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	self := maxRow(cl.centres[0], g.load().classes[1].rows, 8)
+	self := maxRow(g.load().dot, cl.centres[0], g.load().classes[1].rows, 8)
 	if thr := cal.Classes[0].Threshold; thr <= self || (self >= 1 && thr <= 1) {
 		t.Fatalf("threshold %v does not reject the impostor's score %v", thr, self)
 	}
-	if _, err := Decode(g.Encode()); err != nil {
+	h, err := Decode(g.Encode())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if r, _ := g.Match(cl.centres[0]); r.Known {
-		t.Fatal("accepted a query the calibration says is indistinguishable")
+	if c, err := h.Class(cal.Classes[0].ID); err != nil || !c.HasThreshold || c.Threshold != cal.Classes[0].Threshold {
+		t.Fatalf("after a save/load class %d has threshold %+v (%v), calibrated %v", cal.Classes[0].ID, c, err, cal.Classes[0].Threshold)
+	}
+	for name, x := range map[string]*Gallery{"calibrated": g, "reloaded": h} {
+		if r, _ := x.Match(cl.centres[0]); r.Known {
+			t.Fatalf("%s gallery accepted a query the calibration says is indistinguishable", name)
+		}
 	}
 }

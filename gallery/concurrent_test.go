@@ -155,7 +155,7 @@ func checkConsistent(r *Result, q []float32, last uint64) error {
 		if s.classes[i].label != c.Label {
 			return fmt.Errorf("candidate %d label %q, snapshot says %q", c.ID, c.Label, s.classes[i].label)
 		}
-		if want := maxRow(uq, s.classes[i].rows, s.dim); math.Abs(float64(want-c.Score)) > 1e-5 {
+		if want := maxRow(s.dot, uq, s.classes[i].rows, s.dim); math.Abs(float64(want-c.Score)) > 1e-5 {
 			return fmt.Errorf("candidate %d score %v, snapshot gives %v", c.ID, c.Score, want)
 		}
 	}

@@ -16,8 +16,9 @@
 // enrolment, removal, renaming and calibration build a new snapshot and
 // publish it (writers are serialised by a mutex). MatchInto writes into a
 // caller-owned Result and allocates nothing once that Result has grown to the
-// gallery's size; the score loop is kernels.DotRows over prototype rows stored
-// contiguously, so it gets the SIMD tier of the machine.
+// gallery's size; the score loop is the kernels dot product over prototype
+// rows stored contiguously, on kernels.Best() or the tier SetTier gives it
+// (an engine's, so engine.Options.ForceTier reaches the scores).
 //
 // # Which prototype mode
 //
@@ -95,4 +96,10 @@
 // it to the new encoder from the stored crops. OpenVerified also requires an Ed25519
 // signature by a trusted key over the whole file (sign.go; the record is
 // specified in model/FORMAT.md, "Signatures").
+//
+// Every error for a damaged gallery file wraps ErrCorrupt (the specific
+// ErrTruncated, ErrChecksum and ErrVersion say why), and ErrCorrupt wraps
+// model.ErrCorrupt, as bundle.ErrCorrupt does: errors.Is(err,
+// model.ErrCorrupt) is the one test for "this signet file is unusable".
+// Likewise ErrNilImage is engine.ErrNilImage.
 package gallery

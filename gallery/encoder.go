@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/png"
 	"math"
+	"reflect"
 	"sort"
 
 	"github.com/signet-go/signet/internal/imagedec"
@@ -23,7 +24,7 @@ type Encoder interface {
 // NewExemplar embeds img and, when keepCrop is set, stores it as PNG so the
 // gallery can later be re-embedded with another encoder.
 func NewExemplar(enc Encoder, img image.Image, source string, keepCrop bool) (Exemplar, error) {
-	if img == nil {
+	if isNil(img) {
 		return Exemplar{}, fmt.Errorf("%w (%s)", ErrNilImage, source)
 	}
 	v, err := enc.Embed(img)
@@ -55,7 +56,7 @@ func (g *Gallery) CheckEncoder(enc Encoder) error {
 
 // MatchImage embeds img with enc and matches it into r.
 func (g *Gallery) MatchImage(enc Encoder, img image.Image, r *Result) error {
-	if img == nil {
+	if isNil(img) {
 		return ErrNilImage
 	}
 	if err := g.CheckEncoder(enc); err != nil {
@@ -217,7 +218,7 @@ func selfAccuracy(s *snapshot) []float64 {
 		train := c.training()
 		check := func(e []float32, rows []float32) {
 			scores := s.classScores(e, r)
-			own := maxRow(e, rows, s.dim)
+			own := maxRow(s.dot, e, rows, s.dim)
 			best, bs := ci, own
 			for i, v := range scores {
 				if i != ci && (v > bs || (v == bs && i < best)) {
@@ -274,4 +275,14 @@ func neighbours(s *snapshot) [][]string {
 		}
 	}
 	return out
+}
+
+// isNil reports a nil image, including a typed nil pointer such as
+// (*image.RGBA)(nil), which an Encoder or png.Encode would dereference.
+func isNil(img image.Image) bool {
+	if img == nil {
+		return true
+	}
+	rv := reflect.ValueOf(img)
+	return rv.Kind() == reflect.Pointer && rv.IsNil()
 }

@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
+
+	"github.com/signet-go/signet/kernels"
 )
 
 // EpisodeConfig describes N-way K-shot evaluation episodes.
@@ -92,7 +94,7 @@ func Episodes(data []Labelled, cfg EpisodeConfig) (EpisodeResult, error) {
 		for qi, q := range queries {
 			best, bs := -1, float32(math.Inf(-1))
 			for w, rows := range protos {
-				if v := maxRow(q, rows, dim); v > bs {
+				if v := maxRow(kernels.Dot{}, q, rows, dim); v > bs {
 					best, bs = w, v
 				}
 			}

@@ -2,11 +2,13 @@ package gallery
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
 	"sort"
+
+	"github.com/signet-go/signet/internal/fileerr"
+	"github.com/signet-go/signet/model"
 )
 
 // Gallery file layout, version 1. All integers little-endian.
@@ -42,12 +44,16 @@ const (
 	trailerSize = 4
 )
 
-// Errors for malformed gallery files; all wrap ErrCorrupt.
+// Errors for malformed gallery files; all wrap ErrCorrupt, which wraps
+// model.ErrCorrupt, and each specific one also wraps the model package's
+// error of the same kind (ErrTruncated wraps model.ErrTruncated, ...): one
+// errors.Is(err, model.ErrCorrupt) covers corrupt models, galleries and
+// bundles alike.
 var (
-	ErrCorrupt   = errors.New("gallery: corrupt file")
-	ErrTruncated = fmt.Errorf("%w: truncated", ErrCorrupt)
-	ErrChecksum  = fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
-	ErrVersion   = fmt.Errorf("%w: unsupported format version", ErrCorrupt)
+	ErrCorrupt   = fileerr.New("gallery: corrupt file", model.ErrCorrupt)
+	ErrTruncated = fileerr.New("gallery: corrupt file: truncated", ErrCorrupt, model.ErrTruncated)
+	ErrChecksum  = fileerr.New("gallery: corrupt file: checksum mismatch", ErrCorrupt, model.ErrChecksum)
+	ErrVersion   = fileerr.New("gallery: corrupt file: unsupported format version", ErrCorrupt, model.ErrVersion)
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)

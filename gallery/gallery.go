@@ -7,8 +7,10 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/internal/imagedec"
 	"github.com/signet-go/signet/internal/textsafe"
+	"github.com/signet-go/signet/kernels"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
@@ -27,7 +29,11 @@ var (
 	ErrNoCrop          = errors.New("gallery: exemplar has no stored crop")
 	ErrEncoderMismatch = errors.New("gallery: encoder mismatch")
 	ErrIDsExhausted    = errors.New("gallery: class ids exhausted")
-	ErrNilImage        = errors.New("gallery: nil image")
+	// ErrNilImage: a nil image (also a typed nil such as (*image.RGBA)(nil))
+	// was given to NewExemplar, MatchImage or an Encoder. It is
+	// engine.ErrNilImage itself, so errors.Is answers the same whichever
+	// package noticed.
+	ErrNilImage = engine.ErrNilImage
 	// ErrInvalidText: a label or metadata key is not valid UTF-8 or holds a
 	// control character (ESC, newline, tab, C1, bidi override...), which
 	// would reach the terminal of whoever lists the gallery.
@@ -225,6 +231,10 @@ type snapshot struct {
 	rows        []float32 // all prototype rows, contiguous, nrows*dim
 	rowClass    []int32   // class index of each row
 	thr         []float32 // effective threshold per class index
+
+	// dot is the product every score runs on, of one kernel tier (tier.go);
+	// the zero value runs on kernels.Best().
+	dot kernels.Dot
 }
 
 func (s *snapshot) nrows() int { return len(s.rowClass) }
@@ -266,7 +276,7 @@ func (s *snapshot) build() {
 func (s *snapshot) derive() *snapshot {
 	d := &snapshot{
 		version: s.version + 1, dim: s.dim, fingerprint: s.fingerprint,
-		opts: s.opts, nextID: s.nextID,
+		opts: s.opts, nextID: s.nextID, dot: s.dot,
 		classes: append([]*class(nil), s.classes...),
 	}
 	d.index()

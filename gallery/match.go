@@ -3,8 +3,6 @@ package gallery
 import (
 	"fmt"
 	"math"
-
-	"github.com/signet-go/signet/kernels"
 )
 
 // Candidate is one ranked class of a match.
@@ -189,14 +187,14 @@ func (s *snapshot) classScores(q []float32, r *Result) []float32 {
 	cls := r.classBuf[:nc]
 	if nr == nc {
 		// One row per class (mean mode, or every class with one row).
-		kernels.DotRows(q, s.rows, s.dim, nr, cls)
+		s.dot.Rows(q, s.rows, s.dim, nr, cls)
 		return cls
 	}
 	if cap(r.rowBuf) < nr {
 		r.rowBuf = make([]float32, nr)
 	}
 	rows := r.rowBuf[:nr]
-	kernels.DotRows(q, s.rows, s.dim, nr, rows)
+	s.dot.Rows(q, s.rows, s.dim, nr, rows)
 	for i := range cls {
 		cls[i] = float32(math.Inf(-1))
 	}

@@ -73,8 +73,8 @@ func TestOpenEncoderMismatch(t *testing.T) {
 	if err := g.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(path, fp(1)); err != nil {
-		t.Fatal(err)
+	if h, err := Open(path, fp(1)); err != nil || !bytes.Equal(h.Encode(), g.Encode()) {
+		t.Fatalf("Open of the saved gallery: %v (or its contents differ)", err)
 	}
 	other := fp(9)
 	_, err := Open(path, other)
@@ -87,8 +87,8 @@ func TestOpenEncoderMismatch(t *testing.T) {
 			t.Errorf("error %q lacks %q", err, want)
 		}
 	}
-	if _, err := OpenForReembed(path); err != nil {
-		t.Fatal(err)
+	if h, err := OpenForReembed(path); err != nil || !bytes.Equal(h.Encode(), g.Encode()) {
+		t.Fatalf("OpenForReembed of a gallery of another encoder: %v (or its contents differ)", err)
 	}
 	if _, err := Open(filepath.Join(dir, "missing.gal"), have); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: %v", err)

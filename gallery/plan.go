@@ -176,17 +176,17 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 		others = append(others, newTrain[skip+1:]...)
 		rows := prototypeRows(others, s.dim, s.opts.Mode, s.opts.K)
 		looRows = append(looRows, rows)
-		genuine = append(genuine, maxRow(newOnlyTrain[i], rows, s.dim))
+		genuine = append(genuine, maxRow(s.dot, newOnlyTrain[i], rows, s.dim))
 	}
 	for _, e := range exs {
 		if e.Validation {
-			genuine = append(genuine, maxRow(e.Embedding, newRows, s.dim))
+			genuine = append(genuine, maxRow(s.dot, e.Embedding, newRows, s.dim))
 		}
 	}
 	if extending {
 		for _, e := range s.classes[target].exemplars {
 			if e.Validation {
-				genuine = append(genuine, maxRow(e.Embedding, newRows, s.dim))
+				genuine = append(genuine, maxRow(s.dot, e.Embedding, newRows, s.dim))
 			}
 		}
 	}
@@ -195,11 +195,11 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 			continue
 		}
 		for _, e := range c.exemplars {
-			impostors = append(impostors, maxRow(e.Embedding, newRows, s.dim))
+			impostors = append(impostors, maxRow(s.dot, e.Embedding, newRows, s.dim))
 		}
 	}
 	for _, e := range bg {
-		impostors = append(impostors, maxRow(e, newRows, s.dim))
+		impostors = append(impostors, maxRow(s.dot, e, newRows, s.dim))
 	}
 	rep.ThresholdImpostors = len(impostors)
 	if t, ok := thresholdAtFAR(impostors, far); ok {
@@ -270,7 +270,7 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 	for _, sm := range samples {
 		scores := s.classScores(sm.e, r)
 		bi, bs := decide(s, scores, -1, 0, 0)
-		ns := maxRow(sm.e, newRows, s.dim)
+		ns := maxRow(s.dot, sm.e, newRows, s.dim)
 		d.samples = append(d.samples, planSample{class: sm.class, own: clampCos(scores[sm.class]), newcomer: ns, crop: sm.crop, external: sm.external})
 		ai, as := decide(s, scores, target, ns, newThr)
 		rb, ra := bi == sm.class, ai == sm.class
@@ -317,7 +317,7 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 			break
 		}
 		scores := s.classScores(e, r)
-		ai, _ := decide(s, scores, target, maxRow(e, looRows[i], s.dim), newThr)
+		ai, _ := decide(s, scores, target, maxRow(s.dot, e, looRows[i], s.dim), newThr)
 		loN++
 		if ai == target {
 			loOK++
@@ -328,7 +328,7 @@ func (g *Gallery) Plan(label string, ex []Exemplar, opts PlanOptions) (*Plan, er
 			continue
 		}
 		scores := s.classScores(e.Embedding, r)
-		ai, _ := decide(s, scores, target, maxRow(e.Embedding, newRows, s.dim), newThr)
+		ai, _ := decide(s, scores, target, maxRow(s.dot, e.Embedding, newRows, s.dim), newThr)
 		loN++
 		if ai == target {
 			loOK++

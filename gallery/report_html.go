@@ -15,7 +15,6 @@ import (
 	"github.com/signet-go/signet/internal/svgplot"
 	"github.com/signet-go/signet/internal/textsafe"
 	"github.com/signet-go/signet/internal/thumb"
-	"github.com/signet-go/signet/kernels"
 )
 
 // planDetail is what Plan measured beyond the Report, kept for WriteHTML.
@@ -392,11 +391,11 @@ func movedClasses(p *Plan, d *planDetail, r *Report) ([]htmlMoved, string) {
 				continue
 			}
 			for _, e := range o.exemplars {
-				impostors = append(impostors, maxRow(e.Embedding, c.rows, s.dim))
+				impostors = append(impostors, maxRow(s.dot, e.Embedding, c.rows, s.dim))
 			}
 		}
 		for _, e := range p.exemplars {
-			newcomer = append(newcomer, maxRow(e.Embedding, c.rows, s.dim))
+			newcomer = append(newcomer, maxRow(s.dot, e.Embedding, c.rows, s.dim))
 		}
 		label := textsafe.Escape(c.label)
 		plot := svgplot.Histogram{
@@ -640,7 +639,7 @@ func nearestClasses(s *snapshot) ([]int, []float32) {
 	near, cos := make([]int, n), make([]float32, n)
 	out := make([]float32, n)
 	for i := range n {
-		kernels.DotRows(means[i*dim:(i+1)*dim], means, dim, n, out)
+		s.dot.Rows(means[i*dim:(i+1)*dim], means, dim, n, out)
 		near[i], cos[i] = -1, float32(math.Inf(-1))
 		for j, v := range out {
 			if j != i && v > cos[i] {

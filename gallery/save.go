@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 // fileSystem is the set of filesystem steps a save takes. It exists so tests
@@ -54,20 +56,14 @@ func (osFS) CreateTemp(dir, pattern string, perm fs.FileMode) (tempFile, error) 
 	}
 	return nil, &fs.PathError{Op: "createtemp", Path: filepath.Join(dir, pattern), Err: fs.ErrExist}
 }
-func (osFS) Rename(o, n string) error { return os.Rename(o, n) }
+
+// Rename and SyncDir make a rename durable on every OS: the directory is
+// fsynced on Unix, the rename written through on Windows (where a directory
+// cannot be synced); see internal/safefile.
+func (osFS) Rename(o, n string) error { return safefile.Rename(o, n) }
+func (osFS) SyncDir(dir string) error { return safefile.SyncDir(dir) }
 func (osFS) Link(o, n string) error   { return os.Link(o, n) }
 func (osFS) Remove(name string) error { return os.Remove(name) }
-func (osFS) SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 // BackupPath names the n-th previous version of a gallery file (path.n).
 // For a symlinked gallery the versions are kept beside the link's target:

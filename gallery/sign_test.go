@@ -8,38 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/signet-go/signet/model/sign"
+	"github.com/signet-go/signet/model/sign/signtest"
 )
-
-var signTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func signKey(seed byte) ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-}
-
-func trusted(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
-	var out []ed25519.PublicKey
-	for _, k := range ks {
-		out = append(out, k.Public().(ed25519.PublicKey))
-	}
-	return out
-}
 
 func wantSigErr(t *testing.T, err error, sub string) {
 	t.Helper()
-	if !errors.Is(err, ErrSignature) {
-		t.Fatalf("error %v does not wrap ErrSignature", err)
-	}
-	if errors.Is(err, ErrCorrupt) {
-		t.Fatalf("error %v wraps ErrCorrupt: the bytes were decoded before the signature check", err)
-	}
-	if !strings.Contains(err.Error(), sub) {
-		t.Fatalf("error %q does not say %q", err, sub)
-	}
+	signtest.WantRefused(t, err, ErrSignature, ErrCorrupt, sub)
 }
 
 // saveSigned writes g to dir/name and signs it with k.
@@ -59,7 +36,7 @@ func resign(t *testing.T, path string, k ed25519.PrivateKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Sign(data, k, signTime)
+	s, err := Sign(data, k, signtest.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,21 +46,21 @@ func resign(t *testing.T, path string, k ed25519.PrivateKey) {
 }
 
 func TestOpenVerified(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	g := richGallery(t, MultiPrototype)
 	p := saveSigned(t, g, t.TempDir(), "g.gal", k)
-	h, s, err := OpenVerified(p, fp(1), trusted(signKey(2), k))
+	h, s, err := OpenVerified(p, fp(1), signtest.Public(signtest.Key(2), k))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.KeyID != sign.ID(trusted(k)[0]) || s.Kind != sign.KindGallery || s.Fingerprint != fp(1) {
+	if s.KeyID != sign.ID(signtest.Public(k)[0]) || s.Kind != sign.KindGallery || s.Fingerprint != fp(1) {
 		t.Fatalf("signature %+v does not describe the gallery", s)
 	}
 	if !reflect.DeepEqual(g.List(), h.List()) || !bytes.Equal(g.Encode(), h.Encode()) {
 		t.Fatal("verified gallery differs from the one signed")
 	}
 	// Verified, but for another encoder: the encoder check still applies.
-	_, _, err = OpenVerified(p, fp(2), trusted(k))
+	_, _, err = OpenVerified(p, fp(2), signtest.Public(k))
 	if !errors.Is(err, ErrEncoderMismatch) {
 		t.Fatalf("got %v, want ErrEncoderMismatch", err)
 	}
@@ -93,10 +70,10 @@ func TestOpenVerified(t *testing.T) {
 // change what the gallery answers while leaving a valid file: a label, the
 // default threshold, a class threshold, an exemplar, the prototype mode.
 func TestSignedGalleryAnyChange(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	g := richGallery(t, MeanPrototype)
 	data := g.Encode()
-	s, err := Sign(data, k, signTime)
+	s, err := Sign(data, k, signtest.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +81,7 @@ func TestSignedGalleryAnyChange(t *testing.T) {
 	for i := range data {
 		d := bytes.Clone(data)
 		d[i] ^= 0x04
-		_, _, err := VerifySignature(d, rec, trusted(k))
+		_, _, err := VerifySignature(d, rec, signtest.Public(k))
 		wantSigErr(t, err, "content does not match")
 	}
 	edits := map[string]func(h *Gallery) error{
@@ -128,7 +105,7 @@ func TestSignedGalleryAnyChange(t *testing.T) {
 		if _, err := Decode(d); err != nil {
 			t.Fatalf("%s: edited gallery should be valid: %v", name, err)
 		}
-		_, _, err = VerifySignature(d, rec, trusted(k))
+		_, _, err = VerifySignature(d, rec, signtest.Public(k))
 		wantSigErr(t, err, "content does not match")
 	}
 }
@@ -136,7 +113,7 @@ func TestSignedGalleryAnyChange(t *testing.T) {
 // A Save is a legitimate edit: it invalidates the signature until the
 // file is signed again.
 func TestSignedGalleryResignAfterSave(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	dir := t.TempDir()
 	g := richGallery(t, MeanPrototype)
 	p := saveSigned(t, g, dir, "g.gal", k)
@@ -146,10 +123,10 @@ func TestSignedGalleryResignAfterSave(t *testing.T) {
 	if err := g.Save(p); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err := OpenVerified(p, fp(1), trusted(k))
+	_, _, err := OpenVerified(p, fp(1), signtest.Public(k))
 	wantSigErr(t, err, "content does not match")
 	resign(t, p, k)
-	h, _, err := OpenVerified(p, fp(1), trusted(k))
+	h, _, err := OpenVerified(p, fp(1), signtest.Public(k))
 	if err != nil {
 		t.Fatalf("re-signed gallery refused: %v", err)
 	}
@@ -159,7 +136,7 @@ func TestSignedGalleryResignAfterSave(t *testing.T) {
 }
 
 func TestSignedGalleryRefusals(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	dir := t.TempDir()
 	g := richGallery(t, MeanPrototype)
 	p := saveSigned(t, g, dir, "g.gal", k)
@@ -168,7 +145,7 @@ func TestSignedGalleryRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("wrong key", func(t *testing.T) {
-		_, _, err := OpenVerified(p, fp(1), trusted(signKey(2)))
+		_, _, err := OpenVerified(p, fp(1), signtest.Public(signtest.Key(2)))
 		wantSigErr(t, err, "which is not trusted")
 	})
 	t.Run("nil keys", func(t *testing.T) {
@@ -180,7 +157,7 @@ func TestSignedGalleryRefusals(t *testing.T) {
 		if err := os.WriteFile(sign.Path(q), rec[:len(rec)-1], 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := OpenVerified(q, fp(1), trusted(k))
+		_, _, err := OpenVerified(q, fp(1), signtest.Public(k))
 		wantSigErr(t, err, "167 bytes")
 	})
 	t.Run("unsigned", func(t *testing.T) {
@@ -188,7 +165,7 @@ func TestSignedGalleryRefusals(t *testing.T) {
 		if err := g.Save(q); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := OpenVerified(q, fp(1), trusted(k))
+		_, _, err := OpenVerified(q, fp(1), signtest.Public(k))
 		wantSigErr(t, err, "unsigned")
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%v does not wrap fs.ErrNotExist", err)
@@ -200,31 +177,31 @@ func TestSignedGalleryRefusals(t *testing.T) {
 		if err := os.WriteFile(sign.Path(q), rec, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := OpenVerified(q, fp(1), trusted(k))
+		_, _, err := OpenVerified(q, fp(1), signtest.Public(k))
 		wantSigErr(t, err, "the signature of another file")
 	})
 	t.Run("model signature on a gallery", func(t *testing.T) {
 		data := g.Encode()
-		s, err := sign.Sign(sign.KindModel, k, fp(1), data, signTime)
+		s, err := sign.Sign(sign.KindModel, k, fp(1), data, signtest.Time)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = VerifySignature(data, s.Marshal(), trusted(k))
+		_, _, err = VerifySignature(data, s.Marshal(), signtest.Public(k))
 		wantSigErr(t, err, "this is a model signature, not a gallery signature")
 	})
 	t.Run("signed encoder disagrees", func(t *testing.T) {
 		data := g.Encode()
-		s, err := sign.Sign(sign.KindGallery, k, fp(2), data, signTime)
+		s, err := sign.Sign(sign.KindGallery, k, fp(2), data, signtest.Time)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = VerifySignature(data, s.Marshal(), trusted(k))
+		_, _, err = VerifySignature(data, s.Marshal(), signtest.Public(k))
 		wantSigErr(t, err, "states encoder fingerprint")
 	})
 	t.Run("corrupt file is not signed", func(t *testing.T) {
 		data := g.Encode()
 		data[len(data)/2] ^= 1
-		if _, err := Sign(data, k, signTime); !errors.Is(err, ErrCorrupt) {
+		if _, err := Sign(data, k, signtest.Time); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("Sign of a corrupt gallery: %v, want ErrCorrupt", err)
 		}
 	})

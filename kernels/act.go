@@ -70,9 +70,10 @@ func sigmoid(x float32) float32 {
 
 // ApplySlice applies the activation to dst[i] = act(src[i]) for i <
 // len(dst); src must be at least as long. dst and src may be the same slice
-// (not a partial overlap). It runs on the ElemTier's kernels: on amd64 and
-// arm64 hand-written SIMD (see act_amd64.go, act_arm64.go), elsewhere and
-// under the purego tag the Go loops of actGeneric.
+// (not a partial overlap). It runs on Best's kernels (Elem.Apply runs a
+// chosen tier's): on amd64 and arm64 SIMD (see act_amd64.go,
+// act_arm64.go), elsewhere and under the purego tag the Go loops of
+// actGeneric.
 //
 // Results per tier: Clamp, LeakyRelu, HardSigmoid and HardSwish equal the
 // Go loop's exactly (a -0 may come out as +0 or the other way round where
@@ -87,8 +88,8 @@ func (a Act) ApplySlice(dst, src []float32) { Elem{}.Apply(a, dst, src) }
 // own.
 const actExp ActKind = 7
 
-// expSlice computes dst[i] = e^src[i] on the ElemTier's kernels.
-func expSlice(dst, src []float32) { Act{Kind: actExp}.ApplySlice(dst, src) }
+// expSlice computes dst[i] = e^src[i] on e's kernels.
+func expSlice(e Elem, dst, src []float32) { e.Apply(Act{Kind: actExp}, dst, src) }
 
 // actGeneric is the Go twin of the SIMD activation kernels.
 func actGeneric(a Act, dst, src []float32) {

@@ -7,6 +7,7 @@
 // qemu-aarch64 on amd64 hosts.
 
 #include "textflag.h"
+#include "go_asm.h"
 #include "neon_arm64.h"
 
 // fmla vd.4s, vn.4s, vm.4s   (vd += vn·vm, one rounding)
@@ -36,25 +37,11 @@
 // bit vd.16b, vn.16b, vm.16b   (vd takes vn's bits where vm is set)
 #define BIT16B(m, n, d) WORD $(0x6EA01C00 | ((m)<<16) | ((n)<<5) | (d))
 
-// Constants in the order actNEON loads them; the exponential and its
-// accuracy are those of act_amd64.s, with the same fused steps in the same
-// order, so the bits agree with the AVX2 and AVX-512 kernels.
-DATA actneon<>+0(SB)/4, $0xc2d00000  // -104: lower clamp of the exponent argument
-DATA actneon<>+4(SB)/4, $0x42b20000  // 89: upper clamp
-DATA actneon<>+8(SB)/4, $0x3fb8aa3b  // log2(e)
-DATA actneon<>+12(SB)/4, $0x3f318000 // ln2hi = 0.693359375
-DATA actneon<>+16(SB)/4, $0xb95e8083 // ln2lo = -2.12194440e-4
-DATA actneon<>+20(SB)/4, $0x39506967 // c5
-DATA actneon<>+24(SB)/4, $0x3ab743ce // c4
-DATA actneon<>+28(SB)/4, $0x3c088908 // c3
-DATA actneon<>+32(SB)/4, $0x3d2aa9c1 // c2
-DATA actneon<>+36(SB)/4, $0x3e2aaaaa // c1
-DATA actneon<>+40(SB)/4, $0x3f000000 // c0
-DATA actneon<>+44(SB)/4, $0x3f800000 // 1
-DATA actneon<>+48(SB)/4, $0x0000007f // 127, the float32 exponent bias
-DATA actneon<>+52(SB)/4, $0x40400000 // 3
-DATA actneon<>+56(SB)/4, $0x40c00000 // 6
-GLOBL actneon<>(SB), RODATA|NOPTR, $60
+// The constants come in the order actNEON loads them from ·actNEONConsts
+// (consts_arm64.s, generated from kernels/_asm's table with the amd64
+// kernels' constants); the exponential is act_amd64.s's, with the same fused
+// steps in the same order, so the bits agree with the AVX2 and AVX-512
+// kernels.
 
 // Registers: V16..V26 exp constants (clamps, log2e, ln2hi, ln2lo, c5..c0),
 // V27 = 1, V28 = 0, V29/V30 the kind's parameters, V31 = 127.
@@ -180,7 +167,7 @@ TEXT ·actNEON(SB), NOSPLIT, $0-40
 	MOVD  dst+16(FP), R0
 	MOVD  src+24(FP), R1
 	MOVD  n+32(FP), R2
-	MOVD  $actneon<>(SB), R4
+	MOVD  $·actNEONConsts(SB), R4
 	VLD1R.P 4(R4), [V16.S4]
 	VLD1R.P 4(R4), [V17.S4]
 	VLD1R.P 4(R4), [V18.S4]
@@ -195,19 +182,19 @@ TEXT ·actNEON(SB), NOSPLIT, $0-40
 	VLD1R.P 4(R4), [V27.S4]
 	VLD1R.P 4(R4), [V31.S4]
 	VEOR  V28.B16, V28.B16, V28.B16
-	CMP   $1, R3
+	CMP   $const_ActClamp, R3
 	BEQ   clampneon
-	CMP   $2, R3
+	CMP   $const_ActLeakyRelu, R3
 	BEQ   leakyneon
-	CMP   $3, R3
+	CMP   $const_ActSigmoid, R3
 	BEQ   signeon
-	CMP   $4, R3
+	CMP   $const_ActHardSigmoid, R3
 	BEQ   hsigneon
-	CMP   $5, R3
+	CMP   $const_ActHardSwish, R3
 	BEQ   hswishneon
-	CMP   $6, R3
+	CMP   $const_ActSiLU, R3
 	BEQ   siluneon
-	CMP   $7, R3
+	CMP   $const_actExp, R3
 	BEQ   expneon
 	LOOPV(NOP, NOP, copyneon, copyneonone)
 
@@ -245,7 +232,8 @@ TEXT ·elemBinNEON(SB), NOSPLIT, $0-40
 	MOVD  a+16(FP), R1
 	MOVD  b+24(FP), R2
 	MOVD  n+32(FP), R4
-	CBNZ  R3, mulneon
+	CMP   $const_elemAdd, R3
+	BNE   mulneon
 
 addneon4:
 	CMP    $16, R4

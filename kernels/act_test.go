@@ -3,10 +3,11 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // Tests of the element-wise kernels: every tier this machine has against
@@ -136,7 +137,7 @@ func checkAct(t *testing.T, what string, tier Tier, a Act, x, got, twin []float3
 
 // actInputs returns n values: mostly moderate ones around the activations'
 // bends, with special values sprinkled in at positions depending on n.
-func actInputs(r *rand.Rand, n int) []float32 {
+func actInputs(r testrand.Rand, n int) []float32 {
 	specials := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 3, -3, 6, -6,
 		float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()), -float32(math.NaN()),
 		88.72, 88.73, 89, 200, -87.33, -103.9, -104, -150, 1e-30, -1e-30, math.MaxFloat32, -math.MaxFloat32}
@@ -162,11 +163,11 @@ func actLengths() []int {
 }
 
 func TestActTiersAgainstGoTwin(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
-		if ElemTier() != tier {
-			t.Fatalf("SetElemTier(%v) gave %v", tier, ElemTier())
+	r := testrand.New(1002)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
+		if el.Tier() != tier {
+			t.Fatalf("ElemFor(%v) runs on %v", tier, el.Tier())
 		}
 		for _, a := range actKinds {
 			for _, n := range actLengths() {
@@ -176,13 +177,13 @@ func TestActTiersAgainstGoTwin(t *testing.T) {
 				what := fmt.Sprintf("%v %v n=%d", tier, a, n)
 
 				got, whole := guarded(n)
-				a.ApplySlice(got, x)
+				el.Apply(a, got, x)
 				checkGuards(t, whole, n)
 				checkAct(t, what, tier, a, x, got, twin)
 
 				inplace, whole := guarded(n)
 				copy(inplace, x)
-				a.ApplySlice(inplace, inplace)
+				el.Apply(a, inplace, inplace)
 				checkGuards(t, whole, n)
 				for i := range got {
 					if math.Float32bits(inplace[i]) != math.Float32bits(got[i]) && !(got[i] != got[i] && inplace[i] != inplace[i]) {
@@ -191,26 +192,25 @@ func TestActTiersAgainstGoTwin(t *testing.T) {
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // TestActPositionIndependent checks that an element's result does not
 // depend on where it sits (vector body, tail mask or tail buffer): a
 // tensor split differently over threads must give the same bits.
 func TestActPositionIndependent(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
+	r := testrand.New(3004)
 	x := actInputs(r, 200)
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
 		for _, a := range actKinds {
 			whole := make([]float32, len(x))
-			a.ApplySlice(whole, x)
+			el.Apply(a, whole, x)
 			for _, cut := range []int{1, 3, 7, 9, 15, 17, 31, 33, 50} {
 				part := make([]float32, len(x))
 				for lo := 0; lo < len(x); lo += cut {
 					hi := min(lo+cut, len(x))
-					a.ApplySlice(part[lo:hi], x[lo:hi])
+					el.Apply(a, part[lo:hi], x[lo:hi])
 				}
 				for i := range whole {
 					if math.Float32bits(part[i]) != math.Float32bits(whole[i]) {
@@ -219,8 +219,7 @@ func TestActPositionIndependent(t *testing.T) {
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // TestExpSpecialValues pins the exponential's documented behaviour at the
@@ -239,14 +238,14 @@ func TestExpSpecialValues(t *testing.T) {
 		{-1000, 0},
 		{-math.MaxFloat32, 0},
 	}
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
 		x := []float32{float32(math.NaN()), -float32(math.NaN())}
 		for _, c := range cases {
 			x = append(x, c.x)
 		}
 		got := make([]float32, len(x))
-		expSlice(got, x)
+		expSlice(el, got, x)
 		for i := 0; i < 2; i++ {
 			if got[i] == got[i] {
 				t.Errorf("%v: exp(NaN) = %v", tier, got[i])
@@ -261,13 +260,12 @@ func TestExpSpecialValues(t *testing.T) {
 		// subnormals, not flushed, as float32(math.Exp) gives.
 		for _, x := range []float32{-87.5, -90, -95, -100, -103} {
 			var g [1]float32
-			expSlice(g[:], []float32{x})
+			expSlice(el, g[:], []float32{x})
 			if e := ulpErr(g[0], math.Exp(float64(x))); e > expULP {
 				t.Errorf("%v: exp(%v) = %v, want %v (%.2f ulp)", tier, x, g[0], math.Exp(float64(x)), e)
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // TestExpAccuracy sweeps float32 inputs over the whole range where e^x is
@@ -295,8 +293,8 @@ func TestExpAccuracy(t *testing.T) {
 	}
 	x := make([]float32, 1<<16)
 	got := make([]float32, len(x))
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
 		for _, a := range []Act{{Kind: actExp}, {Kind: ActSigmoid}, {Kind: ActSiLU}} {
 			var worst float64
 			var worstX float32
@@ -308,7 +306,7 @@ func TestExpAccuracy(t *testing.T) {
 					n++
 				}
 				count += n
-				a.ApplySlice(got[:n], x[:n])
+				el.Apply(a, got[:n], x[:n])
 				for i, v := range x[:n] {
 					if e := ulpErr(got[i], actWant(a, v)); e > worst {
 						worst, worstX = e, v
@@ -321,8 +319,7 @@ func TestExpAccuracy(t *testing.T) {
 				t.Errorf("%v %v: max error %.3f ulp at x=%v, bound %v", tier, a, worst, worstX, bound)
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // TestAsmTiersAgreeBitwise: the exponential is one algorithm with fused
@@ -338,7 +335,7 @@ func TestAsmTiersAgreeBitwise(t *testing.T) {
 	if len(simd) < 2 {
 		t.Skipf("tiers %v: nothing to compare", Available())
 	}
-	r := rand.New(rand.NewPCG(5, 6))
+	r := testrand.New(5006)
 	x := actInputs(r, 1<<14)
 	for i := range x[:1<<13] {
 		x[i] = float32(r.Float64()*200 - 105)
@@ -346,10 +343,8 @@ func TestAsmTiersAgreeBitwise(t *testing.T) {
 	for _, a := range actKinds {
 		var ref []float32
 		for _, tier := range simd {
-			restore := SetElemTier(tier)
 			got := make([]float32, len(x))
-			a.ApplySlice(got, x)
-			restore()
+			ElemFor(tier).Apply(a, got, x)
 			if ref == nil {
 				ref = got
 				continue
@@ -365,39 +360,38 @@ func TestAsmTiersAgreeBitwise(t *testing.T) {
 
 func TestActNaNBoundClamp(t *testing.T) {
 	nan := float32(math.NaN())
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
 		for _, a := range []Act{{Kind: ActClamp, A: nan, B: 6}, {Kind: ActClamp, A: 0, B: nan}} {
 			got := make([]float32, 20)
 			x := make([]float32, 20)
 			for i := range x {
 				x[i] = float32(i) - 10
 			}
-			a.ApplySlice(got, x)
+			el.Apply(a, got, x)
 			for i := range got {
 				if got[i] == got[i] {
 					t.Fatalf("%v %v: [%d] = %v, Go's min/max give NaN", tier, a, i, got[i])
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 func TestElemBinaryTiers(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
+	r := testrand.New(7008)
 	ops := []struct {
 		name string
-		fn   func(dst, a, b []float32)
+		fn   func(e Elem, dst, a, b []float32)
 		twin func(dst, a, b []float32)
-	}{{"add", AddSlice, addGeneric}, {"mul", MulSlice, mulGeneric}}
+	}{{"add", Elem.Add, addGeneric}, {"mul", Elem.Mul, mulGeneric}}
 	var lengths []int
 	for n := 0; n <= 2*64+1; n++ {
 		lengths = append(lengths, n)
 	}
 	lengths = append(lengths, 1000, 4096+9)
-	for _, tier := range Available() {
-		restore := SetElemTier(tier)
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
 		for _, op := range ops {
 			for _, n := range lengths {
 				a, b := actInputs(r, n), actInputs(r, n)
@@ -413,7 +407,7 @@ func TestElemBinaryTiers(t *testing.T) {
 					}
 				}
 				got, whole := guarded(n)
-				op.fn(got, a, b)
+				op.fn(el, got, a, b)
 				checkGuards(t, whole, n)
 				same(got)
 				// dst aliasing either operand.
@@ -421,18 +415,17 @@ func TestElemBinaryTiers(t *testing.T) {
 					dst, whole := guarded(n)
 					if first {
 						copy(dst, a)
-						op.fn(dst, dst, b)
+						op.fn(el, dst, dst, b)
 					} else {
 						copy(dst, b)
-						op.fn(dst, a, dst)
+						op.fn(el, dst, a, dst)
 					}
 					checkGuards(t, whole, n)
 					same(dst)
 				}
 			}
 		}
-		restore()
-	}
+	})
 }
 
 // FuzzActTiers runs fuzzer-chosen values (any float32 bit patterns)
@@ -452,10 +445,8 @@ func FuzzActTiers(f *testing.F) {
 		twin := make([]float32, len(x))
 		actGeneric(a, twin, x)
 		for _, tier := range Available() {
-			restore := SetElemTier(tier)
 			got, whole := guarded(len(x))
-			a.ApplySlice(got, x)
-			restore()
+			ElemFor(tier).Apply(a, got, x)
 			checkGuards(t, whole, len(x))
 			checkAct(t, fmt.Sprintf("%v %v", tier, a), tier, a, x, got, twin)
 		}
@@ -464,11 +455,10 @@ func FuzzActTiers(f *testing.F) {
 		addGeneric(sum, x, twin)
 		mulGeneric(prod, x, twin)
 		for _, tier := range Available() {
-			restore := SetElemTier(tier)
+			el := ElemFor(tier)
 			gs, gp := make([]float32, len(x)), make([]float32, len(x))
-			AddSlice(gs, x, twin)
-			MulSlice(gp, x, twin)
-			restore()
+			el.Add(gs, x, twin)
+			el.Mul(gp, x, twin)
 			for i := range x {
 				if math.Float32bits(gs[i]) != math.Float32bits(sum[i]) && gs[i] == gs[i] ||
 					math.Float32bits(gp[i]) != math.Float32bits(prod[i]) && gp[i] == gp[i] {
@@ -481,7 +471,7 @@ func FuzzActTiers(f *testing.F) {
 
 func BenchmarkAct(b *testing.B) {
 	const n = 16384
-	r := rand.New(rand.NewPCG(9, 10))
+	r := testrand.New(9010)
 	x := make([]float32, n)
 	for i := range x {
 		x[i] = float32(r.NormFloat64() * 4)
@@ -490,12 +480,11 @@ func BenchmarkAct(b *testing.B) {
 	for _, tier := range Available() {
 		for _, a := range []Act{{Kind: ActSiLU}, {Kind: ActSigmoid}, {Kind: ActHardSwish}, {Kind: ActClamp, A: 0, B: 6}, {Kind: ActLeakyRelu, A: 0.1}, {Kind: ActHardSigmoid, A: 0.2, B: 0.5}} {
 			b.Run(fmt.Sprintf("%v/%v", tier, a), func(b *testing.B) {
-				restore := SetElemTier(tier)
-				defer restore()
+				el := ElemFor(tier)
 				b.SetBytes(4 * n)
 				cpu := startCPUTimer(b)
 				for b.Loop() {
-					a.ApplySlice(y, x)
+					el.Apply(a, y, x)
 				}
 				b.ReportMetric(cpu()*1e9/float64(b.N)/n, "cpu-ns/elem")
 			})
@@ -505,27 +494,18 @@ func BenchmarkAct(b *testing.B) {
 
 func BenchmarkElemBinary(b *testing.B) {
 	const n = 16384
-	r := rand.New(rand.NewPCG(11, 12))
+	r := testrand.New(11012)
 	x, z := actInputs(r, n), actInputs(r, n)
 	y := make([]float32, n)
 	for _, tier := range Available() {
 		b.Run(tier.String()+"/add", func(b *testing.B) {
-			restore := SetElemTier(tier)
-			defer restore()
+			el := ElemFor(tier)
 			b.SetBytes(4 * n)
 			cpu := startCPUTimer(b)
 			for b.Loop() {
-				AddSlice(y, x, z)
+				el.Add(y, x, z)
 			}
 			b.ReportMetric(cpu()*1e9/float64(b.N)/n, "cpu-ns/elem")
 		})
-	}
-}
-
-// TestElemTierDefault guards against the SIMD element-wise kernels
-// silently not being taken: by default they run on the best tier.
-func TestElemTierDefault(t *testing.T) {
-	if got, want := ElemTier(), Best(); got != want {
-		t.Errorf("ElemTier() = %v by default, best tier is %v", got, want)
 	}
 }

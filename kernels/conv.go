@@ -34,24 +34,15 @@ func NewConvGemm(p ConvParams, mk GemmMicrokernel, w, bias []float32, act Act) *
 		epi = Identity()
 		cv.Post = act
 	}
-	kdim := p.KH * p.KW * cv.Cgrp
 	taps := p.KH * p.KW
-	wk := make([]float32, kdim*cv.Kgrp) // [kdim][Kgrp] for one group
+	wg := cv.Kgrp * cv.Cgrp * taps // weights per group
 	for g := 0; g < p.Group; g++ {
-		for o := 0; o < cv.Kgrp; o++ {
-			k := g*cv.Kgrp + o
-			for c := 0; c < cv.Cgrp; c++ {
-				for t := 0; t < taps; t++ {
-					wk[(t*cv.Cgrp+c)*cv.Kgrp+o] = w[(k*cv.Cgrp+c)*taps+t]
-				}
-			}
-		}
 		var b []float32
 		if bias != nil {
 			b = append([]float32(nil), bias[g*cv.Kgrp:(g+1)*cv.Kgrp]...)
 		}
 		cv.Group = append(cv.Group, GemmOp{
-			MK: mk, M: p.N * p.OH * p.OW, B: PackB(mk.NR, kdim, cv.Kgrp, wk, cv.Kgrp, false),
+			MK: mk, M: p.N * p.OH * p.OW, B: PackConvB(mk.NR, taps, cv.Cgrp, cv.Kgrp, w[g*wg:(g+1)*wg]),
 			Bias: b, Epi: epi, KC: cv.kcAligned(), El: ElemFor(mk.Tier),
 		})
 	}

@@ -3,9 +3,10 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // BenchmarkConv3x3 runs ResNet18's stride-1 3×3 convolutions with 64 to
@@ -37,7 +38,7 @@ func BenchmarkConv3x3(b *testing.B) {
 				b.Fatalf("%+v does not resolve", p)
 			}
 			b.Run(fmt.Sprintf("%v/%dx%dx%d", tier, l.hw, l.hw, l.c), func(b *testing.B) {
-				r := rand.New(rand.NewPCG(uint64(l.c), 1))
+				r := testrand.New(uint64(l.c))
 				w := make([]float32, p.K*p.C*9)
 				for i := range w {
 					w[i] = float32(r.NormFloat64()) / 24

@@ -30,15 +30,9 @@ type Depthwise struct {
 	go3x3  bool      // Generic tier: 3×3, dilation 1, stride 1 or 2 both ways (interior fast paths)
 }
 
-// NewDepthwise plans a depthwise convolution on the best tier this machine
-// has; see NewDepthwiseTier.
-func NewDepthwise(p ConvParams, w, bias []float32, act Act) *Depthwise {
-	return NewDepthwiseTier(p, w, bias, act, Best())
-}
-
 // NewDepthwiseTier repacks OIHW weights [C,1,KH,KW] for tier t (Generic when
-// t is not available here or has no kernel for the shape). p must be
-// resolved and have Group == C == K.
+// t is not available here or has no kernel for the shape; Tier reports
+// which). p must be resolved and have Group == C == K.
 func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwise {
 	taps := p.KH * p.KW
 	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act, el: ElemFor(t)}
@@ -52,8 +46,8 @@ func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwi
 	}
 	d.go3x3 = p.KH == 3 && p.KW == 3 && p.DilH == 1 && p.DilW == 1 && (p.StrideH == 1 || p.StrideH == 2) && p.StrideH == p.StrideW
 	shapeOK := p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1
-	if impl, ok := depthwiseTier(t); ok && shapeOK {
-		d.tier, d.v, d.masked = t, impl.v, impl.masked
+	if im := dwFamily.Lookup(uint8(t)); Tier(im.Tier) != Generic && shapeOK {
+		d.tier, d.v, d.masked = Tier(im.Tier), im.Kernels.v, im.Kernels.masked
 		d.packed = packDepthwise(p.C, taps, d.v, w, bias)
 		d.zero = make([]float32, p.W*p.C)
 		d.lo, d.hi = float32(math.Inf(-1)), float32(math.Inf(1))

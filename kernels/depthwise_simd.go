@@ -1,32 +1,25 @@
 package kernels
 
-import "unsafe"
+import (
+	"unsafe"
 
-// dwTier describes the SIMD depthwise kernels of one tier.
+	"github.com/signet-go/signet/kernels/internal/impl"
+)
+
+// dwTier describes the depthwise kernels of one tier. Generic's (v = 0) are
+// the Go loops of depthwise.go; a SIMD tier's are its dwRowAsm and
+// dwPixelAsm kernels.
 type dwTier struct {
 	v      int  // channels per vector
 	masked bool // kernels handle a partial last vector with masked loads and stores
 }
 
-var dwTiers = map[Tier]dwTier{}
+// dwFamily holds the depthwise kernels of every tier.
+var dwFamily = impl.NewFamily[dwTier]("depthwise")
 
-// registerDepthwise is called from init functions of the architecture files.
-func registerDepthwise(t Tier, k dwTier, cpuHas bool) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if cpuHas {
-		dwTiers[t] = k
-	}
-}
+func registerDepthwise(t Tier, name string, k dwTier) { register(dwFamily, t, name, k) }
 
-// depthwiseTier reports the SIMD depthwise kernels of tier t, if this
-// machine runs them.
-func depthwiseTier(t Tier) (dwTier, bool) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	k, ok := dwTiers[t]
-	return k, ok
-}
+func init() { registerDepthwise(Generic, "f32-dwconv-go", dwTier{}) }
 
 // runSIMD computes output row t with the tier's assembly: the pixels whose
 // window lies inside the input columns in one call of the row kernel (input

@@ -3,9 +3,10 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand"
 	"testing"
 	"unsafe"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // dwRefNHWC is the depthwise reference on NHWC tensors, summed in float64:
@@ -44,17 +45,6 @@ func dwRefNHWC(p *ConvParams, in, w, bias []float32, act Act, out []float32, mag
 // whose absolute terms add to mag, plus the activation's own error.
 func dwTol(mag float64) float64 { return 2e-6 * (1 + mag) }
 
-// dwTiers lists Generic and every tier with depthwise kernels on this machine.
-func dwTestTiers() []Tier {
-	ts := []Tier{Generic}
-	for _, t := range Available() {
-		if _, ok := depthwiseTier(t); ok {
-			ts = append(ts, t)
-		}
-	}
-	return ts
-}
-
 type dwCase struct {
 	c, h, w, k, s int
 	pad           [4]int // top, left, bottom, right
@@ -70,20 +60,20 @@ func (dc dwCase) params() (ConvParams, bool) {
 // runDepthwiseCase runs one case on tier t, the output surrounded by guard
 // bands, tasks in reverse order (rows must not depend on each other), and
 // compares with the reference.
-func runDepthwiseCase(t *testing.T, r *rand.Rand, tier Tier, dc dwCase, act Act) {
+func runDepthwiseCase(t *testing.T, r testrand.Rand, tier Tier, dc dwCase, act Act) {
 	t.Helper()
 	p, ok := dc.params()
 	if !ok {
 		return
 	}
-	in := randSlice(r, p.N*p.H*p.W*p.C)
-	w := randSlice(r, p.C*p.KH*p.KW)
-	bias := randSlice(r, p.C)
+	in := r.Floats(p.N * p.H * p.W * p.C)
+	w := r.Floats(p.C * p.KH * p.KW)
+	bias := r.Floats(p.C)
 	want := make([]float32, p.N*p.OH*p.OW*p.C)
 	mag := make([]float64, len(want))
 	dwRefNHWC(&p, in, w, bias, act, want, mag)
 	d := NewDepthwiseTier(p, w, bias, act, tier)
-	if _, simd := depthwiseTier(tier); simd && d.Tier() != tier {
+	if d.Tier() != tier {
 		t.Fatalf("%+v: planned on %v, want %v", dc, d.Tier(), tier)
 	}
 	out, whole := guarded(len(want))
@@ -104,12 +94,12 @@ var dwActs = []Act{{}, {Kind: ActClamp, A: 0, B: 6}, {Kind: ActClamp, A: 0, B: f
 // (1..33 covers 4, 8 and 16 lanes with tails on both sides) and a few model
 // widths, on every tier, both window sizes and both strides.
 func TestDepthwiseChannels(t *testing.T) {
-	r := rand.New(rand.NewSource(11))
+	r := testrand.New(uint64(11))
 	chans := []int{96, 144, 240, 672}
 	for c := 1; c <= 33; c++ {
 		chans = append(chans, c)
 	}
-	for _, tier := range dwTestTiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		for _, c := range chans {
 			for _, k := range []int{3, 5} {
 				for _, s := range []int{1, 2} {
@@ -120,16 +110,16 @@ func TestDepthwiseChannels(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // TestDepthwiseSpatial sweeps input sizes 1..9 and a few odd larger ones
 // against every padding the models use, asymmetric ones, and padding wider
 // than the window's reach (rows and pixels with no input at all).
 func TestDepthwiseSpatial(t *testing.T) {
-	r := rand.New(rand.NewSource(12))
+	r := testrand.New(uint64(12))
 	sizes := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 15}
-	for _, tier := range dwTestTiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		for _, c := range []int{5, 16, 19} {
 			for _, k := range []int{3, 5} {
 				q := k / 2
@@ -147,14 +137,14 @@ func TestDepthwiseSpatial(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestDepthwiseKernelNames(t *testing.T) {
 	p := ConvParams{N: 1, C: 8, H: 9, W: 9, K: 8, KH: 5, KW: 5, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2, Group: 8}
 	p.Resolve()
 	w, b := make([]float32, 8*25), make([]float32, 8)
-	for _, tier := range dwTestTiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		d := NewDepthwiseTier(p, w, b, Act{}, tier)
 		want := "f32-dwconv-5x5-" + tier.String()
 		if tier == Generic {
@@ -163,7 +153,7 @@ func TestDepthwiseKernelNames(t *testing.T) {
 		if d.Kernel() != want || d.Tier() != tier {
 			t.Errorf("tier %v: kernel %q on %v, want %q", tier, d.Kernel(), d.Tier(), want)
 		}
-	}
+	})
 	// A shape without SIMD kernels stays on the Go path whatever the tier.
 	p7 := p
 	p7.KH, p7.KW = 7, 7
@@ -176,12 +166,12 @@ func TestDepthwiseKernelNames(t *testing.T) {
 // TestDepthwiseKernelsAgainstTwin drives each assembly kernel directly and
 // compares it with its Go twin in dw_generic.go on the contract's own terms.
 func TestDepthwiseKernelsAgainstTwin(t *testing.T) {
-	r := rand.New(rand.NewSource(13))
-	for _, tier := range Available() {
-		dt, ok := depthwiseTier(tier)
-		if !ok {
-			continue
+	r := testrand.New(uint64(13))
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		if tier == Generic {
+			t.Skip("generic: the Go loops are the twins themselves")
 		}
+		dt := dwFamily.Lookup(uint8(tier)).Kernels
 		for _, k := range []int{3, 5} {
 			for _, C := range []int{dt.v, 2*dt.v + 3, 3 * dt.v} {
 				for _, stride := range []int{1, 2} {
@@ -192,12 +182,12 @@ func TestDepthwiseKernelsAgainstTwin(t *testing.T) {
 							blocks, c1 = (C+dt.v-1)/dt.v, C
 							mask = uint32(1)<<uint(C-(blocks-1)*dt.v) - 1
 						}
-						w := packDepthwise(C, taps, dt.v, randSlice(r, C*taps), randSlice(r, C))
+						w := packDepthwise(C, taps, dt.v, r.Floats(C*taps), r.Floats(C))
 						rowLen := ((npix-1)*stride + k) * C
 						var rs [5][]float32
 						var rp [5]unsafe.Pointer
 						for i := 0; i < k; i++ {
-							rs[i] = randSlice(r, rowLen)
+							rs[i] = r.Floats(rowLen)
 							rp[i] = unsafe.Pointer(&rs[i][0])
 						}
 						got, want := make([]float32, npix*C), make([]float32, npix*C)
@@ -213,7 +203,7 @@ func TestDepthwiseKernelsAgainstTwin(t *testing.T) {
 						var tp dwTaps
 						n := 0
 						for tt := taps - 1; tt >= 0; tt -= 1 + npix%3 {
-							xs[n] = randSlice(r, C)
+							xs[n] = r.Floats(C)
 							tap[n] = tt
 							tp.ptrs[n] = unsafe.Pointer(&xs[n][0])
 							tp.offs[n] = (1 + tt) * dt.v * 4
@@ -227,7 +217,7 @@ func TestDepthwiseKernelsAgainstTwin(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // FuzzDepthwise compares every tier with the reference on shapes drawn from
@@ -240,8 +230,8 @@ func FuzzDepthwise(f *testing.F) {
 		k := 3 + 2*int(k5%2)
 		dc := dwCase{c: 1 + int(c%48), h: 1 + int(h%14), w: 1 + int(w%14), k: k, s: 1 + int(s%3),
 			pad: [4]int{int(pads & 3), int(pads >> 2 & 3), int(pads >> 4 & 3), int(pads >> 6)}, n: 1}
-		for _, tier := range dwTestTiers() {
-			runDepthwiseCase(t, rand.New(rand.NewSource(seed)), tier, dc, dwActs[int(act)%len(dwActs)])
+		for _, tier := range Available() {
+			runDepthwiseCase(t, testrand.New(uint64(seed)), tier, dc, dwActs[int(act)%len(dwActs)])
 		}
 	})
 }
@@ -254,14 +244,14 @@ func BenchmarkDepthwise(b *testing.B) {
 		{112, 32, 3, 1}, {112, 96, 3, 2}, {56, 144, 3, 1}, {28, 192, 3, 1}, {14, 576, 3, 1}, {7, 960, 3, 1},
 		{56, 144, 5, 2}, {28, 240, 5, 1}, {14, 672, 5, 1}, {14, 672, 5, 2}, {7, 1152, 5, 1},
 	}
-	for _, tier := range dwTestTiers() {
+	for _, tier := range Available() {
 		for _, c := range shapes {
 			p := ConvParams{N: 1, C: c.ch, H: c.hw, W: c.hw, K: c.ch, KH: c.k, KW: c.k, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1,
 				PadT: c.k / 2, PadL: c.k / 2, PadB: c.k / 2, PadR: c.k / 2, Group: c.ch}
 			p.Resolve()
-			r := rand.New(rand.NewSource(1))
-			d := NewDepthwiseTier(p, randSlice(r, c.ch*c.k*c.k), randSlice(r, c.ch), Act{Kind: ActClamp, A: 0, B: 6}, tier)
-			in := randSlice(r, c.hw*c.hw*c.ch)
+			r := testrand.New(uint64(1))
+			d := NewDepthwiseTier(p, r.Floats(c.ch*c.k*c.k), r.Floats(c.ch), Act{Kind: ActClamp, A: 0, B: 6}, tier)
+			in := r.Floats(c.hw * c.hw * c.ch)
 			out := make([]float32, p.OH*p.OW*c.ch)
 			b.Run(fmt.Sprintf("%s/%dx%dx%d-k%d-s%d", tier, c.hw, c.hw, c.ch, c.k, c.s), func(b *testing.B) {
 				cpu := startCPUTimer(b)
@@ -283,18 +273,61 @@ func BenchmarkDepthwise(b *testing.B) {
 // TestDepthwiseNoAllocs: the hot path allocates nothing on any tier (tap
 // pointer arrays live on the stack), border pixels and channel tails included.
 func TestDepthwiseNoAllocs(t *testing.T) {
-	r := rand.New(rand.NewSource(15))
-	for _, tier := range dwTestTiers() {
+	r := testrand.New(uint64(15))
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		for _, k := range []int{3, 5} {
 			p, _ := dwCase{c: 21, h: 9, w: 8, k: k, s: 1, pad: [4]int{k / 2, k / 2, k / 2, k / 2}}.params()
-			d := NewDepthwiseTier(p, randSlice(r, p.C*k*k), randSlice(r, p.C), Act{Kind: ActHardSwish}, tier)
-			in, out := randSlice(r, p.H*p.W*p.C), make([]float32, p.OH*p.OW*p.C)
+			d := NewDepthwiseTier(p, r.Floats(p.C*k*k), r.Floats(p.C), Act{Kind: ActHardSwish}, tier)
+			in, out := r.Floats(p.H*p.W*p.C), make([]float32, p.OH*p.OW*p.C)
 			if a := testing.AllocsPerRun(10, func() {
 				for task := 0; task < d.Tasks(); task++ {
 					d.RunTask(task, in, out)
 				}
 			}); a != 0 {
 				t.Errorf("%s: %v allocations per run", d.Kernel(), a)
+			}
+		}
+	})
+}
+
+// TestDepthwiseAgainstRef compares every tier with the NCHW convolution
+// reference (Conv2DRef), independent of dwRefNHWC, over strides 1..3 and
+// symmetric, zero and asymmetric padding, two images per batch.
+func TestDepthwiseAgainstRef(t *testing.T) {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		testDepthwiseAgainstRef(t, tier)
+	})
+}
+
+func testDepthwiseAgainstRef(t *testing.T, tier Tier) {
+	r := testrand.New(5<<8 | uint64(tier))
+	for _, c := range []int{1, 3, 8, 17} {
+		for _, s := range []int{1, 2, 3} {
+			for _, k := range []int{3, 5} {
+				for _, pad := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 2, 1}} {
+					p := ConvParams{N: 2, C: c, H: 7, W: 9, K: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
+						PadT: pad[0], PadL: pad[1], PadB: pad[2], PadR: pad[3], Group: c}
+					if !p.Resolve() {
+						continue
+					}
+					x := r.Floats(p.N * p.C * p.H * p.W)
+					w := r.Floats(p.K * p.KH * p.KW)
+					bias := r.Floats(p.K)
+					ref := make([]float32, p.N*p.K*p.OH*p.OW)
+					Conv2DRef(&p, x, w, bias, ref)
+					for _, act := range []Act{{Kind: ActHardSwish}, {Kind: ActClamp, A: 0, B: 6}, {}} {
+						want := make([]float32, len(ref))
+						act.ApplySlice(want, ref)
+						d := NewDepthwiseTier(p, w, bias, act, tier)
+						in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
+						out, whole := guarded(len(want))
+						for task := 0; task < d.Tasks(); task++ {
+							d.RunTask(task, in, out)
+						}
+						checkGuards(t, whole, len(want))
+						compareRel(t, fmt.Sprintf("%s c=%d s=%d k=%d pad=%v act=%d", d.Kernel(), c, s, k, pad, act.Kind), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), want, 1e-5)
+					}
+				}
 			}
 		}
 	}

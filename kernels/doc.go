@@ -10,21 +10,40 @@
 // # Tiers and dispatch
 //
 // The tiers are Generic (pure Go, every platform), AVX2 (with FMA) and AVX512
-// on amd64, and NEON on arm64. Available reports what this CPU and OS support,
-// detected once at init with github.com/klauspost/cpuid/v2 (which checks that
-// the OS saves the ymm/zmm register state before reporting AVX2/AVX-512);
-// Best is the fastest of them. The engine picks a tier per layer when it plans
-// a model, so a layer's kernel is fixed for the life of a session; forcing a
-// tier (engine.Options.ForceTier, `signet bench -tier`, SetDotTier for the
-// gallery's dot products) is how tests and benchmarks compare tiers, and
-// engine.Engine.Layers reports the kernel each layer runs.
+// on amd64, and NEON on arm64. Which of them this machine runs is decided in
+// one file per architecture (cpu_amd64.go, which asks
+// github.com/klauspost/cpuid/v2 and so checks that the OS saves the ymm/zmm
+// register state; cpu_arm64.go; cpu_other.go for purego builds and other
+// architectures, Generic only). Available lists them and Best is the fastest.
+//
+// Every kernel family (gemm, dot, elem, depthwise) registers each tier it
+// implements in one registry (kernels/internal/impl, modelled on the
+// standard library's crypto/internal/impl). A tier is chosen once by the
+// caller and passed down: Gemm(t), ElemFor(t), DotFor(t) and
+// NewDepthwiseTier(..., t) return that tier's kernels, or
+// Generic's when the family lacks t or this machine does not run it, and
+// each reports the tier it actually chose (Resolve lists them for all
+// families at once). There is no process-wide tier switch: the engine plans
+// every layer on the tier of its options (engine.Options.ForceTier, `signet
+// bench -tier`) and reports it in engine.Engine.Layers; a gallery scores on
+// its engine's tier (gallery.Gallery.SetTier). The package-level DotRows,
+// AddSlice, MulSlice and Act.ApplySlice, and the zero Dot and Elem, run on
+// Best.
+//
+// Tests loop over every defined tier and skip, by name, the ones this
+// machine does not run; internal/impl's Select and Reset let a test make the
+// machine look smaller.
 //
 // # Assembly
 //
-// All assembly is hand-written Go assembly (no generator): amd64 files use
-// VEX/EVEX encodings directly, arm64 files use NEON through the assembler's
-// vector mnemonics and WORD-encoded instructions where it has none (see
-// neon_arm64.h). Each assembly routine's declaration states, as a Go loop,
+// The amd64 assembly is generated with avo by the separate module in _asm
+// (`go generate ./kernels`; CI fails when the committed files differ from
+// what it writes): one source per kernel family with the ISA (AVX2 ymm,
+// AVX-512 zmm) and tile shape as parameters, one constant table
+// (consts_amd64.s), and Go constants read through go_asm.h. The arm64
+// assembly is hand-written, NEON through the assembler's vector mnemonics
+// and WORD-encoded instructions where it has none (see neon_arm64.h), and
+// takes its constants from the same table (consts_arm64.s) and go_asm.h. Each assembly routine's declaration states, as a Go loop,
 // exactly what it computes, and has a pure-Go twin with the same contract.
 // Building with the purego tag removes every assembly file; the package then
 // offers only the Generic tier, with identical results up to the stated

@@ -1,60 +1,44 @@
 package kernels
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "github.com/signet-go/signet/kernels/internal/impl"
 
-// dotImpl is one tier's set of gallery dot products. The functions receive
+// The gallery's dot products. Every tier implements dotImpl; DotFor picks
+// one per caller (a gallery scores on its engine's tier), and the
+// package-level DotRows runs on Best.
+
+// dotImpl is one tier's gallery dot product. The function receives
 // arguments already checked by the exported wrappers: dim ≥ 1, n ≥ 1 and
 // slices long enough.
 type dotImpl struct {
-	tier  Tier
-	dot   func(q, rows []float32, dim, n int, out []float32)
-	dotI8 func(q, rows []int8, dim, n int, out []int32)
-	l2    func(q, rows []float32, dim, n int, out []float32)
+	dot func(q, rows []float32, dim, n int, out []float32)
 }
 
-var (
-	dotMu    sync.Mutex
-	dotTiers = map[Tier]*dotImpl{
-		Generic: {tier: Generic, dot: dotRowsGeneric, dotI8: dotRowsInt8Generic, l2: l2RowsGeneric},
-	}
-	dotCur atomic.Pointer[dotImpl]
-)
+// dotFamily holds the dot products of every tier.
+var dotFamily = impl.NewFamily[*dotImpl]("dot")
 
-func init() { dotCur.Store(dotTiers[Generic]) }
+func registerDot(t Tier, name string, d *dotImpl) { register(dotFamily, t, name, d) }
 
-// registerDot makes a tier's dot products available when the CPU has what
-// they need; the best available tier becomes the default.
-func registerDot(d *dotImpl, cpuHas bool) {
-	if !cpuHas {
+func init() { registerDot(Generic, "f32-dot-rows-go", &dotImpl{dot: dotRowsGeneric}) }
+
+// Dot is the dot-product kernel of one tier, chosen once by its user (a
+// gallery takes its engine's tier) and passed down. The zero value runs on
+// Best.
+type Dot struct{ c chosen[dotImpl] }
+
+// DotFor returns tier t's dot product, or Generic's when t is not available
+// on this machine; Tier reports which.
+func DotFor(t Tier) Dot { return Dot{choose(dotFamily, t)} }
+
+// Tier is the tier d runs on.
+func (d Dot) Tier() Tier { return d.c.or(dotFamily).tier }
+
+// Rows is DotRows on d's tier.
+func (d Dot) Rows(q, rows []float32, dim, n int, out []float32) {
+	if !checkDot(len(q), len(rows), len(out), dim, n) {
+		clear(out[:max(n, 0)])
 		return
 	}
-	dotMu.Lock()
-	defer dotMu.Unlock()
-	dotTiers[d.tier] = d
-	if d.tier > dotCur.Load().tier {
-		dotCur.Store(d)
-	}
-}
-
-// DotTier reports the tier DotRows, DotRowsInt8 and L2Rows run on.
-func DotTier() Tier { return dotCur.Load().tier }
-
-// SetDotTier makes the dot products use tier t (Generic when t is not
-// available on this machine) and returns a function restoring the previous
-// choice. It is meant for tests and benchmarks; the default is the best
-// tier. Calls running concurrently finish on the tier they started with.
-func SetDotTier(t Tier) (restore func()) {
-	dotMu.Lock()
-	defer dotMu.Unlock()
-	d, ok := dotTiers[t]
-	if !ok {
-		d = dotTiers[Generic]
-	}
-	prev := dotCur.Swap(d)
-	return func() { dotCur.Store(prev) }
+	d.c.or(dotFamily).k.dot(q, rows, dim, n, out)
 }
 
 // checkDot panics, as the generic loops' slicing would, when the slices are
@@ -78,13 +62,10 @@ func checkDot(lq, lrows, lout, dim, n int) bool {
 //	}
 //
 // len(q) ≥ dim, len(rows) ≥ n*dim, len(out) ≥ n.
-func DotRows(q, rows []float32, dim, n int, out []float32) {
-	if !checkDot(len(q), len(rows), len(out), dim, n) {
-		clear(out[:max(n, 0)])
-		return
-	}
-	dotCur.Load().dot(q, rows, dim, n, out)
-}
+//
+// It runs on Best; a caller whose tier was chosen elsewhere (engine options)
+// uses DotFor(tier).Rows. Results differ between tiers by fp32 rounding only.
+func DotRows(q, rows []float32, dim, n int, out []float32) { Dot{}.Rows(q, rows, dim, n, out) }
 
 func dotRowsGeneric(q, rows []float32, dim, n int, out []float32) {
 	q = q[:dim]
@@ -93,51 +74,6 @@ func dotRowsGeneric(q, rows []float32, dim, n int, out []float32) {
 		var s float32
 		for j, v := range q {
 			s += v * r[j]
-		}
-		out[i] = s
-	}
-}
-
-// DotRowsInt8 is DotRows over int8 vectors with exact int32 sums (wrapping
-// modulo 2³² like the Go loop, so every tier agrees bit for bit).
-func DotRowsInt8(q, rows []int8, dim, n int, out []int32) {
-	if !checkDot(len(q), len(rows), len(out), dim, n) {
-		clear(out[:max(n, 0)])
-		return
-	}
-	dotCur.Load().dotI8(q, rows, dim, n, out)
-}
-
-func dotRowsInt8Generic(q, rows []int8, dim, n int, out []int32) {
-	q = q[:dim]
-	for i := 0; i < n; i++ {
-		r := rows[i*dim : i*dim+dim]
-		var s int32
-		for j, v := range q {
-			s += int32(v) * int32(r[j])
-		}
-		out[i] = s
-	}
-}
-
-// L2Rows computes squared Euclidean distances of a query to n rows:
-// out[i] = Σ_j (q[j]-rows[i*dim+j])².
-func L2Rows(q, rows []float32, dim, n int, out []float32) {
-	if !checkDot(len(q), len(rows), len(out), dim, n) {
-		clear(out[:max(n, 0)])
-		return
-	}
-	dotCur.Load().l2(q, rows, dim, n, out)
-}
-
-func l2RowsGeneric(q, rows []float32, dim, n int, out []float32) {
-	q = q[:dim]
-	for i := 0; i < n; i++ {
-		r := rows[i*dim : i*dim+dim]
-		var s float32
-		for j, v := range q {
-			d := v - r[j]
-			s += d * d
 		}
 		out[i] = s
 	}

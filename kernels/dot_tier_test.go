@@ -2,12 +2,14 @@ package kernels
 
 import (
 	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
-// dotDims covers 0..2×(the widest unrolled stride: 128 int8 lanes on
-// AVX-512 VNNI)+1 densely enough to hit every tail length of every tier.
+// dotDims covers 0..2×(the widest unrolled stride: 4×16 lanes on AVX-512)+1
+// densely, then the lengths around every 16 up to 257, so every tail length
+// of every tier is hit.
 func dotDims() []int {
 	var d []int
 	for i := 0; i <= 70; i++ {
@@ -23,123 +25,57 @@ func dotDims() []int {
 
 var dotNs = []int{0, 1, 2, 3, 7}
 
-const outGuard = 5
-
-// guardedOut returns out of length n inside a buffer of sentinels.
-func guardedOut[T any](n int, s T) (buf, out []T) {
-	buf = make([]T, outGuard+n+outGuard)
-	for i := range buf {
-		buf[i] = s
-	}
-	return buf, buf[outGuard : outGuard+n]
-}
-
-func checkOutGuards[T comparable](t *testing.T, what string, buf []T, n int, s T) {
+// runDotCase is the dot family's tester: one query against n rows on d,
+// the output inside a guard band, each score within 1e-5·(1+Σ|q·r|) of a
+// float64 sum.
+func runDotCase(t *testing.T, r testrand.Rand, d Dot, dim, n int) {
 	t.Helper()
-	for i := range buf {
-		if (i < outGuard || i >= outGuard+n) && buf[i] != s {
-			t.Fatalf("%s: wrote out[%d] outside [0,%d)", what, i-outGuard, n)
+	q, rows := r.Floats(dim), r.Floats(n*dim)
+	out, whole := guarded(n)
+	d.Rows(q, rows, dim, n, out)
+	checkGuards(t, whole, n)
+	for i := 0; i < n; i++ {
+		var ref, mag float64
+		for j := 0; j < dim; j++ {
+			p := float64(q[j]) * float64(rows[i*dim+j])
+			ref += p
+			mag += math.Abs(p)
+		}
+		if diff := math.Abs(float64(out[i]) - ref); !(diff <= tol(mag)) {
+			t.Fatalf("%v dim=%d n=%d: out[%d]=%v, want %v", d.Tier(), dim, n, i, out[i], ref)
 		}
 	}
 }
 
 func TestDotTiers(t *testing.T) {
-	for _, tier := range Available() {
-		t.Run(tier.String(), func(t *testing.T) {
-			restore := SetDotTier(tier)
-			defer restore()
-			if got := DotTier(); got != tier {
-				t.Fatalf("SetDotTier(%v) left the dot products on %v", tier, got)
-			}
-			rng := rand.New(rand.NewPCG(5, uint64(tier)))
-			const sf = float32(-7.5e33)
-			for _, dim := range dotDims() {
-				for _, n := range dotNs {
-					q := make([]float32, dim)
-					rows := make([]float32, n*dim)
-					for i := range q {
-						q[i] = rng.Float32()*2 - 1
-					}
-					for i := range rows {
-						rows[i] = rng.Float32()*2 - 1
-					}
-					bufD, outD := guardedOut(n, sf)
-					bufL, outL := guardedOut(n, sf)
-					DotRows(q, rows, dim, n, outD)
-					L2Rows(q, rows, dim, n, outL)
-					checkOutGuards(t, "DotRows", bufD, n, sf)
-					checkOutGuards(t, "L2Rows", bufL, n, sf)
-					for i := 0; i < n; i++ {
-						var ref, mag, refL float64
-						for j := 0; j < dim; j++ {
-							p := float64(q[j]) * float64(rows[i*dim+j])
-							ref += p
-							mag += math.Abs(p)
-							d := float64(q[j]) - float64(rows[i*dim+j])
-							refL += d * d
-						}
-						if d := math.Abs(float64(outD[i]) - ref); !(d <= 1e-5*(1+mag)) {
-							t.Fatalf("DotRows dim=%d n=%d: out[%d]=%v, want %v", dim, n, i, outD[i], ref)
-						}
-						if d := math.Abs(float64(outL[i]) - refL); !(d <= 1e-5*(1+refL)) {
-							t.Fatalf("L2Rows dim=%d n=%d: out[%d]=%v, want %v", dim, n, i, outL[i], refL)
-						}
-					}
-
-					q8 := make([]int8, dim)
-					rows8 := make([]int8, n*dim)
-					for i := range q8 {
-						q8[i] = int8(rng.Uint32())
-					}
-					for i := range rows8 {
-						rows8[i] = int8(rng.Uint32())
-					}
-					if dim > 0 && n > 0 {
-						// Extremes: the u8×s8 offset trick and int16 products must be exact there.
-						q8[0], rows8[0] = -128, -128
-						q8[dim-1], rows8[n*dim-1] = 127, -128
-					}
-					const s8 = int32(-0x5a5a5a5a)
-					buf8, out8 := guardedOut(n, s8)
-					want8 := make([]int32, n)
-					DotRowsInt8(q8, rows8, dim, n, out8)
-					dotRowsInt8Generic(q8, rows8, dim, n, want8)
-					checkOutGuards(t, "DotRowsInt8", buf8, n, s8)
-					for i := range want8 {
-						if out8[i] != want8[i] {
-							t.Fatalf("DotRowsInt8 dim=%d n=%d: out[%d]=%d, want %d", dim, n, i, out8[i], want8[i])
-						}
-					}
-				}
-			}
-		})
-	}
-}
-
-// TestDotInt8Saturated checks exactness where every product is ±16384 and
-// sums reach the int32 range of long vectors.
-func TestDotInt8Saturated(t *testing.T) {
-	for _, tier := range Available() {
-		restore := SetDotTier(tier)
-		for _, dim := range []int{1, 63, 64, 65, 127, 128, 129, 4099} {
-			for _, pair := range [][2]int8{{-128, -128}, {-128, 127}, {127, 127}, {-1, -128}} {
-				q := make([]int8, dim)
-				rows := make([]int8, 2*dim)
-				for i := range q {
-					q[i] = pair[0]
-				}
-				for i := range rows {
-					rows[i] = pair[1]
-				}
-				out, want := make([]int32, 2), make([]int32, 2)
-				DotRowsInt8(q, rows, dim, 2, out)
-				dotRowsInt8Generic(q, rows, dim, 2, want)
-				if out != nil && (out[0] != want[0] || out[1] != want[1]) {
-					t.Errorf("%v dim=%d %v: got %v, want %v", tier, dim, pair, out, want)
-				}
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		d := DotFor(tier)
+		if d.Tier() != tier {
+			t.Fatalf("DotFor(%v) runs on %v: the fast path would silently not be taken", tier, d.Tier())
+		}
+		r := testrand.New(5<<8 | uint64(tier))
+		for _, dim := range dotDims() {
+			for _, n := range dotNs {
+				runDotCase(t, r, d, dim, n)
 			}
 		}
-		restore()
+	})
+}
+
+// TestDotRowsIsBest: the package-level DotRows and the zero Dot run on Best.
+func TestDotRowsIsBest(t *testing.T) {
+	if got := (Dot{}).Tier(); got != Best() {
+		t.Errorf("Dot{} runs on %v, best tier is %v", got, Best())
+	}
+	r := testrand.New(3)
+	q, rows := r.Floats(77), r.Floats(5*77)
+	got, want := make([]float32, 5), make([]float32, 5)
+	DotRows(q, rows, 77, 5, got)
+	DotFor(Best()).Rows(q, rows, 77, 5, want)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("DotRows [%d] = %v, DotFor(Best()) %v", i, got[i], want[i])
+		}
 	}
 }
 
@@ -147,21 +83,12 @@ func TestDotAllocs(t *testing.T) {
 	q := make([]float32, 128)
 	rows := make([]float32, 128*10)
 	out := make([]float32, 10)
-	q8 := make([]int8, 128)
-	rows8 := make([]int8, 128*10)
-	out8 := make([]int32, 10)
-	for _, tier := range Available() {
-		restore := SetDotTier(tier)
-		n := testing.AllocsPerRun(20, func() {
-			DotRows(q, rows, 128, 10, out)
-			L2Rows(q, rows, 128, 10, out)
-			DotRowsInt8(q8, rows8, 128, 10, out8)
-		})
-		restore()
-		if n != 0 {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		d := DotFor(tier)
+		if n := testing.AllocsPerRun(20, func() { d.Rows(q, rows, 128, 10, out) }); n != 0 {
 			t.Errorf("%v: %v allocations", tier, n)
 		}
-	}
+	})
 }
 
 func TestDotShortSlicesPanic(t *testing.T) {
@@ -178,29 +105,40 @@ func BenchmarkDotRows(b *testing.B) {
 	q := make([]float32, dim)
 	rows := make([]float32, dim*n)
 	out := make([]float32, n)
-	q8 := make([]int8, dim)
-	rows8 := make([]int8, dim*n)
-	out8 := make([]int32, n)
 	for _, tier := range Available() {
-		restore := SetDotTier(tier)
+		d := DotFor(tier)
 		b.Run("f32/"+tier.String(), func(b *testing.B) {
 			b.SetBytes(dim * n * 4)
 			for i := 0; i < b.N; i++ {
-				DotRows(q, rows, dim, n, out)
+				d.Rows(q, rows, dim, n, out)
 			}
 		})
-		b.Run("l2/"+tier.String(), func(b *testing.B) {
-			b.SetBytes(dim * n * 4)
-			for i := 0; i < b.N; i++ {
-				L2Rows(q, rows, dim, n, out)
-			}
-		})
-		b.Run("int8/"+tier.String(), func(b *testing.B) {
-			b.SetBytes(dim * n)
-			for i := 0; i < b.N; i++ {
-				DotRowsInt8(q8, rows8, dim, n, out8)
-			}
-		})
-		restore()
 	}
+}
+
+// FuzzDotRows compares every available tier's dot product with the
+// generic loop, within 1e-5·(1+Σ|q·r|).
+func FuzzDotRows(f *testing.F) {
+	f.Add(uint16(33), uint8(3), []byte{1, 255, 128, 127, 0, 9})
+	f.Add(uint16(129), uint8(1), []byte{0x80})
+	f.Fuzz(func(t *testing.T, dim16 uint16, n8 uint8, data []byte) {
+		dim, n := int(dim16)%600, int(n8)%9
+		q := fuzzVals(data, dim)
+		rows := fuzzVals(append([]byte{n8}, data...), n*dim)
+		want := make([]float32, n)
+		dotRowsGeneric(q, rows, dim, n, want)
+		for _, tier := range Available() {
+			got := make([]float32, n)
+			DotFor(tier).Rows(q, rows, dim, n, got)
+			for i := 0; i < n; i++ {
+				var mag float64
+				for j := 0; j < dim; j++ {
+					mag += math.Abs(float64(q[j] * rows[i*dim+j]))
+				}
+				if d := math.Abs(float64(got[i] - want[i])); !(d <= 1e-5*(1+mag)) {
+					t.Fatalf("%v DotRows dim=%d: out[%d]=%v, generic %v", tier, dim, i, got[i], want[i])
+				}
+			}
+		}
+	})
 }

@@ -54,8 +54,8 @@ func dwPixelAVX512(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastM
 func dwPixelAVX2(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 
 func init() {
-	registerDepthwise(AVX512, dwTier{v: 16, masked: true}, hasAVX512)
-	registerDepthwise(AVX2, dwTier{v: 8}, hasAVX2)
+	registerDepthwise(AVX512, "f32-dwconv-3x3-5x5-avx512", dwTier{v: 16, masked: true})
+	registerDepthwise(AVX2, "f32-dwconv-3x3-5x5-avx2", dwTier{v: 8})
 }
 
 // dwRowAsm calls tier t's row kernel for a k×k window.

@@ -41,7 +41,7 @@ func dwRow5x5NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, ps
 func dwPixelNEON(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 
 func init() {
-	registerDepthwise(NEON, dwTier{v: 4}, true)
+	registerDepthwise(NEON, "f32-dwconv-3x3-5x5-neon", dwTier{v: 4})
 }
 
 // dwRowAsm calls tier t's row kernel for a k×k window.

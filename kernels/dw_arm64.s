@@ -13,6 +13,7 @@
 // R13 = pixels left, R14 walks one row's window.
 
 #include "textflag.h"
+#include "go_asm.h"
 #include "neon_arm64.h"
 
 // acc += the three taps of row r (weights a, b, c). Loads all go through
@@ -152,7 +153,7 @@ pix5:
 // func dwPixelNEON(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 // R0 = t, R1 = n, R2 = out, R3 = the block's weights, R4 = blocks left,
 // R5 = byte offset of the block within a pixel, R6/R7 walk the taps (a
-// tap's weight offset sits 200 bytes after its pointer), R9..R11 = one, two
+// tap's weight offset sits dwTaps_offs bytes after its pointer), R9..R11 = one, two
 // and three blocks of w in bytes.
 TEXT ·dwPixelNEON(SB), NOSPLIT, $0-60
 	MOVD  t+0(FP), R0
@@ -185,7 +186,7 @@ pgroup:
 	MOVD R1, R7
 
 pgtap:
-	MOVD   200(R6), R12
+	MOVD   dwTaps_offs(R6), R12
 	MOVD.P 8(R6), R8
 	ADD    R5, R8
 	VLD1   (R8), [V0.S4, V1.S4, V2.S4, V3.S4]
@@ -229,7 +230,7 @@ pblock:
 	MOVD R1, R7
 
 ptap:
-	MOVD   200(R6), R12
+	MOVD   dwTaps_offs(R6), R12
 	MOVD.P 8(R6), R8
 	ADD    R5, R8
 	VLD1   (R8), [V29.S4]

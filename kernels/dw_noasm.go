@@ -4,8 +4,7 @@ package kernels
 
 import "unsafe"
 
-// Without assembly no SIMD depthwise tier is registered, so Depthwise never
-// calls these.
+// Without assembly no SIMD tier runs, so Depthwise never calls these.
 
 func dwRowAsm(Tier, int, *[5]unsafe.Pointer, *float32, *float32, int, int, int, int, int, int, uint32, float32, float32) {
 	panic("kernels: no depthwise assembly in this build")

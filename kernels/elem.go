@@ -1,60 +1,28 @@
 package kernels
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "github.com/signet-go/signet/kernels/internal/impl"
 
 // Element-wise kernels: activations (Act.ApplySlice) and the same-length
 // Add and Mul the engine's residual, squeeze-excite and pooling steps run.
-// Every tier of them lives in one table, switched together: the assembly
-// tiers are drop-in replacements of the Go loops in this file and act.go,
-// which stay as the oracle the tests compare against.
+// Every tier of them is one elemImpl in elemFamily: the assembly tiers are
+// drop-in replacements of the Go loops in this file and act.go, which stay
+// as the oracle the tests compare against.
 
 // elemImpl is one tier's element-wise kernels. The functions receive
 // len(dst) ≥ 1 and src, a, b at least as long as dst.
 type elemImpl struct {
-	tier Tier
-	act  func(a Act, dst, src []float32)
-	add  func(dst, a, b []float32)
-	mul  func(dst, a, b []float32)
+	act func(a Act, dst, src []float32)
+	add func(dst, a, b []float32)
+	mul func(dst, a, b []float32)
 }
 
-var (
-	elemMu    sync.Mutex
-	elemTiers = map[Tier]*elemImpl{
-		Generic: {tier: Generic, act: actGeneric, add: addGeneric, mul: mulGeneric},
-	}
-	elemCur atomic.Pointer[elemImpl]
-)
+// elemFamily holds the element-wise kernels of every tier.
+var elemFamily = impl.NewFamily[*elemImpl]("elem")
 
-func init() { elemCur.Store(elemTiers[Generic]) }
+func registerElem(t Tier, name string, e *elemImpl) { register(elemFamily, t, name, e) }
 
-// registerElem makes a tier's element-wise kernels available when the CPU
-// has what they need; the best available tier becomes the default.
-func registerElem(e *elemImpl, cpuHas bool) {
-	if !cpuHas {
-		return
-	}
-	elemMu.Lock()
-	defer elemMu.Unlock()
-	elemTiers[e.tier] = e
-	if e.tier > elemCur.Load().tier {
-		elemCur.Store(e)
-	}
-}
-
-// ElemTier reports the tier Act.ApplySlice, AddSlice and MulSlice run on.
-func ElemTier() Tier { return elemCur.Load().tier }
-
-// SetElemTier makes the element-wise kernels use tier t (Generic when t is
-// not available on this machine) and returns a function restoring the
-// previous choice. It is meant for tests and benchmarks; the default is the
-// best tier. Calls running concurrently finish on the tier they started
-// with.
-func SetElemTier(t Tier) (restore func()) {
-	prev := elemCur.Swap(ElemFor(t).impl)
-	return func() { elemCur.Store(prev) }
+func init() {
+	registerElem(Generic, "f32-elem-go", &elemImpl{act: actGeneric, add: addGeneric, mul: mulGeneric})
 }
 
 // Operations of the assembly add/mul kernels (elemBin*).
@@ -88,31 +56,17 @@ func mulGeneric(dst, a, b []float32) {
 
 // Elem is the element-wise kernel set of one tier, fixed when a layer is
 // planned so that forcing a tier on an engine (and the tier a layer reports)
-// covers its activations, Add and Mul too. The zero value runs the process
-// default (ElemTier).
-type Elem struct{ impl *elemImpl }
+// covers its activations, Add and Mul too. The zero value runs on Best.
+type Elem struct{ c chosen[elemImpl] }
 
 // ElemFor returns tier t's element-wise kernels, or Generic's when t is not
-// available on this machine.
-func ElemFor(t Tier) Elem {
-	elemMu.Lock()
-	defer elemMu.Unlock()
-	e, ok := elemTiers[t]
-	if !ok {
-		e = elemTiers[Generic]
-	}
-	return Elem{e}
-}
+// available on this machine; Tier reports which.
+func ElemFor(t Tier) Elem { return Elem{choose(elemFamily, t)} }
 
-func (e Elem) get() *elemImpl {
-	if e.impl == nil {
-		return elemCur.Load()
-	}
-	return e.impl
-}
+func (e Elem) get() *elemImpl { return e.c.or(elemFamily).k }
 
 // Tier is the tier e runs on.
-func (e Elem) Tier() Tier { return e.get().tier }
+func (e Elem) Tier() Tier { return e.c.or(elemFamily).tier }
 
 // Apply is Act.ApplySlice on e's tier.
 func (e Elem) Apply(a Act, dst, src []float32) {

@@ -3,8 +3,8 @@
 package kernels
 
 func init() {
-	registerElem(&elemImpl{tier: AVX2, act: actAVX2Go, add: addAVX2Go, mul: mulAVX2Go}, hasAVX2)
-	registerElem(&elemImpl{tier: AVX512, act: actAVX512Go, add: addAVX512Go, mul: mulAVX512Go}, hasAVX512)
+	registerElem(AVX2, "f32-elem-avx2", &elemImpl{act: actAVX2Go, add: addAVX2Go, mul: mulAVX2Go})
+	registerElem(AVX512, "f32-elem-avx512", &elemImpl{act: actAVX512Go, add: addAVX512Go, mul: mulAVX512Go})
 }
 
 // elemBinAVX512 computes, for n ≥ 0,

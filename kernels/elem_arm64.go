@@ -3,7 +3,7 @@
 package kernels
 
 func init() {
-	registerElem(&elemImpl{tier: NEON, act: actNEONGo, add: addNEONGo, mul: mulNEONGo}, true)
+	registerElem(NEON, "f32-elem-neon", &elemImpl{act: actNEONGo, add: addNEONGo, mul: mulNEONGo})
 }
 
 // elemBinNEON computes, for n a multiple of 4,

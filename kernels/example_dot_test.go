@@ -16,19 +16,19 @@ func ExampleDotRows() {
 	}
 	scores := make([]float32, 3)
 	kernels.DotRows(q, gallery, 3, 3, scores)
-	dists := make([]float32, 3)
-	kernels.L2Rows(q, gallery, 3, 3, dists)
-	fmt.Println(scores, dists)
-	// Output: [5 0 -5] [0 6 20]
+	fmt.Println(scores)
+	// Output: [5 0 -5]
 }
 
-// Forcing a tier, as tests and benchmarks do; the result does not depend on
-// it (int8 sums are exact on every tier).
-func ExampleSetDotTier() {
-	restore := kernels.SetDotTier(kernels.Generic)
-	defer restore()
-	out := make([]int32, 1)
-	kernels.DotRowsInt8([]int8{-128, 127}, []int8{-128, 127}, 2, 1, out)
-	fmt.Println(kernels.DotTier(), out[0])
-	// Output: generic 32513
+// Choosing a tier once and passing it down, as an engine's options do; a
+// tier the machine does not run falls back to Generic and says so.
+func ExampleDotFor() {
+	d := kernels.DotFor(kernels.Generic)
+	out := make([]float32, 1)
+	d.Rows([]float32{0.5, 4}, []float32{2, 0.25}, 2, 1, out)
+	fmt.Println(d.Tier(), out[0])
+	fmt.Println(kernels.DotFor(kernels.Tier(200)).Tier())
+	// Output:
+	// generic 2
+	// generic
 }

@@ -21,9 +21,9 @@ func fmaPeakAVX2(n int)
 // on this machine.
 func fmaPeakLoop(t Tier) (loop func(n int), flopsPerIter int) {
 	switch {
-	case t == AVX512 && hasAVX512:
+	case t == AVX512 && t.Runs():
 		return fmaPeakAVX512, 24 * 16 * 2
-	case t == AVX2 && hasAVX2:
+	case t == AVX2 && t.Runs():
 		return fmaPeakAVX2, 24 * 8 * 2
 	}
 	return nil, 0

@@ -134,7 +134,7 @@ type GemmOp struct {
 	Epi  Epilogue
 	KC   int // K block; 0 means GemmKC
 	// El runs a post activation (one without an epilogue form); the zero
-	// value is the process default tier.
+	// value runs on Best.
 	El Elem
 }
 
@@ -152,17 +152,6 @@ func (g *GemmOp) kc() int {
 
 // Tiles returns the number of MR-row tiles of M.
 func (g *GemmOp) Tiles() int { return (g.M + g.MK.MR - 1) / g.MK.MR }
-
-// GemmTile computes the rows of M tile mt, NR panels j0 .. j1-1, of g into c
-// (element (m, n) at c[m*ldc+n]), packing A with a. scratch must hold
-// g.ScratchLen() floats. It is GemmRange with one task per panel, so it
-// takes the same packing and in-place paths; it is generic over the packer
-// so that a packer value is never boxed into an interface (no allocation per
-// call).
-func GemmTile[P APacker](g *GemmOp, a P, c []float32, ldc int, mt, j0, j1 int, scratch []float32) {
-	np := g.B.Panels()
-	GemmRange(g, a, c, ldc, np, mt*np+j0, mt*np+j1, scratch, Act{})
-}
 
 // GemmRange computes tasks lo .. hi-1 of g. Task t covers M tile t/split and
 // the t%split-th of split equal chunks of the NR panels. K blocks form the

@@ -2,13 +2,13 @@
 
 // The arm64 assembly in this package is hand-written: gemm_arm64.s and
 // dot_arm64.s, with the NEON instructions the Go assembler lacks encoded as
-// WORDs in neon_arm64.h. NEON (ASIMD) is part of every arm64 CPU Go runs on,
-// so the NEON tier is always available.
+// WORDs in neon_arm64.h. Which tiers this CPU runs is decided in
+// cpu_arm64.go.
 
 package kernels
 
 func init() {
-	registerGemm(GemmMicrokernel{Name: "f32-gemm-8x12-neon", Tier: NEON, MR: 8, NR: 12, Fn: gemmNEON}, true)
+	registerGemm(GemmMicrokernel{Name: "f32-gemm-8x12-neon", Tier: NEON, MR: 8, NR: 12, Fn: gemmNEON})
 }
 
 // gemm8x12NEON computes one tile of the GemmMicrokernel contract with
@@ -37,7 +37,7 @@ func gemm8x12NEON(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint3
 func fmaPeakNEON(n int)
 
 func fmaPeakLoop(t Tier) (loop func(n int), flopsPerIter int) {
-	if t == NEON {
+	if t == NEON && t.Runs() {
 		return fmaPeakNEON, 24 * 4 * 2
 	}
 	return nil, 0

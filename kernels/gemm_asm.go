@@ -19,21 +19,21 @@ func biasArgs(bias []float32, accumulate bool) (*float32, int) {
 	return ptrOf(bias), 0
 }
 
-// epiArgs flattens an epilogue for the assembly: kind 0 means none.
+// epiArgs flattens an epilogue for the assembly (the epiAsm codes).
 func epiArgs(epi *Epilogue, final bool) (kind uint32, lo, hi float32) {
 	if !final || epi == nil {
-		return 0, 0, 0
+		return epiAsmNone, 0, 0
 	}
 	switch epi.Kind {
 	case EpiHardSwish:
-		return 2, 0, 0
+		return epiAsmHardSwish, 0, 0
 	case EpiSiLU:
-		return 3, 0, 0
+		return epiAsmSiLU, 0, 0
 	}
 	if epi.Lo == float32(math.Inf(-1)) && epi.Hi == float32(math.Inf(1)) {
-		return 0, 0, 0
+		return epiAsmNone, 0, 0
 	}
-	return 1, epi.Lo, epi.Hi
+	return epiAsmClamp, epi.Lo, epi.Hi
 }
 
 // checkTile panics, as slice indexing would, when the slices are too short

@@ -3,8 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // BenchmarkGemmMicro measures each available tier's microkernel on one full
@@ -15,7 +16,7 @@ func BenchmarkGemmMicro(b *testing.B) {
 	for _, tier := range Available() {
 		kern := Gemm(tier)
 		b.Run(tier.String(), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(3, 4))
+			rng := testrand.New(3004)
 			pa := make([]float32, k*kern.MR)
 			pb := make([]float32, k*kern.NR)
 			for i := range pa {

@@ -3,8 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // TestGemmTiersStridedA checks each tier's in-place-A entry (FnA) against
@@ -14,90 +15,86 @@ import (
 // im2col rows do), in one segment or several; the buffer ends exactly where
 // the last read must, followed by NaN, so a read too far poisons the result.
 func TestGemmTiersStridedA(t *testing.T) {
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		kern := Gemm(tier)
 		if kern.FnA == nil {
-			continue
+			t.Skipf("%s has no in-place A entry", kern.Name)
 		}
-		t.Run(tier.String(), func(t *testing.T) {
-			MR, NR := kern.MR, kern.NR
-			rng := rand.New(rand.NewPCG(7, uint64(tier)))
-			cases := gemmCases()
-			n := 0
-			for ki, seg := range gemmKs {
-				for li, layout := range [][3]int{{0, 1, 0}, {5, 1, 0}, {-1, 1, 0}, {0, 3, 1}, {3, 2, 7}, {-1, 4, 2}} {
-					nseg := layout[1]
-					lda := seg + layout[0]
-					if layout[0] < 0 {
-						lda = max(1, seg/3) // rows overlap
-					}
-					sstride := MR*lda + layout[2]
-					if layout[0] < 0 {
-						sstride = seg + layout[2]
-					}
-					if nseg == 1 {
-						sstride = 0
-					}
-					end := (MR-1)*lda + (nseg-1)*sstride + seg
-					buf := make([]float32, end+16)
-					for i := range buf {
-						buf[i] = rng.Float32()*2 - 1
-					}
-					for i := end; i < len(buf); i++ {
-						buf[i] = float32(math.NaN())
-					}
-					ia := InPlaceA{Data: buf[:end], LD: lda, Seg: seg, NSeg: nseg, SegStride: sstride}
-					k := seg * nseg
-					packed := make([]float32, k*MR)
-					for i := 0; i < MR; i++ {
-						for q := 0; q < nseg; q++ {
-							for p := 0; p < seg; p++ {
-								packed[(q*seg+p)*MR+i] = buf[i*lda+q*sstride+p]
-							}
+		MR, NR := kern.MR, kern.NR
+		rng := testrand.New(7<<8 | uint64(tier))
+		cases := gemmCases()
+		n := 0
+		for ki, seg := range gemmKs {
+			for li, layout := range [][3]int{{0, 1, 0}, {5, 1, 0}, {-1, 1, 0}, {0, 3, 1}, {3, 2, 7}, {-1, 4, 2}} {
+				nseg := layout[1]
+				lda := seg + layout[0]
+				if layout[0] < 0 {
+					lda = max(1, seg/3) // rows overlap
+				}
+				sstride := MR*lda + layout[2]
+				if layout[0] < 0 {
+					sstride = seg + layout[2]
+				}
+				if nseg == 1 {
+					sstride = 0
+				}
+				end := (MR-1)*lda + (nseg-1)*sstride + seg
+				buf := make([]float32, end+16)
+				for i := range buf {
+					buf[i] = rng.Float32()*2 - 1
+				}
+				for i := end; i < len(buf); i++ {
+					buf[i] = float32(math.NaN())
+				}
+				ia := InPlaceA{Data: buf[:end], LD: lda, Seg: seg, NSeg: nseg, SegStride: sstride}
+				k := seg * nseg
+				packed := make([]float32, k*MR)
+				for i := 0; i < MR; i++ {
+					for q := 0; q < nseg; q++ {
+						for p := 0; p < seg; p++ {
+							packed[(q*seg+p)*MR+i] = buf[i*lda+q*sstride+p]
 						}
-					}
-					b := make([]float32, k*NR)
-					for i := range b {
-						b[i] = rng.Float32()*2 - 1
-					}
-					for nr := 1; nr <= NR; nr++ {
-						g := cases[(nr*7+ki+li)%len(cases)]
-						ldc := nr + (ki+li)%3
-						var bias []float32
-						if g.bias {
-							bias = make([]float32, nr)
-							for j := range bias {
-								bias[j] = rng.Float32()*4 - 2
-							}
-						}
-						const guard = 19
-						c1 := make([]float32, guard+MR*ldc+guard)
-						for i := range c1 {
-							c1[i] = guardVal
-						}
-						for i := 0; i < MR; i++ {
-							for j := 0; j < nr; j++ {
-								c1[guard+i*ldc+j] = rng.Float32()*4 - 2
-							}
-						}
-						c2 := append([]float32(nil), c1...)
-						cend := guard + (MR-1)*ldc + nr
-						epi := g.epi
-						kern.Fn(k, packed, b, c1[guard:cend:cend], ldc, MR, nr, bias, &epi, g.accumulate, g.final)
-						kern.FnA(ia, b, c2[guard:cend:cend], ldc, nr, bias, &epi, g.accumulate, g.final)
-						for i := range c1 {
-							if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
-								t.Fatalf("%s LD=%d Seg=%d NSeg=%d SegStride=%d nr=%d ldc=%d %v: element %d is %v in place, %v packed",
-									kern.Name, lda, seg, nseg, sstride, nr, ldc, g, i-guard, c2[i], c1[i])
-							}
-						}
-						n++
 					}
 				}
+				b := make([]float32, k*NR)
+				for i := range b {
+					b[i] = rng.Float32()*2 - 1
+				}
+				for nr := 1; nr <= NR; nr++ {
+					g := cases[(nr*7+ki+li)%len(cases)]
+					ldc := nr + (ki+li)%3
+					var bias []float32
+					if g.bias {
+						bias = make([]float32, nr)
+						for j := range bias {
+							bias[j] = rng.Float32()*4 - 2
+						}
+					}
+					t1, c1 := guarded(MR * ldc)
+					for i := 0; i < MR; i++ {
+						for j := 0; j < nr; j++ {
+							t1[i*ldc+j] = rng.Float32()*4 - 2
+						}
+					}
+					c2 := append([]float32(nil), c1...)
+					t2 := c2[guardLen : guardLen+MR*ldc]
+					cend := (MR-1)*ldc + nr
+					epi := g.epi
+					kern.Fn(k, packed, b, t1[:cend:cend], ldc, MR, nr, bias, &epi, g.accumulate, g.final)
+					kern.FnA(ia, b, t2[:cend:cend], ldc, nr, bias, &epi, g.accumulate, g.final)
+					checkGuards(t, c1, MR*ldc)
+					for i := range c1 {
+						if math.Float32bits(c1[i]) != math.Float32bits(c2[i]) {
+							t.Fatalf("%s LD=%d Seg=%d NSeg=%d SegStride=%d nr=%d ldc=%d %v: element %d is %v in place, %v packed",
+								kern.Name, lda, seg, nseg, sstride, nr, ldc, g, i-guardLen, c2[i], c1[i])
+						}
+					}
+					n++
+				}
 			}
-			t.Logf("%s: %d in-place tiles checked", kern.Name, n)
-		})
-	}
+		}
+		t.Logf("%s: %d in-place tiles checked", kern.Name, n)
+	})
 }
 
 // convInPlaceCases have output rows wide enough for whole microkernel tiles
@@ -119,18 +116,12 @@ var convInPlaceCases = []ConvParams{
 // place against the reference, and against the same microkernel with
 // in-place reading disabled: the two must agree bit for bit.
 func TestConvGemmInPlace(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	rs := func(n int) []float32 {
-		s := make([]float32, n)
-		for i := range s {
-			s[i] = r.Float32()*2 - 1
-		}
-		return s
-	}
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		r := testrand.New(9<<8 | uint64(tier))
+		rs := r.Floats
 		mk := Gemm(tier)
 		if mk.FnA == nil {
-			continue
+			t.Skipf("%s has no in-place A entry", mk.Name)
 		}
 		packOnly := mk
 		packOnly.FnA = nil
@@ -190,14 +181,14 @@ func TestConvGemmInPlace(t *testing.T) {
 			act.ApplySlice(wa, want)
 			compareRel(t, fmt.Sprintf("%s in-place conv case %d", mk.Name, ci), nhwcToNCHW(outs[0], p.N, p.K, p.OH, p.OW), wa, 1e-5)
 		}
-	}
+	})
 }
 
 // TestConvGemmAllocs checks that running a convolution allocates nothing,
 // whichever packing paths (in place, border rows, taps) its tiles take.
 func TestConvGemmAllocs(t *testing.T) {
 	cases := append(append([]ConvParams(nil), convInPlaceCases...), convCases...)
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		mk := Gemm(tier)
 		for ci, p := range cases {
 			if !p.Resolve() {
@@ -212,5 +203,5 @@ func TestConvGemmAllocs(t *testing.T) {
 				t.Errorf("%s case %d: %v allocations per run", mk.Name, ci, n)
 			}
 		}
-	}
+	})
 }

@@ -3,15 +3,17 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
 
 // gemmKs straddles the unroll-by-4 loop of the assembly kernels and the
 // lengths around powers of two.
 var gemmKs = []int{1, 2, 3, 4, 7, 8, 9, 16, 17, 31, 32, 33, 64, 255}
 
-// gemmCase is one accumulate/bias/final/epilogue combination.
+// gemmCase is one accumulate/bias/final/epilogue combination. With both
+// accumulate and bias set the bias is passed and must be ignored.
 type gemmCase struct {
 	accumulate, bias, final bool
 	epi                     Epilogue
@@ -19,7 +21,9 @@ type gemmCase struct {
 
 func (g gemmCase) String() string {
 	s := "store"
-	if g.accumulate {
+	if g.accumulate && g.bias {
+		s = "accumulate(bias ignored)"
+	} else if g.accumulate {
 		s = "accumulate"
 	} else if g.bias {
 		s = "bias"
@@ -47,8 +51,8 @@ func gemmCases() []gemmCase {
 		{Kind: EpiSiLU},
 	}
 	var out []gemmCase
-	for mode := 0; mode < 3; mode++ {
-		base := gemmCase{accumulate: mode == 1, bias: mode == 2}
+	for mode := 0; mode < 4; mode++ {
+		base := gemmCase{accumulate: mode == 1 || mode == 3, bias: mode >= 2}
 		out = append(out, base)
 		for _, e := range epis {
 			g := base
@@ -59,16 +63,13 @@ func gemmCases() []gemmCase {
 	return out
 }
 
-// guardVal marks memory a kernel must not touch; a NaN payload no
-// arithmetic produces.
-var guardVal = math.Float32frombits(0x7fc0beef)
-
 // runGemmCase runs one tile through kern and through GemmRef and compares:
 // valid elements within |got-ref| ≤ 1e-5·(1+Σ|a·b|+|c₀|)·L, where c₀ is the
 // bias or accumulated value and L the epilogue's Lipschitz bound (1 for
 // clamp, 1.5 hard-swish, 1.1 SiLU, rounded up to 2), every other element of
-// c bit-identical to the guardVal.
-func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, ldc int, g gemmCase) {
+// c bit-identical to the guardVal. next supplies the inputs, values in
+// [-1, 1): random ones (testrand) or a fuzzer's.
+func runGemmCase(t *testing.T, next func() float32, kern GemmMicrokernel, k, mr, nr, ldc int, g gemmCase) {
 	t.Helper()
 	MR, NR := kern.MR, kern.NR
 	// Packed panels with zero padding beyond mr/nr, followed by one step of
@@ -77,10 +78,10 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 	b := make([]float32, (k+1)*NR)
 	for p := 0; p < k; p++ {
 		for i := 0; i < mr; i++ {
-			a[p*MR+i] = rng.Float32()*2 - 1
+			a[p*MR+i] = next()
 		}
 		for j := 0; j < nr; j++ {
-			b[p*NR+j] = rng.Float32()*2 - 1
+			b[p*NR+j] = next()
 		}
 	}
 	for i := k * MR; i < len(a); i++ {
@@ -95,7 +96,7 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 	if g.bias {
 		bias = make([]float32, nr+4)
 		for j := range bias {
-			bias[j] = rng.Float32()*4 - 2
+			bias[j] = 2 * next()
 		}
 		for j := nr; j < len(bias); j++ {
 			bias[j] = float32(math.NaN()) // must not be read
@@ -103,44 +104,33 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 		bias = bias[:nr]
 	}
 
-	const guard = 37
-	buf := make([]float32, guard+mr*ldc+guard)
-	for i := range buf {
-		buf[i] = guardVal
-	}
+	tile, buf := guarded(mr * ldc)
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nr; j++ {
-			buf[guard+i*ldc+j] = rng.Float32()*4 - 2
+			tile[i*ldc+j] = 2 * next()
 		}
 	}
-	want := append([]float32(nil), buf...)
-	orig := append([]float32(nil), buf...)
-	var c, cw []float32
+	want := append([]float32(nil), tile...)
+	orig := append([]float32(nil), tile...)
+	end := 0
 	if mr > 0 && nr > 0 {
-		end := guard + (mr-1)*ldc + nr
-		c, cw = buf[guard:end:end], want[guard:end:end]
-	} else {
-		c, cw = buf[guard:guard:guard], want[guard:guard:guard]
+		end = (mr-1)*ldc + nr
 	}
 	epi := g.epi
-	GemmRef(MR, NR, k, a, b, cw, ldc, mr, nr, bias, &epi, g.accumulate, g.final)
-	kern.Fn(k, a, b, c, ldc, mr, nr, bias, &epi, g.accumulate, g.final)
+	GemmRef(MR, NR, k, a, b, want[:end:end], ldc, mr, nr, bias, &epi, g.accumulate, g.final)
+	kern.Fn(k, a, b, tile[:end:end], ldc, mr, nr, bias, &epi, g.accumulate, g.final)
+	checkGuards(t, buf, mr*ldc)
 
 	lip := float32(1)
 	if g.final && g.epi.Kind != EpiClamp {
 		lip = 2
 	}
-	for idx := range buf {
-		off := idx - guard
-		i, j := -1, -1
-		if off >= 0 && ldc > 0 {
-			i, j = off/ldc, off%ldc
-		}
-		valid := off >= 0 && i < mr && j < nr
-		if !valid {
-			if math.Float32bits(buf[idx]) != math.Float32bits(guardVal) {
-				t.Fatalf("%s k=%d mr=%d nr=%d ldc=%d %v: wrote outside the tile at offset %d (row %d col %d): %v",
-					kern.Name, k, mr, nr, ldc, g, off, i, j, buf[idx])
+	for idx := range tile {
+		i, j := idx/ldc, idx%ldc
+		if j >= nr {
+			if !isGuard(tile[idx]) {
+				t.Fatalf("%s k=%d mr=%d nr=%d ldc=%d %v: wrote outside the tile at row %d col %d: %v",
+					kern.Name, k, mr, nr, ldc, g, i, j, tile[idx])
 			}
 			continue
 		}
@@ -155,7 +145,7 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 			c0 = bias[j]
 		}
 		tol := 1e-5 * (1 + mag + float32(math.Abs(float64(c0)))) * lip
-		got, ref := buf[idx], want[idx]
+		got, ref := tile[idx], want[idx]
 		if !(math.Abs(float64(got-ref)) <= float64(tol)) {
 			t.Fatalf("%s k=%d mr=%d nr=%d ldc=%d %v: c[%d][%d] = %v, reference %v (tol %g)",
 				kern.Name, k, mr, nr, ldc, g, i, j, got, ref, tol)
@@ -163,39 +153,41 @@ func runGemmCase(t *testing.T, rng *rand.Rand, kern GemmMicrokernel, k, mr, nr, 
 	}
 }
 
+// TestGemmTiers is the GEMM family's tester: every tier's microkernel
+// against GemmRef on every tile shape (mr ≤ MR, nr ≤ NR, with tight and
+// padded rows), every accumulate/bias/epilogue case at the K lengths up to
+// 33 around the unroll steps, one case per shape at the longer ones.
 func TestGemmTiers(t *testing.T) {
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		kern := Gemm(tier)
 		if kern.Tier != tier {
 			t.Fatalf("Gemm(%v) returned %s of tier %v: the fast path would silently not be taken", tier, kern.Name, kern.Tier)
 		}
-		t.Run(tier.String(), func(t *testing.T) {
-			cases := gemmCases()
-			rng := rand.New(rand.NewPCG(1, uint64(tier)))
-			n := 0
-			for ki, k := range gemmKs {
-				full := k == 1 || k == 9 || k == 33
-				for mr := 0; mr <= kern.MR; mr++ {
-					for nr := 0; nr <= kern.NR; nr++ {
-						ldc := nr + 1 + (ki+mr)%3*kern.NR
-						if (mr+nr)%5 == 0 {
-							ldc = max(nr, 1) // tight rows
-						}
-						if full {
-							for _, g := range cases {
-								runGemmCase(t, rng, kern, k, mr, nr, ldc, g)
-								n++
-							}
-						} else {
-							runGemmCase(t, rng, kern, k, mr, nr, ldc, cases[(mr*31+nr*7+ki)%len(cases)])
+		cases := gemmCases()
+		rng := testrand.New(1<<8 | uint64(tier))
+		n := 0
+		for ki, k := range gemmKs {
+			full := k <= 33 && k != 17 && k != 31 && k != 32
+			for mr := 0; mr <= kern.MR; mr++ {
+				for nr := 0; nr <= kern.NR; nr++ {
+					ldc := nr + 1 + (ki+mr)%3*kern.NR
+					if (mr+nr)%5 == 0 {
+						ldc = max(nr, 1) // tight rows
+					}
+					if full {
+						for _, g := range cases {
+							runGemmCase(t, rng.Signed, kern, k, mr, nr, ldc, g)
 							n++
 						}
+					} else {
+						runGemmCase(t, rng.Signed, kern, k, mr, nr, ldc, cases[(mr*31+nr*7+ki)%len(cases)])
+						n++
 					}
 				}
 			}
-			t.Logf("%s: %d tiles checked", kern.Name, n)
-		})
-	}
+		}
+		t.Logf("%s: %d tiles checked", kern.Name, n)
+	})
 }
 
 // TestGemmEpilogueRange drives the epilogues with exact inputs (k=1, b=1)
@@ -215,7 +207,7 @@ func TestGemmEpilogueRange(t *testing.T) {
 	xs = append(xs, 0, float32(math.Copysign(0, -1)), 1e-30, -1e-30, 3, -3, 88.7, -88.7, 87.4, -87.4, 1e30, -1e30,
 		float32(math.Inf(1)), float32(math.NaN()))
 	epis := []Epilogue{{Kind: EpiSiLU}, {Kind: EpiHardSwish}, {Kind: EpiClamp, Lo: 0, Hi: 6}, {Kind: EpiClamp, Lo: -1, Hi: 2}}
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		kern := Gemm(tier)
 		MR, NR := kern.MR, kern.NR
 		b := make([]float32, NR)
@@ -260,11 +252,11 @@ func TestGemmEpilogueRange(t *testing.T) {
 			}
 			t.Logf("%s kind %d: worst relative error %.3g over %d inputs", kern.Name, e.Kind, worst, len(xs))
 		}
-	}
+	})
 }
 
 func TestGemmTierAllocs(t *testing.T) {
-	for _, tier := range Available() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
 		kern := Gemm(tier)
 		k := 8
 		a := make([]float32, k*kern.MR)
@@ -279,5 +271,25 @@ func TestGemmTierAllocs(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%s: %v allocations per tile", kern.Name, n)
 		}
-	}
+	})
+}
+
+// FuzzGemmTile runs one tile, shaped and filled by the fuzzer, through
+// every available tier's tester (runGemmCase).
+func FuzzGemmTile(f *testing.F) {
+	f.Add(uint8(5), uint8(7), uint8(9), uint8(0), []byte{1, 2, 3, 250, 128, 127})
+	f.Add(uint8(255), uint8(255), uint8(64), uint8(0xff), []byte{0x80})
+	f.Add(uint8(1), uint8(1), uint8(1), uint8(0x15), []byte{7})
+	f.Fuzz(func(t *testing.T, mr8, nr8, k8, flags uint8, data []byte) {
+		cases := gemmCases()
+		g := cases[int(flags)%len(cases)]
+		for _, tier := range Available() {
+			kern := Gemm(tier)
+			mr := int(mr8) % (kern.MR + 1)
+			nr := int(nr8) % (kern.NR + 1)
+			k := 1 + int(k8)%300
+			ldc := max(nr+int(flags>>5), 1)
+			runGemmCase(t, fuzzSource(append([]byte{flags}, data...)), kern, k, mr, nr, ldc, g)
+		}
+	})
 }

@@ -1,8 +1,8 @@
 //go:build purego || !(amd64 || arm64)
 
 // Without assembly (the purego tag, or an architecture with no kernels of
-// its own) only the Generic tier is registered and the dot products stay on
-// their Go loops.
+// its own) only the Generic tier's Go loops are registered, and cpu_other.go
+// says the machine runs nothing else.
 
 package kernels
 

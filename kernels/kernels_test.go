@@ -3,96 +3,10 @@ package kernels
 import (
 	"fmt"
 	"math"
-	"math/rand"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testrand"
 )
-
-const sentinel = float32(-12345.5)
-
-func randSlice(r *rand.Rand, n int) []float32 {
-	s := make([]float32, n)
-	for i := range s {
-		s[i] = r.Float32()*2 - 1
-	}
-	return s
-}
-
-// guarded returns a slice of n elements inside a larger one whose borders
-// hold the sentinel; check reports any border element that changed.
-func guarded(n int) (inner, whole []float32) {
-	const g = 17
-	whole = make([]float32, n+2*g)
-	for i := range whole {
-		whole[i] = sentinel
-	}
-	return whole[g : g+n : g+n], whole
-}
-
-func checkGuards(t *testing.T, whole []float32, n int) {
-	t.Helper()
-	const g = 17
-	for i := 0; i < g; i++ {
-		if whole[i] != sentinel || whole[g+n+i] != sentinel {
-			t.Fatalf("guard band overwritten")
-		}
-	}
-}
-
-// tol is the bound on |got-want| for a sum whose absolute terms add to mag.
-func tol(mag float64) float64 { return 1e-5 * (1 + mag) }
-
-func tiers() []GemmMicrokernel {
-	var ks []GemmMicrokernel
-	for _, t := range Available() {
-		ks = append(ks, Gemm(t))
-	}
-	return ks
-}
-
-func TestMicrokernelsAgainstRef(t *testing.T) {
-	r := rand.New(rand.NewSource(1))
-	epis := []Epilogue{Identity(), {Kind: EpiClamp, Lo: 0, Hi: 6}, {Kind: EpiHardSwish}, {Kind: EpiSiLU}}
-	for _, mk := range tiers() {
-		MR, NR := mk.MR, mk.NR
-		for _, k := range []int{1, 2, 3, 4, 7, 8, 16, 33} {
-			a := randSlice(r, k*MR)
-			b := randSlice(r, k*NR)
-			bias := randSlice(r, NR)
-			for mr := 1; mr <= MR; mr++ {
-				for nr := 1; nr <= NR; nr++ {
-					// Packed padding rows/columns must be zero per the contract.
-					ap := append([]float32(nil), a...)
-					bp := append([]float32(nil), b...)
-					for p := 0; p < k; p++ {
-						clear(ap[p*MR+mr : p*MR+MR])
-						clear(bp[p*NR+nr : p*NR+NR])
-					}
-					for ei, epi := range epis {
-						for _, acc := range []bool{false, true} {
-							ldc := NR + 3
-							init := randSlice(r, MR*ldc)
-							want := append([]float32(nil), init...)
-							got, whole := guarded(MR * ldc)
-							copy(got, init)
-							var bs []float32
-							if ei%2 == 0 {
-								bs = bias
-							}
-							GemmRef(MR, NR, k, ap, bp, want, ldc, mr, nr, bs, &epi, acc, true)
-							mk.Fn(k, ap, bp, got, ldc, mr, nr, bs, &epi, acc, true)
-							checkGuards(t, whole, MR*ldc)
-							for i := range want {
-								if d := math.Abs(float64(got[i] - want[i])); d > tol(float64(k)+2) {
-									t.Fatalf("%s k=%d mr=%d nr=%d epi=%d acc=%v: c[%d]=%v want %v", mk.Name, k, mr, nr, ei, acc, i, got[i], want[i])
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-}
 
 func naiveGemm(M, N, K int, a, b, bias []float32, epi *Epilogue) ([]float32, []float64) {
 	c := make([]float32, M*N)
@@ -115,24 +29,28 @@ func naiveGemm(M, N, K int, a, b, bias []float32, epi *Epilogue) ([]float32, []f
 	return c, mag
 }
 
+// TestGemmDriver runs GemmRange one M tile at a time (one task per panel)
+// against a float64 GEMM.
 func TestGemmDriver(t *testing.T) {
-	r := rand.New(rand.NewSource(2))
-	for _, mk := range tiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		r := testrand.New(2<<8 | uint64(tier))
+		mk := Gemm(tier)
 		MR, NR := mk.MR, mk.NR
 		for _, K := range []int{1, 3, 8, 17} {
 			for _, kc := range []int{0, 5} {
 				for M := 0; M <= 2*MR+1; M++ {
 					for N := 1; N <= 2*NR+1; N++ {
-						a := randSlice(r, M*K)
-						b := randSlice(r, K*N)
-						bias := randSlice(r, N)
+						a := r.Floats(M * K)
+						b := r.Floats(K * N)
+						bias := r.Floats(N)
 						epi := Epilogue{Kind: EpiClamp, Lo: -0.5, Hi: 0.7}
 						want, mag := naiveGemm(M, N, K, a, b, bias, &epi)
 						op := GemmOp{MK: mk, M: M, B: PackB(NR, K, N, b, N, false), Bias: bias, Epi: epi, KC: kc}
 						got, whole := guarded(M * N)
 						scratch := make([]float32, op.ScratchLen())
+						np := op.B.Panels()
 						for mt := 0; mt < op.Tiles(); mt++ {
-							GemmTile(&op, DenseA{Data: a, LD: K}, got, N, mt, 0, op.B.Panels(), scratch)
+							GemmRange(&op, DenseA{Data: a, LD: K}, got, N, np, mt*np, (mt+1)*np, scratch, Act{})
 						}
 						checkGuards(t, whole, M*N)
 						for i := range want {
@@ -144,18 +62,19 @@ func TestGemmDriver(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 // GemmRange gives bit-identical results however its tasks are cut into
 // ranges (the property that makes thread count irrelevant to the output).
 func TestGemmRangeSplitInvariant(t *testing.T) {
-	r := rand.New(rand.NewSource(7))
-	for _, mk := range tiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		r := testrand.New(7<<8 | uint64(tier))
+		mk := Gemm(tier)
 		M, N, K := 3*mk.MR+1, 3*mk.NR+2, 37
-		a := randSlice(r, M*K)
-		b := randSlice(r, K*N)
-		op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, b, N, false), Bias: randSlice(r, N), Epi: Identity(), KC: 16}
+		a := r.Floats(M * K)
+		b := r.Floats(K * N)
+		op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, b, N, false), Bias: r.Floats(N), Epi: Identity(), KC: 16}
 		post := Act{Kind: ActSigmoid}
 		scratch := make([]float32, op.ScratchLen())
 		for _, split := range []int{1, 2, 3} {
@@ -183,15 +102,15 @@ func TestGemmRangeSplitInvariant(t *testing.T) {
 				}
 			}
 		}
-	}
+	})
 }
 
 func TestGemmTransposedOperands(t *testing.T) {
-	r := rand.New(rand.NewSource(3))
+	r := testrand.New(3)
 	mk := Gemm(Generic)
 	M, N, K := 7, 13, 9
-	a := randSlice(r, M*K)
-	b := randSlice(r, K*N)
+	a := r.Floats(M * K)
+	b := r.Floats(K * N)
 	at := make([]float32, K*M)
 	bt := make([]float32, N*K)
 	for i := 0; i < M; i++ {
@@ -209,8 +128,9 @@ func TestGemmTransposedOperands(t *testing.T) {
 	op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, bt, K, true), Epi: id}
 	got := make([]float32, M*N)
 	scratch := make([]float32, op.ScratchLen())
+	np := op.B.Panels()
 	for mt := 0; mt < op.Tiles(); mt++ {
-		GemmTile(&op, DenseAT{Data: at, LD: M}, got, N, mt, 0, op.B.Panels(), scratch)
+		GemmRange(&op, DenseAT{Data: at, LD: M}, got, N, np, mt*np, (mt+1)*np, scratch, Act{})
 	}
 	for i := range want {
 		if d := math.Abs(float64(got[i] - want[i])); d > tol(mag[i]) {
@@ -269,15 +189,16 @@ var convCases = []ConvParams{
 }
 
 func TestConvGemmAgainstRef(t *testing.T) {
-	r := rand.New(rand.NewSource(4))
-	for _, mk := range tiers() {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		r := testrand.New(4<<8 | uint64(tier))
+		mk := Gemm(tier)
 		for ci, p := range convCases {
 			if !p.Resolve() {
 				t.Fatalf("case %d does not resolve", ci)
 			}
-			x := randSlice(r, p.N*p.C*p.H*p.W)
-			w := randSlice(r, p.K*(p.C/p.Group)*p.KH*p.KW)
-			bias := randSlice(r, p.K)
+			x := r.Floats(p.N * p.C * p.H * p.W)
+			w := r.Floats(p.K * (p.C / p.Group) * p.KH * p.KW)
+			bias := r.Floats(p.K)
 			want := make([]float32, p.N*p.K*p.OH*p.OW)
 			Conv2DRef(&p, x, w, bias, want)
 			for _, act := range []Act{{}, {Kind: ActLeakyRelu, A: 0.1}, {Kind: ActClamp, A: 0, B: 6}} {
@@ -297,45 +218,11 @@ func TestConvGemmAgainstRef(t *testing.T) {
 				}
 			}
 		}
-	}
-}
-
-func TestDepthwiseAgainstRef(t *testing.T) {
-	r := rand.New(rand.NewSource(5))
-	for _, c := range []int{1, 3, 8, 17} {
-		for _, s := range []int{1, 2, 3} {
-			for _, k := range []int{3, 5} {
-				for _, pad := range [][4]int{{1, 1, 1, 1}, {0, 0, 0, 0}, {0, 1, 2, 1}} {
-					p := ConvParams{N: 2, C: c, H: 7, W: 9, K: c, KH: k, KW: k, StrideH: s, StrideW: s, DilH: 1, DilW: 1,
-						PadT: pad[0], PadL: pad[1], PadB: pad[2], PadR: pad[3], Group: c}
-					if !p.Resolve() {
-						continue
-					}
-					x := randSlice(r, p.N*p.C*p.H*p.W)
-					w := randSlice(r, p.K*p.KH*p.KW)
-					bias := randSlice(r, p.K)
-					ref := make([]float32, p.N*p.K*p.OH*p.OW)
-					Conv2DRef(&p, x, w, bias, ref)
-					for _, act := range []Act{{Kind: ActHardSwish}, {Kind: ActClamp, A: 0, B: 6}, {}} {
-						want := make([]float32, len(ref))
-						act.ApplySlice(want, ref)
-						d := NewDepthwise(p, w, bias, act)
-						in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
-						out, whole := guarded(len(want))
-						for task := 0; task < d.Tasks(); task++ {
-							d.RunTask(task, in, out)
-						}
-						checkGuards(t, whole, len(want))
-						compareRel(t, fmt.Sprintf("dw c=%d s=%d k=%d pad=%v act=%d", c, s, k, pad, act.Kind), nhwcToNCHW(out, p.N, p.K, p.OH, p.OW), want, 1e-5)
-					}
-				}
-			}
-		}
-	}
+	})
 }
 
 func TestPoolsAgainstRef(t *testing.T) {
-	r := rand.New(rand.NewSource(6))
+	r := testrand.New(6)
 	cases := []PoolParams{
 		{N: 1, C: 3, H: 7, W: 7, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1},
 		{N: 2, C: 5, H: 6, W: 5, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, CeilMode: true},
@@ -346,7 +233,7 @@ func TestPoolsAgainstRef(t *testing.T) {
 		if !p.Resolve() {
 			t.Fatalf("case %d invalid", ci)
 		}
-		x := randSlice(r, p.N*p.C*p.H*p.W)
+		x := r.Floats(p.N * p.C * p.H * p.W)
 		in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
 		n := p.N * p.C * p.OH * p.OW
 		want := make([]float32, n)
@@ -371,7 +258,7 @@ func TestPoolsAgainstRef(t *testing.T) {
 		}
 	}
 	// Global average pooling, split over channel ranges.
-	x := randSlice(r, 2*7*30)
+	x := r.Floats(2 * 7 * 30)
 	want := make([]float32, 2*7)
 	GlobalAvgPoolRef(2, 7, 30, x, want)
 	in := nchwToNHWC(x, 2, 7, 5, 6)
@@ -405,42 +292,22 @@ func TestPoolCeilMode(t *testing.T) {
 }
 
 func BenchmarkGemmTile(b *testing.B) {
-	for _, mk := range tiers() {
+	for _, tier := range Available() {
+		mk := Gemm(tier)
 		M, N, K := 196, 256, 576
-		r := rand.New(rand.NewSource(1))
-		a := randSlice(r, M*K)
-		w := randSlice(r, K*N)
+		r := testrand.New(1)
+		a := r.Floats(M * K)
+		w := r.Floats(K * N)
 		op := GemmOp{MK: mk, M: M, B: PackB(mk.NR, K, N, w, N, false), Epi: Identity()}
 		c := make([]float32, M*N)
 		scratch := make([]float32, op.ScratchLen())
+		np := op.B.Panels()
 		b.Run(mk.Name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				for mt := 0; mt < op.Tiles(); mt++ {
-					GemmTile(&op, DenseA{Data: a, LD: K}, c, N, mt, 0, op.B.Panels(), scratch)
-				}
+				GemmRange(&op, DenseA{Data: a, LD: K}, c, N, np, 0, op.Tiles()*np, scratch, Act{})
 			}
 			b.ReportMetric(2*float64(M*N*K)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
-}
-
-func BenchmarkDepthwise3x3(b *testing.B) {
-	for _, c := range []struct{ hw, ch, s int }{{56, 144, 1}, {112, 96, 2}, {14, 576, 1}} {
-		p := ConvParams{N: 1, C: c.ch, H: c.hw, W: c.hw, K: c.ch, KH: 3, KW: 3, StrideH: c.s, StrideW: c.s, DilH: 1, DilW: 1,
-			PadT: 1, PadL: 1, PadB: 1, PadR: 1, Group: c.ch}
-		p.Resolve()
-		r := rand.New(rand.NewSource(1))
-		d := NewDepthwise(p, randSlice(r, c.ch*9), randSlice(r, c.ch), Act{Kind: ActClamp, A: 0, B: 6})
-		in := randSlice(r, c.hw*c.hw*c.ch)
-		out := make([]float32, p.OH*p.OW*c.ch)
-		b.Run(fmt.Sprintf("%dx%dx%d-s%d", c.hw, c.hw, c.ch, c.s), func(b *testing.B) {
-			for b.Loop() {
-				for t := 0; t < d.Tasks(); t++ {
-					d.RunTask(t, in, out)
-				}
-			}
-			b.ReportMetric(2*9*float64(len(out))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
 	}
 }
@@ -462,7 +329,7 @@ func TestExpf(t *testing.T) {
 }
 
 func BenchmarkSiLU(b *testing.B) {
-	x := randSlice(rand.New(rand.NewSource(1)), 4096)
+	x := testrand.New(1).Floats(4096)
 	y := make([]float32, len(x))
 	a := Act{Kind: ActSiLU}
 	b.SetBytes(4 * 4096)

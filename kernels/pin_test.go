@@ -22,19 +22,14 @@ var pinnedDot = map[string]string{
 
 // dotRowsOn runs DotRows on tier t.
 func dotRowsOn(t Tier, q, rows []float32, dim, n int, out []float32) {
-	defer SetDotTier(t)()
-	DotRows(q, rows, dim, n, out)
+	DotFor(t).Rows(q, rows, dim, n, out)
 }
 
 func TestPinnedDotChecksums(t *testing.T) {
-	have := map[Tier]bool{}
-	for _, tr := range Available() {
-		have[tr] = true
-	}
-	for _, tr := range []Tier{Generic, AVX2, AVX512, NEON} {
+	for _, tr := range Tiers() {
 		key := fmt.Sprintf("%s/%s", runtime.GOARCH, tr)
 		t.Run(key, func(t *testing.T) {
-			if !have[tr] {
+			if !tr.Runs() {
 				t.Skipf("tier %s not available on this machine", tr)
 			}
 			h := sha256.New()

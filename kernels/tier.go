@@ -2,12 +2,16 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
+
+	"github.com/signet-go/signet/kernels/internal/impl"
 )
 
 // Tier names one implementation level of the kernels.
 type Tier uint8
 
+// The tiers, in the order Best prefers them (a later one is faster where
+// the machine runs it). A new tier goes before numTiers, with its name in
+// tierNames and its CPU test in cpu_<arch>.go.
 const (
 	// Generic is the portable Go implementation, available everywhere.
 	Generic Tier = iota
@@ -17,30 +21,117 @@ const (
 	AVX512
 	// NEON uses 128-bit fmla on arm64.
 	NEON
+
+	numTiers // keep last
 )
 
+var tierNames = [numTiers]string{Generic: "generic", AVX2: "avx2", AVX512: "avx512", NEON: "neon"}
+
 func (t Tier) String() string {
-	switch t {
-	case Generic:
-		return "generic"
-	case AVX2:
-		return "avx2"
-	case AVX512:
-		return "avx512"
-	case NEON:
-		return "neon"
+	if t < numTiers {
+		return tierNames[t]
 	}
 	return fmt.Sprintf("tier(%d)", uint8(t))
 }
 
+// Tiers lists every tier this package defines, whether or not this machine
+// runs it, in Tier order.
+func Tiers() []Tier {
+	out := make([]Tier, numTiers)
+	for t := range out {
+		out[t] = Tier(t)
+	}
+	return out
+}
+
 // ParseTier maps a tier name ("generic", "avx2", "avx512", "neon") to a Tier.
 func ParseTier(s string) (Tier, error) {
-	for t := Generic; t <= NEON; t++ {
+	for t := Generic; t < numTiers; t++ {
 		if t.String() == s {
 			return t, nil
 		}
 	}
 	return 0, fmt.Errorf("kernels: unknown tier %q", s)
+}
+
+// Runs reports whether this machine runs tier t: the CPU (and OS) support
+// what the tier needs and the build has assembly (not the purego tag).
+func (t Tier) Runs() bool { return t < numTiers && cpuRuns(t) && impl.Allowed(uint8(t)) }
+
+// Available lists the tiers this machine runs, best last. A kernel family
+// without an implementation for one of them falls back to Generic, and says
+// so (see Resolve).
+func Available() []Tier {
+	var out []Tier
+	for t := Generic; t < numTiers; t++ {
+		if t.Runs() {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Best returns the fastest tier this machine runs.
+func Best() Tier {
+	for t := numTiers - 1; t > Generic; t-- {
+		if t.Runs() {
+			return t
+		}
+	}
+	return Generic
+}
+
+// Kernel names the implementation one kernel family runs.
+type Kernel struct {
+	Family string // "gemm", "dot", "elem" or "depthwise"
+	Tier   Tier
+	Name   string // e.g. "f32-gemm-12x32-avx512"
+}
+
+// Resolve reports, for each kernel family, the implementation a request for
+// tier t gets: its Tier is t, or Generic where the family lacks t or this
+// machine does not run it, so a tool can print which families fall back.
+// Gemm, ElemFor, DotFor and NewDepthwiseTier follow the same rule, and each
+// reports the tier it chose.
+func Resolve(t Tier) []Kernel {
+	return []Kernel{
+		kernelOf(gemmFamily.Lookup(uint8(t))),
+		kernelOf(dotFamily.Lookup(uint8(t))),
+		kernelOf(elemFamily.Lookup(uint8(t))),
+		kernelOf(dwFamily.Lookup(uint8(t))),
+	}
+}
+
+func kernelOf[T any](im impl.Impl[T]) Kernel {
+	return Kernel{Family: im.Family, Tier: Tier(im.Tier), Name: im.Name}
+}
+
+// chosen is a family's kernels for one tier, resolved once by the caller
+// (DotFor, ElemFor) and passed down; the zero value resolves to Best's on
+// use.
+type chosen[T any] struct {
+	k    *T
+	tier Tier // the tier k belongs to: the one asked for, or the fallback
+}
+
+func choose[T any](f *impl.Family[*T], t Tier) chosen[T] {
+	im := f.Lookup(uint8(t))
+	return chosen[T]{k: im.Kernels, tier: Tier(im.Tier)}
+}
+
+// or is c, or Best's kernels of f when c is the zero value.
+func (c chosen[T]) or(f *impl.Family[*T]) chosen[T] {
+	if c.k == nil {
+		return choose(f, Best())
+	}
+	return c
+}
+
+// register adds tier t's implementation of a family; whether the machine
+// runs it follows from the tier alone (cpuRuns), the one rule for every
+// family.
+func register[T any](f *impl.Family[T], t Tier, name string, k T) {
+	f.Register(uint8(t), name, cpuRuns(t), k)
 }
 
 // Epilogue kinds applied to each output element of a GEMM tile at store time.
@@ -102,52 +193,16 @@ type InPlaceA struct {
 	LD, Seg, NSeg, SegStride int
 }
 
-var (
-	registryMu sync.Mutex
-	gemmByTier = map[Tier]GemmMicrokernel{}
-	available  = map[Tier]bool{Generic: true}
-)
+// gemmFamily holds the GEMM microkernels.
+var gemmFamily = impl.NewFamily[GemmMicrokernel]("gemm")
 
-// register is called from init functions of the architecture files.
-func registerGemm(k GemmMicrokernel, cpuHas bool) {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	gemmByTier[k.Tier] = k
-	if cpuHas {
-		available[k.Tier] = true
-	}
-}
-
-// Available lists the tiers this machine can run, best last.
-func Available() []Tier {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	var out []Tier
-	for t := Generic; t <= NEON; t++ {
-		if available[t] {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
-// Best returns the fastest tier this machine can run.
-func Best() Tier {
-	a := Available()
-	return a[len(a)-1]
-}
+func registerGemm(k GemmMicrokernel) { register(gemmFamily, k.Tier, k.Name, k) }
 
 // Gemm returns the GEMM microkernel of a tier, falling back to Generic
-// when the tier is not available on this machine.
-func Gemm(t Tier) GemmMicrokernel {
-	registryMu.Lock()
-	defer registryMu.Unlock()
-	if k, ok := gemmByTier[t]; ok && available[t] {
-		return k
-	}
-	return gemmByTier[Generic]
-}
+// when the tier is not available on this machine; its Tier field is the
+// tier actually used.
+func Gemm(t Tier) GemmMicrokernel { return gemmFamily.Lookup(uint8(t)).Kernels }
 
 func init() {
-	registerGemm(GemmMicrokernel{Name: "f32-gemm-4x8-go", Tier: Generic, MR: 4, NR: 8, Fn: gemmGeneric4x8}, true)
+	registerGemm(GemmMicrokernel{Name: "f32-gemm-4x8-go", Tier: Generic, MR: 4, NR: 8, Fn: gemmGeneric4x8})
 }

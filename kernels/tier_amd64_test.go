@@ -5,7 +5,7 @@ package kernels
 import "testing"
 
 // TestBestTierAMD64 guards against a fast path silently not taken: the
-// best tier and the default dot-product tier must be what cpuid reports.
+// best tier, and every family's default, must be what cpuid reports.
 func TestBestTierAMD64(t *testing.T) {
 	want := Generic
 	switch {
@@ -17,8 +17,11 @@ func TestBestTierAMD64(t *testing.T) {
 	if got := Best(); got != want {
 		t.Errorf("Best() = %v, CPU supports %v", got, want)
 	}
-	if got := DotTier(); got != want {
-		t.Errorf("DotTier() = %v by default, CPU supports %v", got, want)
+	if got := (Dot{}).Tier(); got != want {
+		t.Errorf("the dot product runs on %v by default, CPU supports %v", got, want)
 	}
-	t.Logf("AVX2+FMA3 %v, AVX-512 %v, AVX-512 VNNI %v; best tier %v", hasAVX2, hasAVX512, hasVNNI, Best())
+	if got := (Elem{}).Tier(); got != want {
+		t.Errorf("the element-wise kernels run on %v by default, CPU supports %v", got, want)
+	}
+	t.Logf("AVX2+FMA3 %v, AVX-512 %v; best tier %v", hasAVX2, hasAVX512, Best())
 }

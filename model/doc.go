@@ -8,7 +8,10 @@
 // the same validation as New, so every Model is valid. Loaders never trust
 // the file: every error for a bad file wraps ErrCorrupt, and a more specific
 // sentinel (ErrTruncated, ErrChecksum, ErrVersion, ErrInvalidGraph,
-// ErrInvalidMetadata) says why.
+// ErrInvalidMetadata) says why. The gallery and bundle formats report damage
+// in the same family: their ErrCorrupt wraps this one and their
+// ErrTruncated, ErrChecksum and ErrVersion wrap this package's, so one
+// errors.Is(err, model.ErrCorrupt) covers every signet file.
 //
 // Package modeltest builds small valid models for other packages' tests.
 package model

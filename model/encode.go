@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -256,9 +258,10 @@ func Write(w io.Writer, m *Model) error {
 }
 
 // WriteFile writes the model file for m to path atomically: it writes a
-// temporary file in the same directory, syncs it, and renames it over path,
-// so readers (including ones that have the old file memory-mapped) see either
-// the old or the new file, never a partial one.
+// temporary file in the same directory, syncs it, renames it over path and
+// syncs the directory (on every OS, see internal/safefile), so readers
+// (including ones that have the old file memory-mapped) see either the old or
+// the new file, never a partial one.
 func WriteFile(path string, m *Model) (err error) {
 	if err := m.checkReady(); err != nil {
 		return err
@@ -272,35 +275,5 @@ func WriteFile(path string, m *Model) (err error) {
 			mode = st.Mode().Perm()
 		}
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = Write(f, m); err != nil {
-		return err
-	}
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return safefile.WriteFile(path, mode, true, func(w io.Writer) error { return Write(w, m) })
 }

@@ -1,6 +1,10 @@
 package model
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/signet-go/signet/internal/fileerr"
+)
 
 // Sentinel errors. Every error returned for a bad file or an invalid model
 // wraps one of them; the specific ones wrap ErrCorrupt in turn, so a caller
@@ -8,31 +12,24 @@ import "fmt"
 // ErrCorrupt), and one that wants to tell the user why tests the specific one.
 var (
 	// ErrCorrupt: the bytes are not a well-formed model file or the model is
-	// not valid. All other sentinels below wrap it.
-	ErrCorrupt error = &sentinel{msg: "model: corrupt"}
+	// not valid. All other sentinels below wrap it, and so do the corrupt-file
+	// errors of the gallery and bundle formats (gallery.ErrCorrupt,
+	// bundle.ErrCorrupt): errors.Is(err, ErrCorrupt) asks "is this signet
+	// file unusable" whichever format was read.
+	ErrCorrupt = fileerr.New("model: corrupt")
 	// ErrTruncated: a read needed more bytes than the file or section holds.
-	ErrTruncated error = &sentinel{msg: "model: truncated", parent: ErrCorrupt}
+	ErrTruncated = fileerr.New("model: truncated", ErrCorrupt)
 	// ErrChecksum: a section's CRC-32C does not match its bytes.
-	ErrChecksum error = &sentinel{msg: "model: checksum mismatch", parent: ErrCorrupt}
+	ErrChecksum = fileerr.New("model: checksum mismatch", ErrCorrupt)
 	// ErrVersion: the file has a format version this package cannot read.
-	ErrVersion error = &sentinel{msg: "model: unsupported format version", parent: ErrCorrupt}
+	ErrVersion = fileerr.New("model: unsupported format version", ErrCorrupt)
 	// ErrInvalidGraph: the graph breaks a rule New enforces (undefined or
 	// duplicate names, bad shapes, tensor size mismatch, limits exceeded).
-	ErrInvalidGraph error = &sentinel{msg: "model: invalid graph", parent: ErrCorrupt}
+	ErrInvalidGraph = fileerr.New("model: invalid graph", ErrCorrupt)
 	// ErrInvalidMetadata: the metadata breaks a rule New enforces (unknown
 	// layout or channel order, non-finite or non-positive std, unknown output).
-	ErrInvalidMetadata error = &sentinel{msg: "model: invalid metadata", parent: ErrCorrupt}
+	ErrInvalidMetadata = fileerr.New("model: invalid metadata", ErrCorrupt)
 )
-
-// sentinel is an error that is also another error, so that
-// errors.Is(ErrTruncated, ErrCorrupt) holds without fmt.Errorf chains.
-type sentinel struct {
-	msg    string
-	parent error
-}
-
-func (e *sentinel) Error() string { return e.msg }
-func (e *sentinel) Unwrap() error { return e.parent }
 
 func errf(kind error, format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{kind}, args...)...)

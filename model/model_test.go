@@ -29,8 +29,10 @@ func sameModel(t *testing.T, want, got *model.Model) {
 	}
 }
 
-func TestRoundTrip(t *testing.T) {
-	m := modeltest.Tiny(t)
+// roundTrip encodes m, decodes the bytes and checks that the result is the
+// same model; it returns the bytes and the decoded model.
+func roundTrip(t *testing.T, m *model.Model) ([]byte, *model.Model) {
+	t.Helper()
 	b, err := model.Encode(m)
 	if err != nil {
 		t.Fatal(err)
@@ -40,6 +42,12 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameModel(t, m, got)
+	return b, got
+}
+
+func TestRoundTrip(t *testing.T) {
+	m := modeltest.Tiny(t)
+	b, got := roundTrip(t, m)
 	again, err := model.Encode(got)
 	if err != nil {
 		t.Fatal(err)

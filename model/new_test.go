@@ -97,13 +97,5 @@ func round(t *testing.T, meta model.Metadata, g model.Graph) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := model.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := model.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sameModel(t, m, got)
+	roundTrip(t, m)
 }

@@ -7,40 +7,17 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/modeltest"
 	"github.com/signet-go/signet/model/sign"
+	"github.com/signet-go/signet/model/sign/signtest"
 )
-
-var signTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func signKey(seed byte) ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-}
-
-func trust(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
-	var out []ed25519.PublicKey
-	for _, k := range ks {
-		out = append(out, k.Public().(ed25519.PublicKey))
-	}
-	return out
-}
 
 func wantSignature(t *testing.T, err error, sub string) {
 	t.Helper()
-	if !errors.Is(err, model.ErrSignature) {
-		t.Fatalf("error %v does not wrap ErrSignature", err)
-	}
-	if errors.Is(err, model.ErrCorrupt) {
-		t.Fatalf("error %v wraps ErrCorrupt: the bytes reached the decoder before the signature check", err)
-	}
-	if !strings.Contains(err.Error(), sub) {
-		t.Fatalf("error %q does not say %q", err, sub)
-	}
+	signtest.WantRefused(t, err, model.ErrSignature, model.ErrCorrupt, sub)
 }
 
 // writeSigned writes the model and its signature by k into dir.
@@ -50,7 +27,7 @@ func writeSigned(t *testing.T, dir, name string, data []byte, k ed25519.PrivateK
 	if err := os.WriteFile(p, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := model.Sign(data, k, signTime)
+	s, err := model.Sign(data, k, signtest.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,18 +38,18 @@ func writeSigned(t *testing.T, dir, name string, data []byte, k ed25519.PrivateK
 }
 
 func TestOpenSigned(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	p := writeSigned(t, t.TempDir(), "tiny.sgn", tinyBytes(t), k)
-	m, s, err := model.OpenSigned(p, trust(signKey(2), k))
+	m, s, err := model.OpenSigned(p, signtest.Public(signtest.Key(2), k))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer m.Close()
-	if s.KeyID != sign.ID(trust(k)[0]) || s.Kind != sign.KindModel || s.Fingerprint != m.Fingerprint() {
+	if s.KeyID != sign.ID(signtest.Public(k)[0]) || s.Kind != sign.KindModel || s.Fingerprint != m.Fingerprint() {
 		t.Fatalf("signature %+v does not describe the model", s)
 	}
 	sameModel(t, modeltest.Tiny(t), m)
-	m2, err := model.OpenSignedRead(p, trust(k))
+	m2, err := model.OpenSignedRead(p, signtest.Public(k))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,9 +60,9 @@ func TestOpenSigned(t *testing.T) {
 // failure, before the decoder sees the bytes (so not as ErrCorrupt, not
 // even where the CRCs would catch it), for every byte of the file.
 func TestSignedModelAnyByteChanged(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	data := tinyBytes(t)
-	s, err := model.Sign(data, k, signTime)
+	s, err := model.Sign(data, k, signtest.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +70,7 @@ func TestSignedModelAnyByteChanged(t *testing.T) {
 	for i := range data {
 		d := bytes.Clone(data)
 		d[i] ^= 0x01
-		_, _, err := model.VerifySignature(d, rec, trust(k))
+		_, _, err := model.VerifySignature(d, rec, signtest.Public(k))
 		wantSignature(t, err, "content does not match")
 	}
 	// The same through the file path, on both opening paths, with a change
@@ -109,9 +86,9 @@ func TestSignedModelAnyByteChanged(t *testing.T) {
 	if err := os.WriteFile(p, d, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = model.OpenSigned(p, trust(k))
+	_, _, err = model.OpenSigned(p, signtest.Public(k))
 	wantSignature(t, err, "content does not match")
-	_, err = model.OpenSignedRead(p, trust(k))
+	_, err = model.OpenSignedRead(p, signtest.Public(k))
 	wantSignature(t, err, "content does not match")
 }
 
@@ -119,7 +96,7 @@ func TestSignedModelAnyByteChanged(t *testing.T) {
 // signature is over the whole file. After a legitimate edit the old
 // signature is refused and a new one is accepted.
 func TestSignedModelResignAfterEdit(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	dir := t.TempDir()
 	p := writeSigned(t, dir, "tiny.sgn", tinyBytes(t), k)
 	meta, g := modeltest.TinyParts()
@@ -134,14 +111,14 @@ func TestSignedModelResignAfterEdit(t *testing.T) {
 	if err := model.WriteFile(p, edited); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = model.OpenSigned(p, trust(k))
+	_, _, err = model.OpenSigned(p, signtest.Public(k))
 	wantSignature(t, err, "content does not match")
 	data, err := os.ReadFile(p)
 	if err != nil {
 		t.Fatal(err)
 	}
 	writeSigned(t, dir, "tiny.sgn", data, k)
-	m, _, err := model.OpenSigned(p, trust(k))
+	m, _, err := model.OpenSigned(p, signtest.Public(k))
 	if err != nil {
 		t.Fatalf("re-signed model refused: %v", err)
 	}
@@ -152,7 +129,7 @@ func TestSignedModelResignAfterEdit(t *testing.T) {
 }
 
 func TestSignedModelRefusals(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	dir := t.TempDir()
 	data := tinyBytes(t)
 	p := writeSigned(t, dir, "tiny.sgn", data, k)
@@ -162,7 +139,7 @@ func TestSignedModelRefusals(t *testing.T) {
 	}
 
 	t.Run("wrong key", func(t *testing.T) {
-		_, _, err := model.OpenSigned(p, trust(signKey(2)))
+		_, _, err := model.OpenSigned(p, signtest.Public(signtest.Key(2)))
 		wantSignature(t, err, "which is not trusted")
 	})
 	t.Run("no keys", func(t *testing.T) {
@@ -175,7 +152,7 @@ func TestSignedModelRefusals(t *testing.T) {
 			if err := os.WriteFile(sign.Path(q), rec[:n], 0o644); err != nil {
 				t.Fatal(err)
 			}
-			_, _, err := model.OpenSigned(q, trust(k))
+			_, _, err := model.OpenSigned(q, signtest.Public(k))
 			wantSignature(t, err, "a signet signature is 168")
 		}
 	})
@@ -184,7 +161,7 @@ func TestSignedModelRefusals(t *testing.T) {
 		if err := os.WriteFile(q, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := model.OpenSigned(q, trust(k))
+		_, _, err := model.OpenSigned(q, signtest.Public(k))
 		wantSignature(t, err, "unsigned")
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("%v does not wrap fs.ErrNotExist", err)
@@ -205,23 +182,23 @@ func TestSignedModelRefusals(t *testing.T) {
 		if err := os.WriteFile(sign.Path(q), rec, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = model.OpenSigned(q, trust(k))
+		_, _, err = model.OpenSigned(q, signtest.Public(k))
 		wantSignature(t, err, "the signature of another file")
 	})
 	t.Run("gallery signature on a model", func(t *testing.T) {
-		s, err := sign.Sign(sign.KindGallery, k, modeltest.Tiny(t).Fingerprint(), data, signTime)
+		s, err := sign.Sign(sign.KindGallery, k, modeltest.Tiny(t).Fingerprint(), data, signtest.Time)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = model.VerifySignature(data, s.Marshal(), trust(k))
+		_, _, err = model.VerifySignature(data, s.Marshal(), signtest.Public(k))
 		wantSignature(t, err, "this is a gallery signature, not a model signature")
 	})
 	t.Run("signed fingerprint disagrees", func(t *testing.T) {
-		s, err := sign.Sign(sign.KindModel, k, [32]byte{7}, data, signTime)
+		s, err := sign.Sign(sign.KindModel, k, [32]byte{7}, data, signtest.Time)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = model.VerifySignature(data, s.Marshal(), trust(k))
+		_, _, err = model.VerifySignature(data, s.Marshal(), signtest.Public(k))
 		wantSignature(t, err, "states model fingerprint 0700")
 	})
 }
@@ -229,17 +206,17 @@ func TestSignedModelRefusals(t *testing.T) {
 // Sign vouches only for valid models; a signed but corrupt file (signed by
 // other means) passes the signature and is then refused by the decoder.
 func TestSignRefusesCorruptModel(t *testing.T) {
-	k := signKey(1)
+	k := signtest.Key(1)
 	bad := bytes.Clone(tinyBytes(t))
 	bad[len(bad)-1] ^= 1
-	if _, err := model.Sign(bad, k, signTime); !errors.Is(err, model.ErrChecksum) {
+	if _, err := model.Sign(bad, k, signtest.Time); !errors.Is(err, model.ErrChecksum) {
 		t.Fatalf("Sign of a corrupt file: %v, want ErrChecksum", err)
 	}
-	s, err := sign.Sign(sign.KindModel, k, [32]byte{}, bad, signTime)
+	s, err := sign.Sign(sign.KindModel, k, [32]byte{}, bad, signtest.Time)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := model.VerifySignature(bad, s.Marshal(), trust(k)); !errors.Is(err, model.ErrChecksum) {
+	if _, _, err := model.VerifySignature(bad, s.Marshal(), signtest.Public(k)); !errors.Is(err, model.ErrChecksum) {
 		t.Fatalf("got %v, want ErrChecksum", err)
 	}
 }

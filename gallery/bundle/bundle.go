@@ -25,23 +25,26 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/fileerr"
+	"github.com/signet-go/signet/internal/safefile"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/sign"
 )
 
-// Errors. Structural problems wrap ErrCorrupt; signature problems wrap
+// Errors. Structural problems wrap ErrCorrupt, which wraps model.ErrCorrupt
+// (so do gallery.ErrCorrupt and every model decoding error: one errors.Is
+// covers all three formats), and ErrTruncated, ErrChecksum and ErrVersion
+// also wrap model's error of the same kind; signature problems wrap
 // ErrSignature (sign.ErrSignature, also engine.ErrSignature and
 // gallery.ErrSignature).
 var (
-	ErrCorrupt   = errors.New("bundle: corrupt")
-	ErrTruncated = fmt.Errorf("%w: truncated", ErrCorrupt)
-	ErrChecksum  = fmt.Errorf("%w: header checksum mismatch", ErrCorrupt)
-	ErrVersion   = fmt.Errorf("%w: unsupported format version", ErrCorrupt)
+	ErrCorrupt   = fileerr.New("bundle: corrupt", model.ErrCorrupt)
+	ErrTruncated = fileerr.New("bundle: corrupt: truncated", ErrCorrupt, model.ErrTruncated)
+	ErrChecksum  = fileerr.New("bundle: corrupt: header checksum mismatch", ErrCorrupt, model.ErrChecksum)
+	ErrVersion   = fileerr.New("bundle: corrupt: unsupported format version", ErrCorrupt, model.ErrVersion)
 	ErrSignature = sign.ErrSignature
 	// ErrDowngrade: Install was given a bundle created before the release
 	// it would replace (a replayed old bundle) without AllowDowngrade.
@@ -444,63 +447,25 @@ func decodeManifest(b []byte, m *Manifest) error {
 }
 
 // ReadFile reads a bundle file, refusing one larger than MaxSize before
-// reading it.
+// reading it (or that grows past it while read).
 func ReadFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := safefile.ReadFile(path, MaxSize, false)
+	if errors.Is(err, safefile.ErrTooLarge) {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if st.Size() > MaxSize {
-		return nil, fmt.Errorf("%w: %s is %d bytes, a bundle has at most %d", ErrCorrupt, path, st.Size(), int64(MaxSize))
-	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > MaxSize {
-		return nil, fmt.Errorf("%w: %s grew past %d bytes while read", ErrCorrupt, path, int64(MaxSize))
-	}
-	return b, nil
+	return b, err
 }
 
-// WriteFile writes a bundle to path atomically (temporary file in the same
-// folder, synced, renamed). Without force an existing path is refused with
-// an error wrapping fs.ErrExist.
-func WriteFile(path string, data []byte, force bool) (err error) {
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s: %w (use -force to replace it)", path, fs.ErrExist)
-		}
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
+// WriteFile writes a bundle to path atomically and durably (temporary file
+// in the same folder, synced, renamed, folder synced). Without force an
+// existing path is refused with an error wrapping fs.ErrExist.
+func WriteFile(path string, data []byte, force bool) error {
+	err := safefile.WriteFile(path, 0o644, force, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
+	})
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w (use -force to replace it)", path, fs.ErrExist)
 	}
-	defer func() {
-		if err != nil {
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return err
 }

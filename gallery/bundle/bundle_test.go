@@ -19,21 +19,8 @@ import (
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/modeltest"
 	"github.com/signet-go/signet/model/sign"
+	"github.com/signet-go/signet/model/sign/signtest"
 )
-
-var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func testKey(seed byte) ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-}
-
-func pubs(ks ...ed25519.PrivateKey) []ed25519.PublicKey {
-	var out []ed25519.PublicKey
-	for _, k := range ks {
-		out = append(out, k.Public().(ed25519.PublicKey))
-	}
-	return out
-}
 
 func tinyModel(t testing.TB) ([]byte, *model.Model) {
 	t.Helper()
@@ -79,7 +66,7 @@ type fixture struct {
 func newFixture(t testing.TB, created time.Time, labels ...string) *fixture {
 	t.Helper()
 	mb, m := tinyModel(t)
-	f := &fixture{k: testKey(1), model: mb, gallery: tinyGallery(t, m.Fingerprint(), labels...)}
+	f := &fixture{k: signtest.Key(1), model: mb, gallery: tinyGallery(t, m.Fingerprint(), labels...)}
 	var err error
 	f.bundle, f.manifest, err = Create(f.model, f.gallery, f.k, CreateOptions{
 		Created: created, Note: "test release",
@@ -92,8 +79,8 @@ func newFixture(t testing.TB, created time.Time, labels ...string) *fixture {
 }
 
 func TestCreateVerify(t *testing.T) {
-	f := newFixture(t, t0, "stop", "yield")
-	v, err := Verify(f.bundle, pubs(testKey(2), f.k))
+	f := newFixture(t, signtest.Time, "stop", "yield")
+	v, err := Verify(f.bundle, signtest.Public(signtest.Key(2), f.k))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +90,7 @@ func TestCreateVerify(t *testing.T) {
 	m := v.Manifest
 	_, tm := tinyModel(t)
 	switch {
-	case m.Format != ManifestFormat || !m.Created.Equal(t0) || m.KeyID != sign.ID(pubs(f.k)[0]).String():
+	case m.Format != ManifestFormat || !m.Created.Equal(signtest.Time) || m.KeyID != sign.ID(signtest.Public(f.k)[0]).String():
 		t.Fatalf("manifest header %+v", m)
 	case m.Model.Fingerprint != tm.FingerprintHex() || m.Model.Size != uint64(len(f.model)) || m.Model.Name != "tiny":
 		t.Fatalf("manifest model %+v", m.Model)
@@ -113,7 +100,7 @@ func TestCreateVerify(t *testing.T) {
 		t.Fatalf("manifest enrolments %+v", m.Enrolments)
 	}
 	for _, s := range []*sign.Signature{v.ManifestSignature, v.ModelSignature, v.GallerySignature} {
-		if s.KeyID != sign.ID(pubs(f.k)[0]) {
+		if s.KeyID != sign.ID(signtest.Public(f.k)[0]) {
 			t.Fatalf("signed by %s", s.KeyID)
 		}
 	}
@@ -128,8 +115,8 @@ func TestCreateVerify(t *testing.T) {
 
 // Changing any byte of a bundle is refused, with an error of the package.
 func TestVerifyAnyByteChanged(t *testing.T) {
-	f := newFixture(t, t0, "stop")
-	keys := pubs(f.k)
+	f := newFixture(t, signtest.Time, "stop")
+	keys := signtest.Public(f.k)
 	for i := range f.bundle {
 		b := bytes.Clone(f.bundle)
 		b[i] ^= 0x10
@@ -144,25 +131,25 @@ func TestVerifyAnyByteChanged(t *testing.T) {
 }
 
 func TestVerifyRefusals(t *testing.T) {
-	f := newFixture(t, t0, "stop")
+	f := newFixture(t, signtest.Time, "stop")
 	t.Run("wrong key", func(t *testing.T) {
-		_, err := Verify(f.bundle, pubs(testKey(2)))
+		_, err := Verify(f.bundle, signtest.Public(signtest.Key(2)))
 		if !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), "not trusted") {
 			t.Fatalf("got %v", err)
 		}
 	})
 	t.Run("truncated", func(t *testing.T) {
 		for _, n := range []int{0, 7, 8, 63, 64, 600, len(f.bundle) - 1} {
-			if _, err := Verify(f.bundle[:n], pubs(f.k)); !errors.Is(err, ErrCorrupt) {
+			if _, err := Verify(f.bundle[:n], signtest.Public(f.k)); !errors.Is(err, ErrCorrupt) {
 				t.Fatalf("%d bytes: %v, want ErrCorrupt", n, err)
 			}
 		}
-		if _, err := Verify(f.bundle[:len(f.bundle)-1], pubs(f.k)); !errors.Is(err, ErrTruncated) {
+		if _, err := Verify(f.bundle[:len(f.bundle)-1], signtest.Public(f.k)); !errors.Is(err, ErrTruncated) {
 			t.Fatalf("one byte short: %v, want ErrTruncated", err)
 		}
 	})
 	t.Run("trailing data", func(t *testing.T) {
-		if _, err := Verify(append(bytes.Clone(f.bundle), 0), pubs(f.k)); !errors.Is(err, ErrCorrupt) {
+		if _, err := Verify(append(bytes.Clone(f.bundle), 0), signtest.Public(f.k)); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -191,25 +178,25 @@ func TestVerifyRefusals(t *testing.T) {
 	// Parts of two bundles signed by the same key do not combine: each part
 	// verifies on its own, the signed manifest lists the other file.
 	t.Run("parts of different bundles", func(t *testing.T) {
-		g := newFixture(t, t0.Add(time.Hour), "stop", "yield")
+		g := newFixture(t, signtest.Time.Add(time.Hour), "stop", "yield")
 		a, _ := Parse(f.bundle)
 		b, _ := Parse(g.bundle)
 		mixed := *a
 		mixed.Gallery, mixed.GallerySig = b.Gallery, b.GallerySig
-		_, err := Verify(assemble(&mixed), pubs(f.k))
+		_, err := Verify(assemble(&mixed), signtest.Public(f.k))
 		if !errors.Is(err, ErrSignature) || !strings.Contains(err.Error(), "parts of different bundles") {
 			t.Fatalf("got %v", err)
 		}
 		// A signature moved onto the other bundle's gallery fails as well.
 		mixed = *a
 		mixed.GallerySig = b.GallerySig
-		if _, err := Verify(assemble(&mixed), pubs(f.k)); !errors.Is(err, ErrSignature) {
+		if _, err := Verify(assemble(&mixed), signtest.Public(f.k)); !errors.Is(err, ErrSignature) {
 			t.Fatalf("got %v", err)
 		}
 		// And the manifest signature cannot stand for a model signature.
 		mixed = *a
 		mixed.ModelSig = a.ManifestSig
-		if _, err := Verify(assemble(&mixed), pubs(f.k)); !errors.Is(err, ErrSignature) {
+		if _, err := Verify(assemble(&mixed), signtest.Public(f.k)); !errors.Is(err, ErrSignature) {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -258,10 +245,10 @@ func wantLinks(t *testing.T, dir, cur, prev string) {
 
 func TestInstallRollback(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "signet")
-	f1 := newFixture(t, t0, "stop")
-	f2 := newFixture(t, t0.Add(time.Hour), "stop", "yield")
-	f3 := newFixture(t, t0.Add(2*time.Hour), "stop", "yield", "deer")
-	keys := pubs(f1.k)
+	f1 := newFixture(t, signtest.Time, "stop")
+	f2 := newFixture(t, signtest.Time.Add(time.Hour), "stop", "yield")
+	f3 := newFixture(t, signtest.Time.Add(2*time.Hour), "stop", "yield", "deer")
+	keys := signtest.Public(f1.k)
 
 	r, err := Install(dir, f1.bundle, keys, InstallOptions{})
 	if err != nil {
@@ -337,9 +324,9 @@ func TestInstallRollback(t *testing.T) {
 // a release that no longer verifies is refused without switching.
 func TestInstallRefusesBeforeWriting(t *testing.T) {
 	dir := t.TempDir()
-	f1 := newFixture(t, t0, "stop")
-	f2 := newFixture(t, t0.Add(time.Hour), "stop", "yield")
-	keys := pubs(f1.k)
+	f1 := newFixture(t, signtest.Time, "stop")
+	f2 := newFixture(t, signtest.Time.Add(time.Hour), "stop", "yield")
+	keys := signtest.Public(f1.k)
 	bad := bytes.Clone(f1.bundle)
 	bad[len(bad)-5] ^= 1
 	for _, b := range [][]byte{bad, f1.bundle[:len(f1.bundle)/2]} {
@@ -347,7 +334,7 @@ func TestInstallRefusesBeforeWriting(t *testing.T) {
 			t.Fatal("bad bundle installed")
 		}
 	}
-	if _, err := Install(dir, f1.bundle, pubs(testKey(2)), InstallOptions{}); !errors.Is(err, ErrSignature) {
+	if _, err := Install(dir, f1.bundle, signtest.Public(signtest.Key(2)), InstallOptions{}); !errors.Is(err, ErrSignature) {
 		t.Fatalf("untrusted key: %v", err)
 	}
 	if got := listDir(t, dir); len(got) != 0 {
@@ -406,8 +393,8 @@ func TestInstallDirLinksNotFollowedOutside(t *testing.T) {
 	if err := os.Symlink("../../etc", filepath.Join(dir, CurrentLink)); err != nil {
 		t.Skip("no symbolic links here:", err)
 	}
-	f := newFixture(t, t0, "stop")
-	if _, err := Install(dir, f.bundle, pubs(f.k), InstallOptions{}); !errors.Is(err, ErrCorrupt) {
+	f := newFixture(t, signtest.Time, "stop")
+	if _, err := Install(dir, f.bundle, signtest.Public(f.k), InstallOptions{}); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("install with current -> ../../etc: %v", err)
 	}
 	if _, err := Current(dir); !errors.Is(err, ErrCorrupt) {

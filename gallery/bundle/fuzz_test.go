@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/signet-go/signet/model/sign/signtest"
 )
 
 // FuzzVerify feeds arbitrary bytes to Parse and Verify. Properties: no
@@ -11,12 +13,12 @@ import (
 // the one layout (assembling its parts gives back the same bytes); and
 // Verify accepts nothing but the two bundles that were signed.
 func FuzzVerify(f *testing.F) {
-	fx := newFixture(f, t0, "stop", "yield")
-	keys := pubs(fx.k)
+	fx := newFixture(f, signtest.Time, "stop", "yield")
+	keys := signtest.Public(fx.k)
 	f.Add(fx.bundle)
 	f.Add(fx.bundle[:headerSize])
 	f.Add(fx.bundle[:len(fx.bundle)-1])
-	other := newFixture(f, t0, "stop").bundle
+	other := newFixture(f, signtest.Time, "stop").bundle
 	f.Add(other)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		c, err := Parse(data)

@@ -8,13 +8,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/safefile"
 	"github.com/signet-go/signet/model/sign"
 )
 
@@ -216,6 +216,7 @@ func Load(dir string, keys []ed25519.PublicKey, opts engine.Options) (*engine.En
 		e.Close()
 		return nil, nil, err
 	}
+	g.SetTier(e.Tier()) // the gallery scores on the engine's kernel tier (opts.ForceTier)
 	return e, g, nil
 }
 
@@ -254,23 +255,11 @@ func verifyRelease(path string, keys []ed25519.PublicKey) (*Verified, error) {
 }
 
 func readBounded(path string, max int) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := safefile.ReadFile(path, int64(max), true)
+	if errors.Is(err, safefile.ErrTooLarge) || errors.Is(err, safefile.ErrNotRegular) {
+		return nil, fmt.Errorf("%w: %w", ErrCorrupt, err)
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() || st.Size() > int64(max) {
-		return nil, fmt.Errorf("%w: %s is not a regular file of at most %d bytes", ErrCorrupt, path, max)
-	}
-	b := make([]byte, st.Size())
-	if n, err := f.ReadAt(b, 0); n != len(b) {
-		return nil, fmt.Errorf("bundle: reading %s: %w", path, err)
-	}
-	return b, nil
+	return b, err
 }
 
 // writeRelease writes c into a new release directory of dir and returns its
@@ -293,7 +282,7 @@ func writeRelease(dir string, c *Contents) (name string, err error) {
 	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes it 0700
 		return "", err
 	}
-	if err := syncDir(tmp); err != nil {
+	if err := safefile.SyncDir(tmp); err != nil {
 		return "", err
 	}
 	seq, err := nextSeq(dir)
@@ -303,10 +292,10 @@ func writeRelease(dir string, c *Contents) (name string, err error) {
 	name = releasePrefix + fmt.Sprintf("%06d", seq)
 	// Rename onto an existing release fails (the target is a non-empty
 	// directory), so a concurrent installer cannot be overwritten.
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+	if err := safefile.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return "", err
 	}
-	return name, syncDir(dir)
+	return name, safefile.SyncDir(dir)
 }
 
 func writeSynced(path string, data []byte) error {
@@ -380,11 +369,11 @@ func setLink(dir, link, target string) error {
 	if err := os.Symlink(target, tmp); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, link)); err != nil {
+	if err := safefile.Rename(tmp, filepath.Join(dir, link)); err != nil {
 		os.Remove(tmp)
 		return err
 	}
-	return syncDir(dir)
+	return safefile.SyncDir(dir)
 }
 
 // prune removes release directories that are neither current nor previous
@@ -404,19 +393,4 @@ func prune(dir string, keep ...string) []string {
 		}
 	}
 	return removed
-}
-
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil // directories cannot be synced there; renames are durable on their own
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }

@@ -143,8 +143,12 @@ func TestDecodeAccepts(t *testing.T) {
 	// Decoding starts at the reader's position, not at offset 0.
 	r := bytes.NewReader(append([]byte("junk"), smallJPEG(t)...))
 	r.Seek(4, io.SeekStart)
-	if _, err := Decode(r); err != nil {
-		t.Fatalf("offset reader: %v", err)
+	want, err := DecodeBytes(smallJPEG(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if img, err := Decode(r); err != nil || img.Bounds() != want.Bounds() || img.At(3, 2) != want.At(3, 2) {
+		t.Fatalf("offset reader: %v (or not the JPEG after the junk)", err)
 	}
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"testing"
+
+	"github.com/signet-go/signet/model/sign/signtest"
 )
 
 // FuzzVerify feeds arbitrary signature records and file contents to Parse
@@ -13,14 +15,14 @@ import (
 // accepts only the one record and the one file that were signed: any other
 // bytes in either are refused.
 func FuzzVerify(f *testing.F) {
-	k := testKey(1)
-	keys := []ed25519.PublicKey{pubOf(k), pubOf(testKey(2))}
+	k := signtest.Key(1)
+	keys := []ed25519.PublicKey{pubOf(k), pubOf(signtest.Key(2))}
 	good := mustSign(f, KindModel, k, testData)
 	f.Add(good, testData)
 	f.Add(good[:Size-1], testData)
 	f.Add(good, testData[:4])
 	f.Add(mustSign(f, KindGallery, k, testData), testData)
-	f.Add(mustSign(f, KindModel, testKey(3), testData), testData)
+	f.Add(mustSign(f, KindModel, signtest.Key(3), testData), testData)
 	f.Add([]byte{}, []byte{})
 	f.Fuzz(func(t *testing.T, rec, data []byte) {
 		if s, err := Parse(rec); err == nil {
@@ -44,9 +46,9 @@ func FuzzVerify(f *testing.F) {
 // panic; errors wrap ErrKeyFile; whatever parses marshals to a file that
 // parses to the same keys.
 func FuzzParseKeys(f *testing.F) {
-	priv, _ := MarshalPrivateKey(testKey(1))
-	pub, _ := MarshalPublicKey(pubOf(testKey(1)))
-	pub2, _ := MarshalPublicKey(pubOf(testKey(2)))
+	priv, _ := MarshalPrivateKey(signtest.Key(1))
+	pub, _ := MarshalPublicKey(pubOf(signtest.Key(1)))
+	pub2, _ := MarshalPublicKey(pubOf(signtest.Key(2)))
 	f.Add(priv)
 	f.Add(pub)
 	f.Add(append(bytes.Clone(pub), pub2...))

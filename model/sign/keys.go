@@ -9,7 +9,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 // Key files are PEM text (RFC 7468 framing) with two headers:
@@ -213,7 +214,8 @@ func ReadPublicKeysFile(path string) ([]ed25519.PublicKey, error) {
 }
 
 // WriteKeyFile writes data to path with the given permissions, atomically
-// (temporary file in the same folder, synced, renamed). Without force an
+// and durably (temporary file in the same folder, synced, renamed, folder
+// synced). Without force an
 // existing path is refused with an error wrapping fs.ErrExist. The
 // temporary file is created with mode 0600 before any byte is written, so a
 // private key is never readable by others, not even briefly.
@@ -221,50 +223,13 @@ func WriteKeyFile(path string, data []byte, perm fs.FileMode, force bool) error 
 	return writeAtomic(path, data, perm, force)
 }
 
-func writeAtomic(path string, data []byte, perm fs.FileMode, force bool) (err error) {
-	if !force {
-		if _, err := os.Lstat(path); err == nil {
-			return fmt.Errorf("%s: %w (use -force to replace it)", path, fs.ErrExist)
-		} else if !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*") // mode 0600
-	if err != nil {
+func writeAtomic(path string, data []byte, perm fs.FileMode, force bool) error {
+	err := safefile.WriteFile(path, perm, force, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
+	})
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w (use -force to replace it)", path, fs.ErrExist)
 	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.Write(data); err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && perm != 0o600 {
-		err = os.Chmod(tmp, perm)
-	}
-	if err != nil {
-		return err
-	}
-	if !force {
-		// Link fails if path appeared meanwhile, where Rename would replace it.
-		if err = os.Link(tmp, path); err == nil {
-			os.Remove(tmp)
-			return nil
-		}
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("%s: %w (use -force to replace it)", path, fs.ErrExist)
-		}
-		// No hard links here: fall back to the checked rename.
-	}
-	return os.Rename(tmp, path)
+	return err
 }

@@ -10,17 +10,14 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
-)
 
-func testKey(seed byte) ed25519.PrivateKey {
-	return ed25519.NewKeyFromSeed(bytes.Repeat([]byte{seed}, ed25519.SeedSize))
-}
+	"github.com/signet-go/signet/model/sign/signtest"
+)
 
 func pubOf(k ed25519.PrivateKey) ed25519.PublicKey { return k.Public().(ed25519.PublicKey) }
 
 var (
-	testTime = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	testTime = signtest.Time
 	testFP   = [32]byte{1, 2, 3}
 	testData = []byte("the bytes of some signet file, standing in for a model")
 )
@@ -36,21 +33,16 @@ func mustSign(t testing.TB, kind Kind, k ed25519.PrivateKey, data []byte) []byte
 
 func wantSigErr(t *testing.T, err error, sub string) {
 	t.Helper()
-	if !errors.Is(err, ErrSignature) {
-		t.Fatalf("error %v does not wrap ErrSignature", err)
-	}
-	if !strings.Contains(err.Error(), sub) {
-		t.Fatalf("error %q does not say %q", err, sub)
-	}
+	signtest.WantRefused(t, err, ErrSignature, nil, sub)
 }
 
 func TestSignVerifyRoundTrip(t *testing.T) {
-	k := testKey(1)
+	k := signtest.Key(1)
 	rec := mustSign(t, KindModel, k, testData)
 	if len(rec) != Size {
 		t.Fatalf("record is %d bytes, want %d", len(rec), Size)
 	}
-	s, err := Verify(KindModel, rec, testData, []ed25519.PublicKey{pubOf(testKey(9)), pubOf(k)})
+	s, err := Verify(KindModel, rec, testData, []ed25519.PublicKey{pubOf(signtest.Key(9)), pubOf(k)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +61,7 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 
 // Every byte of the file is covered: changing any one is refused.
 func TestVerifyTamperedContent(t *testing.T) {
-	k := testKey(1)
+	k := signtest.Key(1)
 	rec := mustSign(t, KindGallery, k, testData)
 	keys := []ed25519.PublicKey{pubOf(k)}
 	for i := range testData {
@@ -88,7 +80,7 @@ func TestVerifyTamperedContent(t *testing.T) {
 // refused, whether it breaks the structure, names another key or breaks
 // the Ed25519 signature.
 func TestVerifyTamperedRecord(t *testing.T) {
-	k := testKey(1)
+	k := signtest.Key(1)
 	rec := mustSign(t, KindModel, k, testData)
 	for i := range rec {
 		for _, bit := range []byte{0x01, 0x80} {
@@ -102,17 +94,17 @@ func TestVerifyTamperedRecord(t *testing.T) {
 }
 
 func TestVerifyWrongKey(t *testing.T) {
-	rec := mustSign(t, KindModel, testKey(1), testData)
-	other := pubOf(testKey(2))
+	rec := mustSign(t, KindModel, signtest.Key(1), testData)
+	other := pubOf(signtest.Key(2))
 	_, err := Verify(KindModel, rec, testData, []ed25519.PublicKey{other})
-	wantSigErr(t, err, "signed by key "+ID(pubOf(testKey(1))).String()+", which is not trusted (trusted: "+ID(other).String())
+	wantSigErr(t, err, "signed by key "+ID(pubOf(signtest.Key(1))).String()+", which is not trusted (trusted: "+ID(other).String())
 }
 
 // A key whose ID collides with the signer's (forced here by editing the
 // record's key ID to the trusted key's) does not make the signature valid.
 func TestVerifyKeyIDIsOnlyAHint(t *testing.T) {
-	rec := mustSign(t, KindModel, testKey(1), testData)
-	other := pubOf(testKey(2))
+	rec := mustSign(t, KindModel, signtest.Key(1), testData)
+	other := pubOf(signtest.Key(2))
 	id := ID(other)
 	copy(rec[16:24], id[:])
 	_, err := Verify(KindModel, rec, testData, []ed25519.PublicKey{other})
@@ -120,7 +112,7 @@ func TestVerifyKeyIDIsOnlyAHint(t *testing.T) {
 }
 
 func TestVerifyTruncatedSignature(t *testing.T) {
-	k := testKey(1)
+	k := signtest.Key(1)
 	rec := mustSign(t, KindModel, k, testData)
 	for n := 0; n < len(rec); n++ {
 		_, err := Verify(KindModel, rec[:n], testData, []ed25519.PublicKey{pubOf(k)})
@@ -134,7 +126,7 @@ func TestVerifyTruncatedSignature(t *testing.T) {
 // file's size and SHA-256), and a signature of one kind does not pass as
 // another kind, even with the kind byte edited (the context string differs).
 func TestVerifyMovedSignature(t *testing.T) {
-	k := testKey(1)
+	k := signtest.Key(1)
 	keys := []ed25519.PublicKey{pubOf(k)}
 	other := []byte("another file signed by the same key")
 	recOther := mustSign(t, KindModel, k, other)
@@ -153,7 +145,7 @@ func TestVerifyMovedSignature(t *testing.T) {
 }
 
 func TestVerifyKeySetChecks(t *testing.T) {
-	rec := mustSign(t, KindModel, testKey(1), testData)
+	rec := mustSign(t, KindModel, signtest.Key(1), testData)
 	for _, keys := range [][]ed25519.PublicKey{nil, {}} {
 		_, err := Verify(KindModel, rec, testData, keys)
 		wantSigErr(t, err, "no trusted keys")
@@ -163,13 +155,13 @@ func TestVerifyKeySetChecks(t *testing.T) {
 	if _, err := Sign(KindModel, make([]byte, 10), testFP, testData, testTime); err == nil {
 		t.Fatal("Sign accepted a 10-byte private key")
 	}
-	if _, err := Sign(Kind(9), testKey(1), testFP, testData, testTime); err == nil {
+	if _, err := Sign(Kind(9), signtest.Key(1), testFP, testData, testTime); err == nil {
 		t.Fatal("Sign accepted an unknown kind")
 	}
 }
 
 func TestParseRejects(t *testing.T) {
-	rec := mustSign(t, KindModel, testKey(1), testData)
+	rec := mustSign(t, KindModel, signtest.Key(1), testData)
 	for name, edit := range map[string]func([]byte){
 		"magic":    func(b []byte) { b[1] = 'X' },
 		"version":  func(b []byte) { b[8] = 2 },
@@ -200,7 +192,7 @@ func TestReadFile(t *testing.T) {
 	if err != nil || len(b) != Size+1 {
 		t.Fatalf("ReadFile read %d bytes (%v), want at most %d", len(b), err, Size+1)
 	}
-	s, err := Sign(KindModel, testKey(1), testFP, testData, testTime)
+	s, err := Sign(KindModel, signtest.Key(1), testFP, testData, testTime)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +206,7 @@ func TestReadFile(t *testing.T) {
 }
 
 func TestKeyFilesRoundTrip(t *testing.T) {
-	k := testKey(3)
+	k := signtest.Key(3)
 	priv, err := MarshalPrivateKey(k)
 	if err != nil {
 		t.Fatal(err)
@@ -228,23 +220,23 @@ func TestKeyFilesRoundTrip(t *testing.T) {
 	}
 	var ring []byte
 	for _, s := range []byte{3, 4, 5} {
-		p, err := MarshalPublicKey(pubOf(testKey(s)))
+		p, err := MarshalPublicKey(pubOf(signtest.Key(s)))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ring = append(append(ring, p...), "\n\r\n"...)
 	}
 	keys, err := ParsePublicKeys(ring)
-	if err != nil || len(keys) != 3 || !keys[2].Equal(pubOf(testKey(5))) {
+	if err != nil || len(keys) != 3 || !keys[2].Equal(pubOf(signtest.Key(5))) {
 		t.Fatalf("ring of 3 keys: %d keys, %v", len(keys), err)
 	}
 }
 
 func TestKeyFilesRejects(t *testing.T) {
-	k := testKey(3)
+	k := signtest.Key(3)
 	priv, _ := MarshalPrivateKey(k)
 	pub, _ := MarshalPublicKey(pubOf(k))
-	other, _ := MarshalPublicKey(pubOf(testKey(4)))
+	other, _ := MarshalPublicKey(pubOf(signtest.Key(4)))
 	swapped := bytes.Replace(pub, bytes.Split(pub, []byte("\n"))[4], bytes.Split(other, []byte("\n"))[4], 1)
 	var many []byte
 	for i := 0; i <= MaxKeys; i++ {

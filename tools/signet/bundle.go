@@ -84,21 +84,11 @@ func cmdBundle(e *env, args []string) error {
 	note := fs.String("note", "", "free text for the manifest (release notes, ticket)")
 	force := fs.Bool("force", false, "replace an existing bundle file")
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
-	switch {
-	case *modelPath == "":
-		return usagef("-model is required")
-	case *galPath == "":
-		return usagef("-gallery is required")
-	case *keyPath == "":
-		return usagef("-key is required")
-	case *out == "":
-		return usagef("-o is required")
-	case len(rest) > 0:
-		return usagef("unexpected arguments %q", rest)
+	if err := requireFlags(fs, "model", "gallery", "key", "o"); err != nil {
+		return err
 	}
 	priv, err := readPrivateKey(e, *keyPath)
 	if err != nil {

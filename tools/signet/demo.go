@@ -163,13 +163,10 @@ func cmdDemo(e *env, args []string) error {
 	useBG := fs.Bool("background", true, "calibrate against photos of the other novel signs too, as signs the gallery does not know (the enrolled sign's photos are never among them)")
 	threads := fs.Int("threads", 1, "threads per inference")
 	asJSON := fs.Bool("json", false, "print one JSON object instead of the tour")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	switch {
-	case len(rest) > 0:
-		return usagef("unexpected arguments %q", rest)
 	case *shots < 1:
 		return usagef("-shots must be at least 1")
 	case !(*far > 0 && *far < 1):
@@ -179,6 +176,7 @@ func cmdDemo(e *env, args []string) error {
 	case *threads < 1:
 		return usagef("-threads must be at least 1")
 	}
+	var err error
 	if *modelPath == "" {
 		if *modelPath, err = findUp(demoModelRel); err != nil {
 			return usagef("%v: run the demo from the signet repository root (go run ./tools/signet demo) or pass -model FILE", err)
@@ -248,6 +246,7 @@ func cmdDemo(e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	g.SetTier(eng.Tier()) // score on the engine's kernel tier
 	batch := make([]gallery.NewClass, 0, len(baseLabels))
 	bySource := make(map[string]*demoImage, len(base))
 	i := 0

@@ -39,17 +39,13 @@ func cmdEval(e *env, args []string) error {
 	k := fs.Int("k", 3, "prototypes per class in multi mode")
 	threads := fs.Int("threads", 1, "threads per inference")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
+	}
+	if err := requireFlags(fs, "model", "data"); err != nil {
 		return err
 	}
 	switch {
-	case *modelPath == "":
-		return usagef("-model is required")
-	case *data == "":
-		return usagef("-data is required")
-	case len(rest) > 0:
-		return usagef("unexpected arguments %q", rest)
 	case *ways < 1 || *shots < 1 || *queries < 1 || *episodes < 1:
 		return usagef("-ways, -shots, -queries and -episodes must be at least 1")
 	case *unknownWays < 0 || (*unknownWays > 0 && !*open):

@@ -223,15 +223,22 @@ func TestGalleryWorkflow(t *testing.T) {
 	}
 }
 
-func TestEnrollFlipBudget(t *testing.T) {
+// flippingFixture is a gallery with red enrolled and a folder val/red of
+// validation images of red: enrolled again under another label, each
+// matches the newcomer with cosine 1 and so flips away from red. It returns
+// the fixture, the validation folder and the gallery's bytes.
+func flippingFixture(t *testing.T) (*galleryFixture, string, []byte) {
+	t.Helper()
 	f := newGalleryFixture(t)
 	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
 	wantCode(t, code, exitOK, errs)
-	// Validation images of red, enrolled again under another label: each
-	// matches the newcomer with cosine 1 and so flips away from red.
 	val := filepath.Join(f.dir, "val")
 	writeDataset(t, val, 3, "red")
-	before := readBytes(t, f.gal)
+	return f, val, readBytes(t, f.gal)
+}
+
+func TestEnrollFlipBudget(t *testing.T) {
+	f, val, before := flippingFixture(t)
 	args := []string{"enroll", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, filepath.Join(val, "red")}
 	code, out, errs := runCLI(t, args...)
 	wantCode(t, code, exitRuntime, errs)

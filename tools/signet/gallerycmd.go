@@ -64,6 +64,9 @@ func (e *encoder) embedFiles(env *env, label string, paths []string) ([][]float3
 func openGallery(path string, enc *encoder, create bool, opts gallery.Options) (g *gallery.Gallery, created bool, err error) {
 	if _, err := os.Stat(path); create && errors.Is(err, fs.ErrNotExist) {
 		g, err := gallery.New(enc.enc.Dim(), enc.enc.Fingerprint(), opts)
+		if err == nil {
+			g.SetTier(enc.enc.Tier()) // score on the engine's kernel tier
+		}
 		return g, true, err
 	}
 	g, err = gallery.Open(path, enc.enc.Fingerprint())
@@ -73,6 +76,7 @@ func openGallery(path string, enc *encoder, create bool, opts gallery.Options) (
 	if err := g.CheckEncoder(enc.enc); err != nil {
 		return nil, false, err
 	}
+	g.SetTier(enc.enc.Tier()) // score on the engine's kernel tier
 	return g, false, nil
 }
 
@@ -488,15 +492,11 @@ func cmdList(e *env, args []string) error {
 	fs := newFlagSet(e, "list")
 	gf := addGalleryFlags(fs, false)
 	htmlOut := fs.String("html", "", "also write an overview page, one self-contained HTML file, to this path")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := gf.check(false); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
 	}
 	if err := checkHTMLOut(*htmlOut, *gf.gallery); err != nil {
 		return err
@@ -559,42 +559,46 @@ func classArg(g *gallery.Gallery, id uint64, label string) (gallery.ClassInfo, e
 	return gallery.ClassInfo{}, usagef("-id or -label is required")
 }
 
+// changeClass applies change to the class named by -id or -label (one is
+// required) under the gallery's lock, and saves the gallery. It returns the
+// class as it was before the change.
+func changeClass(e *env, gf galleryFlags, id uint64, label string, change func(g *gallery.Gallery, id uint64) error) (gallery.ClassInfo, error) {
+	if id == 0 && label == "" {
+		return gallery.ClassInfo{}, usagef("-id or -label is required")
+	}
+	l, err := lockGallery(e, *gf.gallery)
+	if err != nil {
+		return gallery.ClassInfo{}, err
+	}
+	defer l.Unlock()
+	g, err := openAny(gf)
+	if err != nil {
+		return gallery.ClassInfo{}, err
+	}
+	testHookLocked()
+	c, err := classArg(g, id, label)
+	if err != nil {
+		return gallery.ClassInfo{}, err
+	}
+	if err := change(g, c.ID); err != nil {
+		return gallery.ClassInfo{}, err
+	}
+	return c, g.Save(*gf.gallery)
+}
+
 func cmdRemove(e *env, args []string) error {
 	fs := newFlagSet(e, "remove")
 	gf := addGalleryFlags(fs, false)
 	id := fs.Uint64("id", 0, "id of the class to remove")
 	label := fs.String("label", "", "label of the class to remove")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := gf.check(false); err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
-	}
-	if *id == 0 && *label == "" {
-		return usagef("-id or -label is required")
-	}
-	l, err := lockGallery(e, *gf.gallery)
+	c, err := changeClass(e, gf, *id, *label, func(g *gallery.Gallery, id uint64) error { return g.Remove(id) })
 	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	g, err := openAny(gf)
-	if err != nil {
-		return err
-	}
-	testHookLocked()
-	c, err := classArg(g, *id, *label)
-	if err != nil {
-		return err
-	}
-	if err := g.Remove(c.ID); err != nil {
-		return err
-	}
-	if err := g.Save(*gf.gallery); err != nil {
 		return err
 	}
 	if *gf.json {
@@ -610,40 +614,17 @@ func cmdRename(e *env, args []string) error {
 	id := fs.Uint64("id", 0, "id of the class to rename")
 	label := fs.String("label", "", "current label of the class to rename")
 	to := fs.String("to", "", "new label, required")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := gf.check(false); err != nil {
 		return err
 	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
-	}
 	if *to == "" {
 		return usagef("-to is required")
 	}
-	if *id == 0 && *label == "" {
-		return usagef("-id or -label is required")
-	}
-	l, err := lockGallery(e, *gf.gallery)
+	c, err := changeClass(e, gf, *id, *label, func(g *gallery.Gallery, id uint64) error { return g.Rename(id, *to) })
 	if err != nil {
-		return err
-	}
-	defer l.Unlock()
-	g, err := openAny(gf)
-	if err != nil {
-		return err
-	}
-	testHookLocked()
-	c, err := classArg(g, *id, *label)
-	if err != nil {
-		return err
-	}
-	if err := g.Rename(c.ID, *to); err != nil {
-		return err
-	}
-	if err := g.Save(*gf.gallery); err != nil {
 		return err
 	}
 	if *gf.json {
@@ -661,15 +642,11 @@ func cmdCalibrate(e *env, args []string) error {
 	far := fs.Float64("far", 0.001, "target false-accept rate per class")
 	bgDir := fs.String("background", "", "folder of images of no class (extra impostors); needs -model")
 	dry := fs.Bool("dry-run", false, "compute thresholds without saving them")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := gf.check(false); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
 	}
 	if !(*far > 0 && *far < 1) {
 		return usagef("-far must be in (0, 1)")
@@ -704,8 +681,11 @@ func cmdCalibrate(e *env, args []string) error {
 				return err
 			}
 		}
-	} else if g, err = gallery.OpenForReembed(*gf.gallery); err != nil {
-		return err
+	} else {
+		var err error
+		if g, err = gallery.OpenForReembed(*gf.gallery); err != nil {
+			return err
+		}
 	}
 	testHookLocked()
 	copts.DryRun = *dry
@@ -757,15 +737,11 @@ func cmdCalibrate(e *env, args []string) error {
 func cmdReembed(e *env, args []string) error {
 	fs := newFlagSet(e, "reembed")
 	gf := addGalleryFlags(fs, true)
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if err := gf.check(true); err != nil {
 		return err
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
 	}
 	enc, err := openEncoder(*gf.model, *gf.threads)
 	if err != nil {
@@ -808,15 +784,11 @@ func cmdRollback(e *env, args []string) error {
 	fs := newFlagSet(e, "rollback")
 	gpath := fs.String("gallery", "", "gallery file (.gal), required")
 	n := fs.Int("n", 1, "version to restore: 1 is the one before the last save")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *gpath == "" {
 		return usagef("-gallery is required")
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
 	}
 	if *n < 1 {
 		return usagef("-n must be at least 1")

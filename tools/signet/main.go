@@ -188,6 +188,27 @@ func newFlagSet(e *env, name string) *flag.FlagSet {
 	return fs
 }
 
+// parseNoArgs is parseFlags for a command that takes no positional
+// arguments: any is a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	rest, err := parseFlags(fs, args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("unexpected arguments %q", rest)
+	}
+	return err
+}
+
+// requireFlags is a usage error naming the first of the named string flags
+// left empty, or nil when every one is set.
+func requireFlags(fs *flag.FlagSet, names ...string) error {
+	for _, n := range names {
+		if f := fs.Lookup(n); f == nil || f.Value.String() == "" {
+			return usagef("-%s is required", n)
+		}
+	}
+	return nil
+}
+
 // parseFlags parses flags that may appear before, between or after the
 // positional arguments (`signet embed a.png -json` works), stopping at "--".
 // -h prints usage and returns flag.ErrHelp; other problems are usage errors.

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 // checkHTMLOut refuses an -html path that names the gallery file: writing
@@ -66,22 +68,11 @@ func writeGalleryHTML(e *env, out string, g *gallery.Gallery, title string) erro
 // writePage replaces out with data through a temporary file in the same
 // folder, so a failed write never leaves half a page.
 func writePage(e *env, out string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(out), ".signet-page-*")
-	if err != nil {
+	err := safefile.WriteFile(out, 0o644, true, func(w io.Writer) error {
+		_, err := w.Write(data)
 		return err
-	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), out)
-	}
+	})
 	if err != nil {
-		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", out, err)
 	}
 	fmt.Fprintf(e.stderr, "wrote %s (%d KiB)\n", out, (len(data)+1023)/1024)

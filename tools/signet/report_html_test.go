@@ -77,15 +77,10 @@ func thumbAlts(page string) map[string]int {
 // flipped validation image from its file; report writes the same page and
 // leaves the gallery alone.
 func TestEnrollHTML(t *testing.T) {
-	f := newGalleryFixture(t)
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
-	val := filepath.Join(f.dir, "val")
-	writeDataset(t, val, 3, "red")
-	before := readBytes(t, f.gal)
+	f, val, before := flippingFixture(t)
 	page := filepath.Join(f.dir, "review.html")
 	args := []string{"enroll", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, "-html", page, filepath.Join(val, "red")}
-	code, _, errs = runCLI(t, args...)
+	code, _, errs := runCLI(t, args...)
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "wrote "+page)
 	wantEqual(t, readBytes(t, f.gal), before, "gallery bytes after a refused enrolment")

@@ -40,15 +40,11 @@ func cmdKeygen(e *env, args []string) error {
 	out := fs.String("o", "", "name of the key pair, required: writes NAME.key (private, mode 0600) and NAME.pub")
 	force := fs.Bool("force", false, "replace existing key files")
 	jsonOut := fs.Bool("json", false, "print JSON instead of text")
-	rest, err := parseFlags(fs, args)
-	if err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return err
 	}
 	if *out == "" {
 		return usagef("-o is required")
-	}
-	if len(rest) > 0 {
-		return usagef("unexpected arguments %q", rest)
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(*out, ".key"), ".pub")
 	privPath, pubPath := base+".key", base+".pub"

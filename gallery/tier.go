@@ -1,0 +1,51 @@
+package gallery
+
+import (
+	"math"
+
+	"github.com/signet-go/signet/kernels"
+)
+
+// The one place a gallery learns its kernel tier. Every score a gallery
+// computes (Match, MatchInto, MatchImage, Calibrate, Plan, the HTML report)
+// goes through the dot product of its snapshot, so all of them agree bit for
+// bit. A gallery starts on kernels.Best(); one used with an engine takes
+// that engine's tier, so engine.Options.ForceTier reaches the scores:
+//
+//	g.SetTier(enc.Tier()) // enc is the gallery's EngineEncoder
+
+// SetTier makes the gallery score on kernel tier t, or on the tier
+// kernels.DotFor falls back to when this machine does not run t; it
+// returns the tier actually used. It does not change the gallery's contents
+// or version.
+func (g *Gallery) SetTier(t kernels.Tier) kernels.Tier {
+	d := kernels.DotFor(t)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	s := *g.load()
+	s.dot = d
+	g.snap.Store(&s)
+	return d.Tier()
+}
+
+// Tier reports the kernel tier the gallery scores on.
+func (g *Gallery) Tier() kernels.Tier { return g.load().dot.Tier() }
+
+// Tier is the kernel tier of the encoder's engine, the one a gallery it
+// fills should score on (Gallery.SetTier).
+func (x *EngineEncoder) Tier() kernels.Tier { return x.e.Tier() }
+
+// maxRow is the class score of a unit vector against a class's rows. It
+// goes through the same dot product as matching does, so a score computed
+// here is bit for bit the score a match would see.
+func maxRow(d kernels.Dot, e, rows []float32, dim int) float32 {
+	best := float32(math.Inf(-1))
+	var out [1]float32
+	for r := 0; r+dim <= len(rows); r += dim {
+		d.Rows(e, rows[r:r+dim], dim, 1, out[:])
+		if out[0] > best {
+			best = out[0]
+		}
+	}
+	return best
+}

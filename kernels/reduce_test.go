@@ -1,0 +1,63 @@
+package kernels
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestReduce checks ReduceMean and ReduceL2 over strided index spaces (the
+// reduced axes of a rank-4 tensor, contiguous or not) against plain nested
+// loops over the tensor.
+func TestReduce(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	dims := []int{2, 3, 4, 5}
+	x := loopFloats(r, 2*3*4*5)
+	strides := []int{60, 20, 5, 1}
+	for mask := 1; mask < 16; mask++ {
+		var rd, rs, kd, ks []int
+		for d := range dims {
+			if mask&(1<<d) != 0 {
+				rd, rs = append(rd, dims[d]), append(rs, strides[d])
+			} else {
+				kd, ks = append(kd, dims[d]), append(ks, strides[d])
+			}
+		}
+		inner, outer := NewStrided(rd, rs), NewStrided(kd, ks)
+		if outer.Len()*inner.Len() != len(x) {
+			t.Fatalf("mask %b: %d×%d elements", mask, outer.Len(), inner.Len())
+		}
+		for i := 0; i < outer.Len(); i++ {
+			base := outer.Offset(i)
+			var sum, sq float64
+			// Plain loops over the whole tensor, keeping the elements of
+			// output i: those whose kept indices decode from i.
+			for e := 0; e < len(x); e++ {
+				idx, keep := e, 0
+				for d := len(dims) - 1; d >= 0; d-- {
+					id := idx % dims[d]
+					idx /= dims[d]
+					if mask&(1<<d) == 0 {
+						keep += id * strides[d]
+					}
+				}
+				if keep == base {
+					sum += float64(x[e])
+					sq += float64(x[e]) * float64(x[e])
+				}
+			}
+			n := float64(inner.Len())
+			if got := ReduceMean(x, base, &inner); !loopClose(got, sum/n) {
+				t.Fatalf("mask %b output %d: mean %v, want %v", mask, i, got, sum/n)
+			}
+			if got := ReduceL2(x, base, &inner); !loopClose(got, math.Sqrt(sq)) {
+				t.Fatalf("mask %b output %d: L2 %v, want %v", mask, i, got, math.Sqrt(sq))
+			}
+		}
+	}
+	// Rank 0: one element at offset 0.
+	s := NewStrided(nil, nil)
+	if s.Len() != 1 || s.Offset(0) != 0 || ReduceMean([]float32{3}, 0, &s) != 3 {
+		t.Errorf("rank-0 Strided: len %d offset %d", s.Len(), s.Offset(0))
+	}
+}
