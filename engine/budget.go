@@ -44,6 +44,16 @@ func (c *compiler) reserve(n int) error {
 	return nil
 }
 
+// reserveTemp checks that n more float32s, dropped again once a node is
+// planned (a scaled copy of weights before packing), fit the memory budget
+// beside everything reserved so far.
+func (c *compiler) reserveTemp(n int) error {
+	if shape.AddSat(c.p.weightBytes, shape.MulSat(int64(n), 4)) > c.memLimit {
+		return c.budgetErr("packed weights need more than %d bytes", c.memLimit)
+	}
+	return nil
+}
+
 func (c *compiler) budgetErr(format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	if c.node != nil {
@@ -90,9 +100,11 @@ func (c *compiler) checkBudgets() error {
 	return nil
 }
 
-// MemoryBytes is what the engine holds (packed weights and converted
+// MemoryBytes is what the engine holds (packed weights and its own copies of
 // constants) plus what one Session allocates: the figure Options.MemoryLimit
-// bounds. The model's own tensors (a memory-mapped file) are not counted.
+// bounds. The engine keeps no reference to the model's tensors once planned
+// (their file pages are handed back, see model.Model.Evict), so a process
+// running one session is resident for about MemoryBytes plus the Go runtime.
 func (e *Engine) MemoryBytes() int64 {
 	return shape.AddSat(e.p.weightBytes, e.p.sessionBytes(e.threads))
 }

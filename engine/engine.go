@@ -12,9 +12,19 @@
 //
 // Memory. New infers every shape, computes each value's last reader and
 // assigns values to reusable buffers of one arena (element-wise ops and
-// reshapes write in place when their input dies there). NewSession allocates
-// the arena, the per-thread GEMM scratch and the output buffers; Run and
-// RunMulti allocate nothing.
+// reshapes write in place when their input dies there). Weights are held
+// once: packed from the model's tensors read in place, after which the plan
+// keeps no reference to them (weights.go). NewSession allocates the arena,
+// the per-thread GEMM scratch and the output buffers; Run and RunMulti
+// allocate nothing.
+//
+// Backends. Planning is backend-neutral: New infers shapes and layouts and
+// describes each operation as an engine/internal/backend Op (kind, operand
+// values, attributes resolved to numbers); a backend says which Ops it
+// supports and lowers each to a kernel. The CPU backend
+// (engine/internal/cpu) lowers them to package kernels at the engine's tier.
+// TestBackendOps runs every registered backend op by op against the
+// reference.
 //
 // Threads. Options.Threads workers per Session (the caller plus Threads-1
 // goroutines started by NewSession, stopped by Close). Each layer's work is
@@ -37,6 +47,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/sign"
@@ -128,7 +139,10 @@ type Engine struct {
 
 // New plans m for execution. Any op or attribute combination the engine
 // cannot run is reported here (ErrUnsupported), never at Run time.
-func New(m *model.Model, opts Options) (*Engine, error) {
+func New(m *model.Model, opts Options) (*Engine, error) { return newEngine(m, opts, nil) }
+
+// newEngine is New lowering with the backend f makes (nil: the CPU backend).
+func newEngine(m *model.Model, opts Options, f backend.Factory) (*Engine, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrUnsupported)
 	}
@@ -139,7 +153,11 @@ func New(m *model.Model, opts Options) (*Engine, error) {
 	if opts.ForceTier {
 		e.tier = kernels.Gemm(opts.Tier).Tier
 	}
-	p, err := compileWith(newCompiler(m, e.tier, e.threads, opts))
+	c := newCompiler(m, e.tier, e.threads, opts)
+	if f != nil {
+		c.be = f(e.tier)
+	}
+	p, err := compileWith(c)
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +253,7 @@ func (e *Engine) NewSession() *Session {
 	s.v = make([][]float32, len(p.vals))
 	for i := range p.vals {
 		v := &p.vals[i]
-		if v.konst != nil {
+		if v.isConst {
 			s.v[i] = v.konst
 		} else if v.size >= 0 && v.buf >= 0 {
 			off := p.bufOff[v.buf]
@@ -350,7 +368,7 @@ func (s *Session) exec() {
 	p := s.e.p
 	for i, st := range p.steps {
 		s.par = p.par[i]
-		st.run(s)
+		st.Run(s)
 	}
 	for i, id := range p.outputs {
 		v := &p.vals[id]
@@ -362,33 +380,31 @@ func (s *Session) exec() {
 	}
 }
 
-// A tasker is a layer whose work is split into independent tasks; task i
-// always computes the same outputs the same way, whichever worker runs it.
-type tasker interface {
-	task(s *Session, worker, i int)
-}
+// The session is the backend.Exec its kernels run against.
 
-// A rangeTasker runs a contiguous range of its tasks at once, which lets a
-// GEMM keep a block of weights in cache across the range.
-type rangeTasker interface {
-	tasker
-	taskRange(s *Session, worker, lo, hi int)
-}
+// Buf implements backend.Exec: the storage of value id.
+func (s *Session) Buf(id int) []float32 { return s.v[id] }
+
+// Scratch implements backend.Exec: worker w's scratch.
+func (s *Session) Scratch(w int) []float32 { return s.scratch[w] }
+
+// Parallel implements backend.Exec (see parallel).
+func (s *Session) Parallel(n int, t backend.Tasker) { s.parallel(n, t) }
 
 // runRange runs tasks lo..hi-1 of t on one worker.
-func runRange(s *Session, t tasker, worker, lo, hi int) {
-	if rt, ok := t.(rangeTasker); ok {
-		rt.taskRange(s, worker, lo, hi)
+func runRange(s *Session, t backend.Tasker, worker, lo, hi int) {
+	if rt, ok := t.(backend.RangeTasker); ok {
+		rt.TaskRange(s, worker, lo, hi)
 		return
 	}
 	for i := lo; i < hi; i++ {
-		t.task(s, worker, i)
+		t.Task(s, worker, i)
 	}
 }
 
 type job struct {
 	s        *Session
-	t        tasker
+	t        backend.Tasker
 	n, chunk int
 	gen      uint32
 }
@@ -476,7 +492,7 @@ func (wp *workerPool) stop() {
 // schedules late (a loaded machine, a slow core) simply takes less or none of
 // the work, and the layer waits only for chunks actually being computed.
 // Which worker runs a task never changes what the task computes.
-func (s *Session) parallel(n int, t tasker) {
+func (s *Session) parallel(n int, t backend.Tasker) {
 	wp := s.pool
 	workers := min(wp.n, n, s.par)
 	if workers <= 1 {
@@ -520,7 +536,7 @@ func (s *Session) claim(gen uint32, n, chunk int) int {
 }
 
 // drain runs chunks of t's tasks until none is left.
-func (s *Session) drain(t tasker, worker, n, chunk int, gen uint32) {
+func (s *Session) drain(t backend.Tasker, worker, n, chunk int, gen uint32) {
 	for {
 		lo := s.claim(gen, n, chunk)
 		if lo < 0 {

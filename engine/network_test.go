@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/engine/reference"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
@@ -499,7 +500,7 @@ func TestLayersReportFastPaths(t *testing.T) {
 	// The arena reuses buffers: smaller than the sum of all activations.
 	var sum int64
 	for i := range e.p.vals {
-		if v := &e.p.vals[i]; v.konst == nil && !v.isInt {
+		if v := &e.p.vals[i]; !v.isConst && !v.isInt {
 			sum += 4 * int64(v.size)
 		}
 	}
@@ -658,12 +659,12 @@ func TestMemoryPlanNoOverlap(t *testing.T) {
 		}
 		for i := range p.vals {
 			a := &p.vals[i]
-			if a.konst != nil || a.isInt || a.buf < 0 {
+			if a.isConst || a.isInt || a.buf < 0 {
 				continue
 			}
 			for j := i + 1; j < len(p.vals); j++ {
 				b := &p.vals[j]
-				if b.konst != nil || b.isInt || b.buf != a.buf {
+				if b.isConst || b.isInt || b.buf != a.buf {
 					continue
 				}
 				x, y := a, b
@@ -689,7 +690,7 @@ type recorder struct {
 	count []atomic.Int32
 }
 
-func (r *recorder) task(_ *Session, worker, i int) {
+func (r *recorder) Task(_ backend.Exec, worker, i int) {
 	time.Sleep(time.Millisecond) // long enough for the other workers to wake
 	r.ran[i] = int32(worker) + 1
 	r.count[i].Add(1)

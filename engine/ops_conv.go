@@ -1,8 +1,7 @@
 package engine
 
 import (
-	"math"
-
+	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
@@ -91,33 +90,6 @@ func samePad(in, k, s, d int, lower bool) (int, int) {
 	return total / 2, total - total/2
 }
 
-type convStep struct {
-	in, out int
-	cv      *kernels.ConvGemm
-	dw      *kernels.Depthwise
-	tasks   int
-}
-
-func (st *convStep) run(s *Session) { s.parallel(st.tasks, st) }
-
-func (st *convStep) task(s *Session, w, i int) {
-	if st.dw != nil {
-		st.dw.RunTask(i, s.v[st.in], s.v[st.out])
-		return
-	}
-	st.cv.RunTask(i, s.v[st.in], s.v[st.out], s.scratch[w])
-}
-
-func (st *convStep) taskRange(s *Session, w, lo, hi int) {
-	if st.dw != nil {
-		for i := lo; i < hi; i++ {
-			st.dw.RunTask(i, s.v[st.in], s.v[st.out])
-		}
-		return
-	}
-	st.cv.RunTasks(lo, hi, s.v[st.in], s.v[st.out], s.scratch[w])
-}
-
 func (c *compiler) buildConv() error {
 	x, err := c.in(0)
 	if err != nil {
@@ -169,64 +141,8 @@ func (c *compiler) buildConv() error {
 	if err != nil {
 		return err
 	}
-	st := &convStep{in: x, out: out}
 	flops := shape.MulSat(2, int64(n*p.OH*p.OW), int64(p.K), int64(ch/group), int64(p.KH), int64(p.KW))
-	var info LayerInfo
-	if group == ch && p.K == ch {
-		// The depthwise kernel follows the plan's tier, so forcing a tier
-		// forces it here too; shapes without SIMD kernels report Generic.
-		taps := p.KH * p.KW
-		if err := c.reserve(2*(taps+1)*(ch+16) + p.W*ch); err != nil { // repacked weights, bias, zero row
-			return err
-		}
-		st.dw = kernels.NewDepthwiseTier(p, w, bias, act, c.tier)
-		st.tasks = st.dw.Tasks()
-		info = c.layer(st.dw.Kernel(), st.dw.Tier(), flops)
-	} else {
-		kg, cg := p.K/group, ch/group
-		kdim := p.KH * p.KW * cg
-		packed := shape.MulSat(int64(group), int64((kg+c.mk.NR-1)/c.mk.NR*c.mk.NR), int64(kdim))
-		if packed > math.MaxInt32 {
-			return c.budgetErr("packed weights of %d floats", packed)
-		}
-		if err := c.reserve(int(packed) + kdim*kg + p.KW*cg + p.K); err != nil {
-			return err
-		}
-		st.cv = kernels.NewConvGemm(p, c.mk, w, bias, act)
-		base := st.cv.Tasks()
-		if c.threads > 1 && base < 4*c.threads {
-			st.cv.SetSplit((4*c.threads + base - 1) / base)
-		}
-		st.tasks = st.cv.Tasks()
-		c.useScratch(st.cv.ScratchLen())
-		kind := "f32-conv-igemm"
-		if st.cv.Pointwise() {
-			kind = "f32-conv-1x1-gemm"
-		}
-		info = c.layer(kind+"/"+c.mk.Name, c.mk.Tier, flops)
-	}
-	if st.tasks == 0 {
-		st.tasks = 1
-	}
-	c.addStep(st, info, []int{x}, []int{out}, -1)
-	return nil
-}
-
-type poolStep struct {
-	in, out  int
-	p        kernels.PoolParams
-	max      bool
-	countPad bool
-}
-
-func (st *poolStep) run(s *Session) { s.parallel(st.p.N*st.p.OH, st) }
-
-func (st *poolStep) task(s *Session, _, i int) {
-	if st.max {
-		kernels.MaxPoolRow(&st.p, i, s.v[st.in], s.v[st.out])
-	} else {
-		kernels.AvgPoolRow(&st.p, st.countPad, i, s.v[st.in], s.v[st.out])
-	}
+	return c.lowerNode(&backend.Conv{P: p, W: w, Bias: bias, Act: act}, []int{x}, []int{out}, flops, -1)
 }
 
 func (c *compiler) buildPool(isMax bool) error {
@@ -257,27 +173,8 @@ func (c *compiler) buildPool(isMax bool) error {
 	if err != nil {
 		return err
 	}
-	st := &poolStep{in: x, out: out, p: p, max: isMax, countPad: c.attrInt("count_include_pad", 0) != 0}
-	kern := "f32-avgpool-nhwc-go"
-	if isMax {
-		kern = "f32-maxpool-nhwc-go"
-	}
-	c.addStep(st, c.layer(kern, kernels.Generic, shape.MulSat(int64(n*ch*p.OH*p.OW), int64(p.KH), int64(p.KW))), []int{x}, []int{out}, -1)
-	return nil
-}
-
-type gapStep struct {
-	in, out      int
-	n, hw, ch    int
-	blk, nblocks int
-	el           kernels.Elem
-}
-
-func (st *gapStep) run(s *Session) { s.parallel(st.n*st.nblocks, st) }
-
-func (st *gapStep) task(s *Session, _, i int) {
-	n, b := i/st.nblocks, i%st.nblocks
-	st.el.GlobalAvgPoolNHWC(n, st.hw, st.ch, b*st.blk, min(st.ch, (b+1)*st.blk), s.v[st.in], s.v[st.out])
+	return c.lowerNode(&backend.Pool{P: p, Max: isMax, CountPad: c.attrInt("count_include_pad", 0) != 0}, []int{x}, []int{out},
+		shape.MulSat(int64(n*ch*p.OH*p.OW), int64(p.KH), int64(p.KW)), -1)
 }
 
 // buildGAP plans a mean over H and W of a rank-4 tensor (GlobalAveragePool,
@@ -294,11 +191,7 @@ func (c *compiler) buildGAP(x int, keep bool) error {
 	if err != nil {
 		return err
 	}
-	blk := 64
-	el := kernels.ElemFor(c.tier)
-	st := &gapStep{in: x, out: out, n: n, hw: h * w, ch: ch, blk: blk, nblocks: (ch + blk - 1) / blk, el: el}
-	c.addStep(st, c.layer("f32-gap-nhwc-"+el.Tier().String(), el.Tier(), int64(n*ch*h*w)), []int{x}, []int{out}, -1)
-	return nil
+	return c.lowerNode(&backend.GlobalAvgPool{N: n, HW: h * w, C: ch}, []int{x}, []int{out}, int64(n*ch*h*w), -1)
 }
 
 func (c *compiler) build(n *model.Node) error {

@@ -1,38 +1,10 @@
 package engine
 
 import (
-	"math"
-
+	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/internal/shape"
-
-	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
-
-// concatStep copies each input's (outer, chunk) blocks side by side along
-// the concatenation axis in storage order.
-type concatStep struct {
-	ins    []int
-	chunk  []int // per input: elements per outer index
-	out    int
-	outer  int
-	tasks  int
-	rowLen int
-}
-
-func (st *concatStep) run(s *Session) { s.parallel(st.tasks, st) }
-
-func (st *concatStep) task(s *Session, _, t int) {
-	y := s.v[st.out]
-	for o := t * st.outer / st.tasks; o < (t+1)*st.outer/st.tasks; o++ {
-		d := y[o*st.rowLen:]
-		for i, id := range st.ins {
-			n := st.chunk[i]
-			copy(d[:n], s.v[id][o*n:o*n+n])
-			d = d[n:]
-		}
-	}
-}
 
 func (c *compiler) buildConcat() error {
 	if len(c.node.Inputs) == 0 {
@@ -75,39 +47,15 @@ func (c *compiler) buildConcat() error {
 	l := ov.layout
 	pa := ov.physAxis(axis)
 	phys := ov.physShape()
-	st := &concatStep{out: out, outer: prod(phys[:pa]), rowLen: prod(phys[pa:])}
+	args := &backend.Concat{Outer: prod(phys[:pa]), RowLen: prod(phys[pa:])}
 	for i, id := range ins {
 		// need may hand back a value stored in plain order when its NHWC
 		// bytes are the same (C == 1 or H·W == 1): measure its chunk in the
 		// output's layout, where its bytes are read, not in its own.
 		ins[i] = c.need(id, l)
-		st.chunk = append(st.chunk, prod(physShapeIn(c.p.vals[ins[i]].shape, l)[pa:]))
+		args.Chunk = append(args.Chunk, prod(physShapeIn(c.p.vals[ins[i]].shape, l)[pa:]))
 	}
-	st.ins = ins
-	st.tasks = max(1, min(st.outer, elemTasks(c.p.vals[out].size, c.threads)))
-	c.addStep(st, c.layer("copy-concat", kernels.Generic, 0), ins, []int{out}, -1)
-	return nil
-}
-
-// splitStep is the inverse of concatStep.
-type splitStep struct {
-	in     int
-	outs   []int
-	chunk  []int
-	outer  int
-	rowLen int
-}
-
-func (st *splitStep) run(s *Session) {
-	x := s.v[st.in]
-	for o := 0; o < st.outer; o++ {
-		src := x[o*st.rowLen:]
-		for i, id := range st.outs {
-			n := st.chunk[i]
-			copy(s.v[id][o*n:o*n+n], src[:n])
-			src = src[n:]
-		}
-	}
+	return c.lowerNode(args, ins, []int{out}, 0, -1)
 }
 
 func (c *compiler) buildSplit() error {
@@ -155,7 +103,8 @@ func (c *compiler) buildSplit() error {
 	l := xv.layout
 	pa := xv.physAxis(axis)
 	phys := xv.physShape()
-	st := &splitStep{in: x, outer: prod(phys[:pa]), rowLen: prod(phys[pa:])}
+	args := &backend.Split{Outer: prod(phys[:pa]), RowLen: prod(phys[pa:])}
+	var outs []int
 	for i, sz := range sizes {
 		shape := append([]int(nil), c.p.vals[x].shape...)
 		shape[axis] = sz
@@ -163,11 +112,10 @@ func (c *compiler) buildSplit() error {
 		if err != nil {
 			return err
 		}
-		st.outs = append(st.outs, out)
-		st.chunk = append(st.chunk, prod(c.p.vals[out].physShape()[pa:]))
+		outs = append(outs, out)
+		args.Chunk = append(args.Chunk, prod(c.p.vals[out].physShape()[pa:]))
 	}
-	c.addStep(st, c.layer("copy-split", kernels.Generic, 0), []int{x}, st.outs, -1)
-	return nil
+	return c.lowerNode(args, []int{x}, outs, 0, -1)
 }
 
 func (c *compiler) buildSlice() error {
@@ -238,9 +186,7 @@ func (c *compiler) buildSlice() error {
 			base += start[d] * ls[d]
 		}
 	}
-	st := newCopyStep(&c.p.vals[out], out, x, src, base).setTasks(c.threads)
-	c.addStep(st, c.layer("copy-strided", kernels.Generic, 0), []int{x}, []int{out}, -1)
-	return nil
+	return c.lowerNode(c.copyArgs(out, src, base, "copy-strided"), []int{x}, []int{out}, 0, -1)
 }
 
 func (c *compiler) buildReshape() error {
@@ -320,9 +266,7 @@ func (c *compiler) buildReshape() error {
 		contig[i] = s
 		s *= oshape[i]
 	}
-	st := newCopyStep(&c.p.vals[out], out, x, contig, 0).setTasks(c.threads)
-	c.addStep(st, c.layer("copy", kernels.Generic, 0), []int{x}, []int{out}, x)
-	return nil
+	return c.lowerNode(c.copyArgs(out, contig, 0, "copy"), []int{x}, []int{out}, 0, x)
 }
 
 func (c *compiler) buildTranspose() error {
@@ -367,53 +311,7 @@ func (c *compiler) buildTranspose() error {
 	if err != nil {
 		return err
 	}
-	st := newCopyStep(&c.p.vals[out], out, x, src, 0).setTasks(c.threads)
-	c.addStep(st, c.layer("copy-strided", kernels.Generic, 0), []int{x}, []int{out}, -1)
-	return nil
-}
-
-// reduceStep reduces over a set of dims: for each output element (walk
-// outerW over the kept dims) it visits the reduced dims (walk innerW).
-type reduceStep struct {
-	in, out int
-	outerW  walk
-	innerW  walk
-	count   int
-	l2      bool
-}
-
-func (st *reduceStep) run(s *Session) { s.parallel(len(s.v[st.out]), st) }
-
-func (st *reduceStep) task(s *Session, _, i int) {
-	x := s.v[st.in]
-	base := elemOffset(&st.outerW, i)
-	w := &st.innerW
-	var acc float32
-	for j := 0; j < st.count; j++ {
-		v := x[base+elemOffset(w, j)]
-		if st.l2 {
-			acc += v * v
-		} else {
-			acc += v
-		}
-	}
-	if st.l2 {
-		acc = float32(math.Sqrt(float64(acc)))
-	} else {
-		acc /= float32(st.count)
-	}
-	s.v[st.out][i] = acc
-}
-
-// elemOffset decodes element index i of a keep-dims walk into operand 0's offset.
-func elemOffset(w *walk, i int) int {
-	off := 0
-	for d := w.rank - 1; d >= 0; d-- {
-		idx := i % w.dims[d]
-		i /= w.dims[d]
-		off += idx * w.st[0][d]
-	}
-	return off
+	return c.lowerNode(c.copyArgs(out, src, 0, "copy-strided"), []int{x}, []int{out}, 0, -1)
 }
 
 func (c *compiler) buildReduce() error {
@@ -432,9 +330,7 @@ func (c *compiler) buildReduce() error {
 			if err != nil {
 				return err
 			}
-			st := newCopyStep(&c.p.vals[out], out, x, c.p.vals[x].logicalStrides(), 0)
-			c.addStep(st, c.layer("copy", kernels.Generic, 0), []int{x}, []int{out}, x)
-			return nil
+			return c.lowerNode(c.copyArgs(out, c.p.vals[x].logicalStrides(), 0, "copy"), []int{x}, []int{out}, 0, x)
 		}
 		for i := range reduced {
 			reduced[i] = true
@@ -479,54 +375,8 @@ func (c *compiler) buildReduce() error {
 	if count == 0 {
 		return c.errf(ErrUnsupported, "reduction over an empty axis")
 	}
-	st := &reduceStep{in: x, out: out, outerW: newWalkKeep(kdims, [][]int{kst}), innerW: newWalkKeep(rdims, [][]int{rst}),
-		count: count, l2: c.node.Op == model.OpReduceL2}
-	c.addStep(st, c.layer("f32-reduce-strided-go", kernels.Generic, int64(xv.size)), []int{x}, []int{out}, -1)
-	return nil
-}
-
-// normStep divides each vector along one storage axis by its norm.
-type normStep struct {
-	in, out          int
-	outer, n, stride int // vectors: outer × stride of them, n elements, stride apart
-	p1               bool
-	eps              float32
-}
-
-func (st *normStep) run(s *Session) { s.parallel(st.outer, st) }
-
-func (st *normStep) task(s *Session, _, o int) {
-	x, y := s.v[st.in], s.v[st.out]
-	for in := 0; in < st.stride; in++ {
-		base := o*st.n*st.stride + in
-		var acc float32
-		for k := 0; k < st.n; k++ {
-			v := x[base+k*st.stride]
-			if st.p1 {
-				acc += float32(math.Abs(float64(v)))
-			} else {
-				acc += v * v
-			}
-		}
-		if !st.p1 {
-			acc = float32(math.Sqrt(float64(acc)))
-			if acc == 0 {
-				// Squares of tiny values underflow float32 to a zero norm
-				// (x/0 = ±Inf) when the norm itself is representable:
-				// recompute in float64, which only this rare case pays for.
-				var a64 float64
-				for k := 0; k < st.n; k++ {
-					v := float64(x[base+k*st.stride])
-					a64 += v * v
-				}
-				acc = float32(math.Sqrt(a64))
-			}
-		}
-		acc = max(acc, st.eps)
-		for k := 0; k < st.n; k++ {
-			y[base+k*st.stride] = x[base+k*st.stride] / acc
-		}
-	}
+	args := &backend.Reduce{KeptDims: kdims, KeptStrides: kst, RedDims: rdims, RedStrides: rst, L2: c.node.Op == model.OpReduceL2}
+	return c.lowerNode(args, []int{x}, []int{out}, int64(xv.size), -1)
 }
 
 func (c *compiler) buildNormalize() error {
@@ -539,20 +389,20 @@ func (c *compiler) buildNormalize() error {
 	if rank == 0 {
 		return c.errf(ErrShape, "scalar input")
 	}
-	st := &normStep{in: x}
+	st := &backend.Normalize{}
 	var axis int64
 	if c.node.Op == model.OpLpNormalization {
 		axis = c.attrInt("axis", -1)
 		switch c.attrInt("p", 2) {
 		case 1:
-			st.p1 = true
+			st.P1 = true
 		case 2:
 		default:
 			return c.errf(ErrUnsupported, "p=%d (only 1 and 2)", c.attrInt("p", 2))
 		}
 	} else {
 		axis = c.attrInt("axis", 1)
-		st.eps = c.attrFloat("epsilon", 1e-12)
+		st.Eps = c.attrFloat("epsilon", 1e-12)
 	}
 	ax, err := c.normAxis(axis, rank)
 	if err != nil {
@@ -560,12 +410,10 @@ func (c *compiler) buildNormalize() error {
 	}
 	phys := xv.physShape()
 	pa := xv.physAxis(ax)
-	st.outer, st.n, st.stride = prod(phys[:pa]), phys[pa], prod(phys[pa+1:])
+	st.Outer, st.N, st.Stride = prod(phys[:pa]), phys[pa], prod(phys[pa+1:])
 	out, err := c.output(0, xv.shape, xv.layout)
 	if err != nil {
 		return err
 	}
-	st.out = out
-	c.addStep(st, c.layer("f32-normalize-go", kernels.Generic, 3*int64(xv.size)), []int{x}, []int{out}, x)
-	return nil
+	return c.lowerNode(st, []int{x}, []int{out}, 3*int64(xv.size), x)
 }

@@ -1,22 +1,25 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
 
+	"github.com/signet-go/signet/engine/internal/backend"
+	"github.com/signet-go/signet/engine/internal/cpu"
 	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
 
-type layout uint8
+type layout = backend.Layout
 
 const (
 	// layoutLogical stores a tensor row-major in its logical dimension order.
-	layoutLogical layout = iota
+	layoutLogical = backend.Logical
 	// layoutNHWC stores a rank-4 logical [N,C,H,W] tensor as [N,H,W,C].
-	layoutNHWC
+	layoutNHWC = backend.NHWC
 )
 
 // maxElements bounds the size of any one tensor (and, with attrLimit, keeps
@@ -36,12 +39,18 @@ type value struct {
 	shape  []int // logical
 	size   int   // elements
 	layout layout
-	konst  []float32 // constant data in its layout; nil for runtime values
-	ints   []int64   // Int64 constants (shape operands)
-	isInt  bool
-	buf    int // arena buffer, -1 when constant
-	def    int // defining step, -1 for graph inputs and constants
-	last   int // last step reading it
+	// konst is a constant's data in its layout. While planning, a float
+	// initializer's konst aliases the model's bytes (src); once planned, the
+	// constants a step reads at run time hold a copy of their own and the
+	// others none (see ownConstants), so the plan keeps no model memory.
+	konst   []float32
+	isConst bool          // a constant (konst may be nil once planned)
+	src     *model.Tensor // the initializer konst aliases, nil when konst is the plan's own
+	ints    []int64       // Int64 constants (shape operands), dropped once planned
+	isInt   bool
+	buf     int // arena buffer, -1 when constant
+	def     int // defining step, -1 for graph inputs and constants
+	last    int // last step reading it
 	// view, when set, says the value has no storage of its own (see view.go).
 	view *viewInfo
 	// converted[l] is the id of a copy in layout l planned for a consumer
@@ -109,14 +118,9 @@ func (v *value) physAxis(axis int) int {
 	return axis
 }
 
-// step is one executable layer.
-type step interface {
-	run(s *Session)
-}
-
 type plan struct {
 	vals      []value
-	steps     []step
+	steps     []backend.Kernel
 	layers    []LayerInfo
 	inputs    []int
 	outputs   []int
@@ -130,11 +134,13 @@ type plan struct {
 	work        int64
 }
 
-// compiler builds a plan node by node.
+// compiler builds a plan node by node: it infers shapes and layouts and
+// describes each operation as a backend.Op, which the backend lowers to a
+// kernel (lowerNode); it then plans liveness, the arena and the budgets.
 type compiler struct {
 	m       *model.Model
 	tier    kernels.Tier
-	mk      kernels.GemmMicrokernel
+	be      backend.Backend
 	threads int
 	p       *plan
 	byName  map[string]int
@@ -146,6 +152,9 @@ type compiler struct {
 	inplace []int
 	// budgets (bytes, operations); math.MaxInt64 for none
 	memLimit, workLimit int64
+	// err is the first error lowering a conversion the planner inserted
+	// (need, materialize), reported once the node is planned.
+	err error
 }
 
 func prod(s []int) int {
@@ -158,7 +167,7 @@ func prod(s []int) int {
 
 // newCompiler starts a plan of m for tier and threads under opts' budgets.
 func newCompiler(m *model.Model, tier kernels.Tier, threads int, opts Options) *compiler {
-	return &compiler{m: m, tier: tier, mk: kernels.Gemm(tier), threads: threads, p: &plan{}, byName: map[string]int{},
+	return &compiler{m: m, tier: tier, be: cpu.New(tier), threads: threads, p: &plan{}, byName: map[string]int{},
 		memLimit: limitOf(opts.MemoryLimit, DefaultMemoryLimit), workLimit: limitOf(opts.MaxWork, DefaultMaxWork)}
 }
 
@@ -198,12 +207,20 @@ func compileWith(c *compiler) (*plan, error) {
 		c.p.vals[id].def = -1
 		c.p.inputs = append(c.p.inputs, id)
 	}
+	// The file's pages were all read to verify its checksum: drop them, so
+	// that the raw weights come back in one tensor at a time, while it is
+	// packed, and leave again right after (weights.go).
+	m.Evict(nil)
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
 		c.node = n
 		if err := c.build(n); err != nil {
 			return nil, err
 		}
+		if c.err != nil {
+			return nil, c.err
+		}
+		c.evictInputs(n)
 	}
 	for _, o := range g.Outputs {
 		id, ok := c.byName[o.Name]
@@ -222,6 +239,9 @@ func compileWith(c *compiler) (*plan, error) {
 		c.p.outputs = append(c.p.outputs, id)
 	}
 	c.planMemory()
+	if err := c.ownConstants(); err != nil {
+		return nil, err
+	}
 	c.planParallelism()
 	if err := c.checkBudgets(); err != nil {
 		return nil, err
@@ -247,7 +267,7 @@ func (c *compiler) intOutput(id int) (int, error) {
 			return -1, fmt.Errorf("%w: graph output %q: integer %d at index %d has no exact float32", ErrUnsupported, v.name, x, i)
 		}
 	}
-	v.konst, v.ints, v.isInt = f, nil, false
+	v.konst, v.isConst, v.src, v.ints, v.isInt = f, true, nil, nil, false
 	v.layout = layoutLogical
 	c.p.vals = append(c.p.vals, v)
 	return len(c.p.vals) - 1, nil
@@ -284,10 +304,7 @@ func (c *compiler) addInitializer(t *model.Tensor) error {
 	v := value{name: t.Name, shape: dims, size: n, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
 	switch t.DType {
 	case model.Float32:
-		v.konst = t.Float32s()
-		if v.konst == nil {
-			v.konst = []float32{}
-		}
+		v.konst, v.isConst, v.src = floatsOf(t), true, t
 	case model.Int64:
 		v.ints = t.Int64s()
 		v.isInt = true
@@ -299,7 +316,7 @@ func (c *compiler) addInitializer(t *model.Tensor) error {
 			v.ints[i] = int64(int32(uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24))
 		}
 	default:
-		// Int8 weights belong to the quantized path; keep the name known so a
+		// No op reads int8 weights yet (there is no quantized path); keep the name known so a
 		// node that uses it reports an unsupported op rather than a missing input.
 		v.isInt = true
 	}
@@ -367,7 +384,7 @@ func (c *compiler) constIn(i int) ([]float32, []int, error) {
 		return nil, nil, err
 	}
 	v := &c.p.vals[id]
-	if v.konst == nil {
+	if !v.isConst {
 		return nil, nil, c.errf(ErrUnsupported, "input %q must be a constant", v.name)
 	}
 	if v.layout == layoutNHWC && !v.trivialNHWC() {
@@ -422,11 +439,11 @@ func (c *compiler) need(id int, l layout) int {
 	if v.converted[l] >= 0 {
 		return v.converted[l]
 	}
-	if v.konst != nil {
+	if v.isConst {
 		// A copy of a constant from the file: bounded by the file's size,
 		// counted here and checked with the rest by checkBudgets.
 		c.p.weightBytes = shape.AddSat(c.p.weightBytes, 4*int64(v.size))
-		nv := value{name: v.name + "#relayout", shape: v.shape, size: v.size, layout: l, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
+		nv := value{name: v.name + "#relayout", shape: v.shape, size: v.size, layout: l, isConst: true, buf: -1, def: -1, last: -1, converted: [2]int{-1, -1}}
 		nv.konst = make([]float32, v.size)
 		if l == layoutNHWC {
 			nchwToNHWC(v.konst, nv.konst, v.shape)
@@ -440,13 +457,87 @@ func (c *compiler) need(id int, l layout) int {
 	}
 	nid := c.newValue("", v.shape, l)
 	c.p.vals[id].converted[l] = nid
-	st := newCopyStep(&c.p.vals[nid], nid, id, c.p.vals[id].logicalStrides(), 0).setTasks(c.threads)
-	c.addStep(st, LayerInfo{Name: v.name + "#relayout", Op: "Relayout", Kernel: "copy-strided"}, []int{id}, []int{nid}, -1)
+	name := v.name + "#relayout"
+	c.lowerAux(&backend.Op{Name: name, OpType: "Relayout", In: []int{id}, Out: []int{nid},
+		Args: c.copyArgs(nid, c.p.vals[id].logicalStrides(), 0, "copy-strided")})
 	return nid
 }
 
+// copyArgs describes the copy of a value into out, reading it at base plus
+// srcStrides per logical dim of out.
+func (c *compiler) copyArgs(out int, srcStrides []int, base int, label string) *backend.Copy {
+	ov := &c.p.vals[out]
+	perm := ov.perm()
+	src := make([]int, len(perm))
+	for i, d := range perm {
+		src[i] = srcStrides[d]
+	}
+	return &backend.Copy{Dims: ov.physShape(), Src: src, Base: base, Label: label}
+}
+
+// lowerNode has the backend lower an op of the current node (reading in,
+// writing out, output 0 possibly in inplace's buffer) and appends the step.
+func (c *compiler) lowerNode(args backend.Args, in, out []int, flops int64, inplace int) error {
+	return c.lower(&backend.Op{Name: c.node.Name, OpType: c.node.Op, In: in, Out: out, Args: args}, flops, inplace)
+}
+
+// lowerAux lowers a conversion the planner inserted, keeping the first
+// error for the node's end (its callers return value ids, not errors).
+func (c *compiler) lowerAux(op *backend.Op) {
+	if err := c.lower(op, 0, -1); err != nil && c.err == nil {
+		c.err = err
+	}
+}
+
+func (c *compiler) lower(op *backend.Op, flops int64, inplace int) error {
+	if !c.be.Supports(op, c) {
+		return fmt.Errorf("%w: node %q (%s): the %s backend has no kernel for %s", ErrUnsupported, op.Name, op.OpType, c.be.Name(), backend.Kind(op.Args))
+	}
+	l, err := c.be.Lower(op, c)
+	if err != nil {
+		if errors.Is(err, ErrBudget) {
+			return err
+		}
+		return fmt.Errorf("%w: node %q (%s): %v", ErrUnsupported, op.Name, op.OpType, err)
+	}
+	reads := op.In
+	if l.Reads != nil {
+		reads = l.Reads
+	}
+	c.addStep(l.Kernel, LayerInfo{Name: op.Name, Op: op.OpType, Kernel: l.Name, Tier: l.Tier, FLOPs: flops}, reads, op.Out, inplace)
+	return nil
+}
+
+// Value implements backend.Graph.
+func (c *compiler) Value(id int) backend.Value {
+	v := &c.p.vals[id]
+	return backend.Value{Name: v.name, Shape: v.shape, Size: v.size, Layout: v.layout, Const: v.konst, IsConst: v.isConst}
+}
+
+// Reserve implements backend.Graph (see reserve).
+func (c *compiler) Reserve(floats int64) error {
+	if floats > math.MaxInt32 {
+		return c.budgetErr("packed weights of %d floats", floats)
+	}
+	return c.reserve(int(floats))
+}
+
+// ReserveTemp implements backend.Graph (see reserveTemp).
+func (c *compiler) ReserveTemp(floats int64) error {
+	if floats > math.MaxInt32 {
+		return c.budgetErr("temporary weights of %d floats", floats)
+	}
+	return c.reserveTemp(int(floats))
+}
+
+// UseScratch implements backend.Graph.
+func (c *compiler) UseScratch(floats int) { c.p.scratch = max(c.p.scratch, floats) }
+
+// Threads implements backend.Graph.
+func (c *compiler) Threads() int { return c.threads }
+
 // addStep appends a step with its layer description and dataflow.
-func (c *compiler) addStep(st step, info LayerInfo, in, out []int, inplace int) {
+func (c *compiler) addStep(st backend.Kernel, info LayerInfo, in, out []int, inplace int) {
 	c.p.steps = append(c.p.steps, st)
 	c.p.layers = append(c.p.layers, info)
 	c.stepIn = append(c.stepIn, in)
@@ -455,15 +546,6 @@ func (c *compiler) addStep(st step, info LayerInfo, in, out []int, inplace int) 
 	for _, id := range out {
 		c.p.vals[id].def = len(c.p.steps) - 1 // a conversion may have been planned since the output was declared
 	}
-}
-
-// layer returns the LayerInfo of the current node.
-func (c *compiler) layer(kernel string, tier kernels.Tier, flops int64) LayerInfo {
-	return LayerInfo{Name: c.node.Name, Op: c.node.Op, Kernel: kernel, Tier: tier, FLOPs: flops}
-}
-
-func (c *compiler) useScratch(n int) {
-	c.p.scratch = max(c.p.scratch, n)
 }
 
 // planMemory assigns arena buffers: a value gets a free buffer when it is
@@ -520,7 +602,7 @@ func (c *compiler) planMemory() {
 			v := &p.vals[id]
 			if k == 0 && c.inplace[si] >= 0 {
 				src := &p.vals[c.inplace[si]]
-				if src.konst == nil && src.last == si && src.size == v.size && src.buf >= 0 {
+				if !src.isConst && src.last == si && src.size == v.size && src.buf >= 0 {
 					v.buf = src.buf
 					handed = c.inplace[si]
 					continue
@@ -566,7 +648,7 @@ func (c *compiler) planParallelism() {
 	p := c.p
 	p.par = make([]int, len(p.steps))
 	unit := workPerThread
-	if c.mk.Tier != kernels.Generic && unit > 1 {
+	if c.tier != kernels.Generic && unit > 1 {
 		unit *= 8 // SIMD tiers finish the same work about ten times sooner
 	}
 	for i := range p.steps {

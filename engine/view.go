@@ -1,5 +1,7 @@
 package engine
 
+import "github.com/signet-go/signet/engine/internal/backend"
+
 // Views: Reshape, Flatten and Transpose of a runtime tensor move no data at
 // plan time. Their output is a view — each logical dimension a list of
 // factors (size, stride into the source's storage) — and is copied into real
@@ -120,17 +122,8 @@ func (c *compiler) materialize(id int, l layout) int {
 			src = append(src, f.st)
 		}
 	}
-	dst := make([]int, len(dims))
-	s := 1
-	for i := len(dims) - 1; i >= 0; i-- {
-		dst[i] = s
-		s *= dims[i]
-	}
-	w := newWalk(dims, [][]int{dst, src}, []int{0, 0})
-	w.preferLongInner()
-	st := (&copyStep{out: nid, in: vi.src, w: w}).setTasks(c.threads)
-	name := c.p.vals[id].name
-	c.addStep(st, LayerInfo{Name: name, Op: "Materialize", Kernel: "copy-strided"}, []int{vi.src}, []int{nid}, -1)
+	c.lowerAux(&backend.Op{Name: c.p.vals[id].name, OpType: "Materialize", In: []int{vi.src}, Out: []int{nid},
+		Args: &backend.Copy{Dims: dims, Src: src, Label: "copy-strided"}})
 	return nid
 }
 
@@ -138,7 +131,7 @@ func (c *compiler) materialize(id int, l layout) int {
 // when the input is a runtime tensor; it reports false when a real copy is
 // needed instead (constant input, or a reshape the factors cannot express).
 func (c *compiler) buildViewOp(x int, shape, perm []int) (bool, error) {
-	if c.p.vals[x].konst != nil {
+	if c.p.vals[x].isConst {
 		return false, nil
 	}
 	vi := c.viewOf(x)

@@ -186,6 +186,7 @@ type Model struct {
 
 	fingerprint [32]byte
 	closer      func() error // unmaps the file for models from Open
+	mapped      []byte       // the file mapping of a model from Open; nil otherwise and after Close
 
 	// Derived by init (New, Decode): the encoded metadata and graph
 	// sections, the data section's length and the initializer index.

@@ -10,3 +10,7 @@ func Open(path string) (*Model, error) { return openRead(path) }
 func openChecked(path string, check func([]byte) error) (*Model, error) {
 	return readChecked(path, check)
 }
+
+// Evict is a no-op where models are read into the heap rather than mapped
+// (see the Linux and macOS version).
+func (m *Model) Evict(t *Tensor) {}

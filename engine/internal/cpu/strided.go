@@ -1,10 +1,19 @@
-package engine
+package cpu
 
 // Strided loops: every layout conversion, Transpose, Slice and broadcasting
 // element-wise op is "walk the output in storage order and read each operand
 // at base + Σ index·stride". Dimensions are collapsed where the strides allow
 // it, so a plain copy becomes one copy() and a per-channel broadcast becomes a
 // contiguous inner loop.
+
+import (
+	"github.com/signet-go/signet/engine/internal/backend"
+	"github.com/signet-go/signet/kernels"
+)
+
+// maxRank bounds the rank of a walk (the planner's tensors have at most
+// this rank, so the loops use fixed arrays and allocate nothing).
+const maxRank = kernels.MaxStridedRank
 
 // walk is an output iteration space of up to maxRank dims with one stride set
 // per operand.
@@ -90,14 +99,6 @@ func (w *walk) offsets(r int) (off [3]int) {
 	return off
 }
 
-// chunks returns how many tasks a walk of total elements is cut into.
-func chunks(rows, total, threads int) int {
-	if threads <= 1 || total < 1<<14 {
-		return 1
-	}
-	return min(rows, 4*threads)
-}
-
 // copyStep writes out (contiguous, storage order) from a strided source.
 type copyStep struct {
 	out, in int
@@ -105,33 +106,30 @@ type copyStep struct {
 	tasks   int
 }
 
-// newCopyStep plans out = in read with srcStrides per logical dim of out plus base.
-func newCopyStep(out *value, outID int, inID int, srcStrides []int, base int) *copyStep {
-	perm := out.perm()
-	phys := out.physShape()
-	dst := make([]int, len(phys))
-	src := make([]int, len(phys))
+func (b *Backend) lowerCopy(op *backend.Op, a *backend.Copy, g backend.Graph) backend.Lowered {
+	dst := make([]int, len(a.Dims))
 	s := 1
-	for i := len(phys) - 1; i >= 0; i-- {
+	for i := len(a.Dims) - 1; i >= 0; i-- {
 		dst[i] = s
-		s *= phys[i]
-		src[i] = srcStrides[perm[i]]
+		s *= a.Dims[i]
 	}
-	w := newWalk(phys, [][]int{dst, src}, []int{0, base})
+	w := newWalk(a.Dims, [][]int{dst, a.Src}, []int{0, a.Base})
 	w.preferLongInner()
-	return &copyStep{out: outID, in: inID, w: w, tasks: 1}
+	st := &copyStep{out: op.Out[0], in: op.In[0], w: w}
+	st.tasks = chunks(w.rows(), w.rows()*w.dims[w.rank-1], g.Threads())
+	return backend.Lowered{Kernel: st, Name: a.Label, Tier: kernels.Generic}
 }
 
-func (st *copyStep) run(s *Session) { s.parallel(st.tasks, st) }
+func (st *copyStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
 
-func (st *copyStep) task(s *Session, _, t int) {
+func (st *copyStep) Task(x backend.Exec, _, t int) {
 	w := &st.w
 	rows := w.rows()
 	r0, r1 := t*rows/st.tasks, (t+1)*rows/st.tasks
 	if r0 >= r1 {
 		return
 	}
-	dst, src := s.v[st.out], s.v[st.in]
+	dst, src := x.Buf(st.out), x.Buf(st.in)
 	n := w.dims[w.rank-1]
 	sd, ss := w.st[0][w.rank-1], w.st[1][w.rank-1]
 	it := w.iter(r0)
@@ -225,8 +223,17 @@ func (w *walk) preferLongInner() {
 	}
 }
 
-// setTasks chooses the task count for a walk under the engine's threads.
-func (st *copyStep) setTasks(threads int) *copyStep {
-	st.tasks = chunks(st.w.rows(), st.w.rows()*st.w.dims[st.w.rank-1], threads)
-	return st
+// newWalkKeep builds a walk without collapsing dims (the caller indexes the
+// innermost dim itself); operand strides index dims.
+func newWalkKeep(dims []int, strides [][]int) walk {
+	var w walk
+	w.nops = len(strides)
+	w.rank = len(dims)
+	for i, d := range dims {
+		w.dims[i] = d
+		for o := range strides {
+			w.st[o][i] = strides[o][i]
+		}
+	}
+	return w
 }

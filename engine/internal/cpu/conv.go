@@ -1,0 +1,128 @@
+package cpu
+
+import (
+	"github.com/signet-go/signet/engine/internal/backend"
+	"github.com/signet-go/signet/internal/shape"
+	"github.com/signet-go/signet/kernels"
+)
+
+type convStep struct {
+	in, out int
+	cv      *kernels.ConvGemm
+	dw      *kernels.Depthwise
+	tasks   int
+}
+
+func (st *convStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
+
+func (st *convStep) Task(x backend.Exec, w, i int) {
+	if st.dw != nil {
+		st.dw.RunTask(i, x.Buf(st.in), x.Buf(st.out))
+		return
+	}
+	st.cv.RunTask(i, x.Buf(st.in), x.Buf(st.out), x.Scratch(w))
+}
+
+func (st *convStep) TaskRange(x backend.Exec, w, lo, hi int) {
+	in, out := x.Buf(st.in), x.Buf(st.out)
+	if st.dw != nil {
+		for i := lo; i < hi; i++ {
+			st.dw.RunTask(i, in, out)
+		}
+		return
+	}
+	st.cv.RunTasks(lo, hi, in, out, x.Scratch(w))
+}
+
+// lowerConv picks the depthwise kernel for a depthwise convolution and the
+// implicit GEMM otherwise, reserving their packed weights first.
+func (be *Backend) lowerConv(op *backend.Op, a *backend.Conv, g backend.Graph) (backend.Lowered, error) {
+	p := a.P
+	st := &convStep{in: op.In[0], out: op.Out[0]}
+	var l backend.Lowered
+	if p.Group == p.C && p.K == p.C {
+		// The depthwise kernel follows the plan's tier, so forcing a tier
+		// forces it here too; shapes without SIMD kernels report Generic.
+		taps, ch := p.KH*p.KW, p.C
+		if err := g.Reserve(int64(2*(taps+1)*(ch+16) + p.W*ch)); err != nil { // repacked weights, bias, zero row
+			return l, err
+		}
+		st.dw = kernels.NewDepthwiseTier(p, a.W, a.Bias, a.Act, be.tier)
+		st.tasks = st.dw.Tasks()
+		l = backend.Lowered{Name: st.dw.Kernel(), Tier: st.dw.Tier()}
+	} else {
+		mk := be.mk
+		kg, cg := p.K/p.Group, p.C/p.Group
+		kdim := p.KH * p.KW * cg
+		packed := shape.MulSat(int64(p.Group), int64((kg+mk.NR-1)/mk.NR*mk.NR), int64(kdim))
+		if err := g.Reserve(packed); err != nil {
+			return l, err
+		}
+		if err := g.Reserve(int64(p.KW*cg + p.K)); err != nil { // zero row, bias
+			return l, err
+		}
+		st.cv = kernels.NewConvGemm(p, mk, a.W, a.Bias, a.Act)
+		base := st.cv.Tasks()
+		if threads := g.Threads(); threads > 1 && base < 4*threads {
+			st.cv.SetSplit((4*threads + base - 1) / base)
+		}
+		st.tasks = st.cv.Tasks()
+		g.UseScratch(st.cv.ScratchLen())
+		kind := "f32-conv-igemm"
+		if st.cv.Pointwise() {
+			kind = "f32-conv-1x1-gemm"
+		}
+		l = backend.Lowered{Name: kind + "/" + mk.Name, Tier: mk.Tier}
+	}
+	if st.tasks == 0 {
+		st.tasks = 1
+	}
+	l.Kernel = st
+	return l, nil
+}
+
+type poolStep struct {
+	in, out  int
+	p        kernels.PoolParams
+	max      bool
+	countPad bool
+}
+
+func (st *poolStep) Run(x backend.Exec) { x.Parallel(st.p.N*st.p.OH, st) }
+
+func (st *poolStep) Task(x backend.Exec, _, i int) {
+	if st.max {
+		kernels.MaxPoolRow(&st.p, i, x.Buf(st.in), x.Buf(st.out))
+	} else {
+		kernels.AvgPoolRow(&st.p, st.countPad, i, x.Buf(st.in), x.Buf(st.out))
+	}
+}
+
+func (be *Backend) lowerPool(op *backend.Op, a *backend.Pool) backend.Lowered {
+	st := &poolStep{in: op.In[0], out: op.Out[0], p: a.P, max: a.Max, countPad: a.CountPad}
+	name := "f32-avgpool-nhwc-go"
+	if a.Max {
+		name = "f32-maxpool-nhwc-go"
+	}
+	return backend.Lowered{Kernel: st, Name: name, Tier: kernels.Generic}
+}
+
+type gapStep struct {
+	in, out      int
+	n, hw, ch    int
+	blk, nblocks int
+	el           kernels.Elem
+}
+
+func (st *gapStep) Run(x backend.Exec) { x.Parallel(st.n*st.nblocks, st) }
+
+func (st *gapStep) Task(x backend.Exec, _, i int) {
+	n, b := i/st.nblocks, i%st.nblocks
+	st.el.GlobalAvgPoolNHWC(n, st.hw, st.ch, b*st.blk, min(st.ch, (b+1)*st.blk), x.Buf(st.in), x.Buf(st.out))
+}
+
+func (be *Backend) lowerGAP(op *backend.Op, a *backend.GlobalAvgPool) backend.Lowered {
+	const blk = 64
+	st := &gapStep{in: op.In[0], out: op.Out[0], n: a.N, hw: a.HW, ch: a.C, blk: blk, nblocks: (a.C + blk - 1) / blk, el: be.el}
+	return backend.Lowered{Kernel: st, Name: "f32-gap-nhwc-" + be.el.Tier().String(), Tier: be.el.Tier()}
+}
