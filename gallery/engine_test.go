@@ -12,11 +12,11 @@ import (
 	"github.com/signet-go/signet/model/modeltest"
 )
 
-// TestEngineEncoder runs the real engine on the tiny test network: crops in,
-// enrolment, matching, and a file bound to the model's fingerprint.
-func TestEngineEncoder(t *testing.T) {
-	m := modeltest.Tiny(t)
-	e, err := engine.New(m, engine.Options{Threads: 1})
+// tinyEncoder is an EngineEncoder on the tiny test network run with o,
+// closed when t ends.
+func tinyEncoder(t *testing.T, o engine.Options) *EngineEncoder {
+	t.Helper()
+	e, err := engine.New(modeltest.Tiny(t), o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,15 @@ func TestEngineEncoder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer enc.Close()
+	t.Cleanup(func() { enc.Close() })
+	return enc
+}
+
+// TestEngineEncoder runs the real engine on the tiny test network: crops in,
+// enrolment, matching, and a file bound to the model's fingerprint.
+func TestEngineEncoder(t *testing.T) {
+	m := modeltest.Tiny(t)
+	enc := tinyEncoder(t, engine.Options{Threads: 1})
 	if enc.Dim() != modeltest.TinyDim || enc.Fingerprint() != m.Fingerprint() {
 		t.Fatalf("dim %d, fingerprint %x", enc.Dim(), enc.Fingerprint())
 	}

@@ -4,8 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/signet-go/signet/internal/fileerr"
 	"github.com/signet-go/signet/model"
@@ -106,7 +107,7 @@ func encodeSnapshot(s *snapshot) []byte {
 		b = le.AppendUint64(b, math.Float64bits(c.gar))
 		b = le.AppendUint32(b, uint32(c.garN))
 		b = le.AppendUint32(b, uint32(len(c.meta)))
-		for _, k := range sortedKeys(c.meta) {
+		for _, k := range slices.Sorted(maps.Keys(c.meta)) { // the same gallery always encodes to the same bytes
 			str(k)
 			str(c.meta[k])
 		}
@@ -376,13 +377,4 @@ func checkUnit(v []float32) error {
 		return fmt.Errorf("embedding norm² %v, want 1", ss)
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys) // the same gallery always encodes to the same bytes
-	return keys
 }

@@ -7,10 +7,10 @@ import (
 	"hash/crc32"
 	"image"
 	"image/png"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/signet-go/signet/internal/testalloc"
 	"github.com/signet-go/signet/internal/textsafe"
 )
 
@@ -119,7 +119,7 @@ func TestTopClamped(t *testing.T) {
 	}
 	q := cl.sample(0, 0.1)
 	var r *Result
-	n := allocated(func() {
+	n := testalloc.Bytes(func() {
 		r = NewResult(1_000_000_000)
 		if err := g.MatchInto(q, r); err != nil {
 			t.Fatal(err)
@@ -147,14 +147,6 @@ func TestTopClamped(t *testing.T) {
 	if a := testing.AllocsPerRun(20, func() { g.MatchInto(q, r) }); a != 0 {
 		t.Fatalf("%v allocations per match", a)
 	}
-}
-
-func allocated(fn func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	fn()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
 }
 
 // pngClaiming returns a tiny PNG whose header claims w×h pixels.
@@ -206,7 +198,7 @@ func TestReembedHostileCrops(t *testing.T) {
 			t.Fatal(err)
 		}
 		before := g.Encode()
-		n := allocated(func() { _, err = g.Reembed(enc) })
+		n := testalloc.Bytes(func() { _, err = g.Reembed(enc) })
 		if !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: got %v, want ErrCorrupt", name, err)
 		}

@@ -16,6 +16,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testalloc"
 )
 
 // richGallery uses every feature the file format carries.
@@ -472,7 +474,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var g *Gallery
 		var err error
-		if n := allocated(func() { g, err = Decode(data) }); n > decodeAllocBound(len(data)) {
+		if n := testalloc.Bytes(func() { g, err = Decode(data) }); n > decodeAllocBound(len(data)) {
 			t.Fatalf("Decode of %d bytes allocated %d, bound %d", len(data), n, decodeAllocBound(len(data)))
 		}
 		if err != nil {
@@ -496,7 +498,7 @@ func FuzzDecode(f *testing.F) {
 		}
 		// Re-embedding decodes the stored crops: bounded by their claims.
 		bound := reembedAllocBound(t, g)
-		if n := allocated(func() { _, err = g.Reembed(boundsEncoder{}) }); n > bound {
+		if n := testalloc.Bytes(func() { _, err = g.Reembed(boundsEncoder{}) }); n > bound {
 			t.Fatalf("Reembed allocated %d, bound %d (%v)", n, bound, err)
 		}
 		if err != nil && !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrNoCrop) && !errors.Is(err, ErrZeroEmbedding) {

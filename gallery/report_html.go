@@ -9,7 +9,9 @@ import (
 	"html/template"
 	"image"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/signet-go/signet/internal/svgplot"
@@ -449,7 +451,7 @@ func (p *Plan) digest() string {
 		b = append(b, 0)
 	}
 	b = le.AppendUint64(b, uint64(len(p.meta)))
-	for _, k := range sortedKeys(p.meta) {
+	for _, k := range slices.Sorted(maps.Keys(p.meta)) {
 		str(k)
 		str(p.meta[k])
 	}

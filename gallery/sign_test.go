@@ -180,24 +180,27 @@ func TestSignedGalleryRefusals(t *testing.T) {
 		_, _, err := OpenVerified(q, fp(1), signtest.Public(k))
 		wantSigErr(t, err, "the signature of another file")
 	})
-	t.Run("model signature on a gallery", func(t *testing.T) {
-		data := g.Encode()
-		s, err := sign.Sign(sign.KindModel, k, fp(1), data, signtest.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = VerifySignature(data, s.Marshal(), signtest.Public(k))
-		wantSigErr(t, err, "this is a model signature, not a gallery signature")
-	})
-	t.Run("signed encoder disagrees", func(t *testing.T) {
-		data := g.Encode()
-		s, err := sign.Sign(sign.KindGallery, k, fp(2), data, signtest.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = VerifySignature(data, s.Marshal(), signtest.Public(k))
-		wantSigErr(t, err, "states encoder fingerprint")
-	})
+	// Records signed by a trusted key over the gallery's very bytes, but
+	// stating another kind or encoder.
+	for _, c := range []struct {
+		name string
+		kind sign.Kind
+		fp   [32]byte
+		want string
+	}{
+		{"model signature on a gallery", sign.KindModel, fp(1), "this is a model signature, not a gallery signature"},
+		{"signed encoder disagrees", sign.KindGallery, fp(2), "states encoder fingerprint"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			data := g.Encode()
+			s, err := sign.Sign(c.kind, k, c.fp, data, signtest.Time)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = VerifySignature(data, s.Marshal(), signtest.Public(k))
+			wantSigErr(t, err, c.want)
+		})
+	}
 	t.Run("corrupt file is not signed", func(t *testing.T) {
 		data := g.Encode()
 		data[len(data)/2] ^= 1

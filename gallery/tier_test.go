@@ -7,7 +7,6 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/kernels"
-	"github.com/signet-go/signet/model/modeltest"
 )
 
 // scoresOn is what a match's candidate scores are on dot product d: the
@@ -33,15 +32,7 @@ func scoresOn(t *testing.T, d kernels.Dot, g *Gallery, q []float32) map[uint64]f
 // the generic dot product bit for bit (and differ from the best tier's
 // where the machine has a faster one, so the check can fail).
 func TestForceTierReachesScores(t *testing.T) {
-	e, err := engine.New(modeltest.Tiny(t), engine.Options{Threads: 1, Tier: kernels.Generic, ForceTier: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	enc, err := NewEngineEncoder(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer enc.Close()
+	enc := tinyEncoder(t, engine.Options{Threads: 1, Tier: kernels.Generic, ForceTier: true})
 	if enc.Tier() != kernels.Generic {
 		t.Fatalf("encoder of a forced-generic engine reports %v", enc.Tier())
 	}

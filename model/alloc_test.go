@@ -1,22 +1,12 @@
 package model_test
 
 import (
-	"runtime"
 	"strconv"
 	"testing"
 
+	"github.com/signet-go/signet/internal/testalloc"
 	"github.com/signet-go/signet/model"
 )
-
-// allocated returns the bytes the heap handed out while f ran.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // maxAllocRatio is the documented bound: Decode allocates at most this many
 // bytes per byte of input (plus a small constant), whatever the input.
@@ -39,14 +29,7 @@ func TestDecodeAllocationBounded(t *testing.T) {
 		prev = out
 	}
 	g.Outputs = []model.Value{{Name: prev}}
-	m, err := model.New(model.Metadata{}, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	valid, err := model.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, valid := newEncoded(t, model.Metadata{}, g)
 	// Inflate the node count to the most the section could hold at the
 	// minimum node size (20 bytes): the decoder allocates that many Nodes
 	// before finding that the records are not there.
@@ -58,7 +41,7 @@ func TestDecodeAllocationBounded(t *testing.T) {
 
 	for name, b := range map[string][]byte{"valid": valid, "inflated node count": inflated} {
 		var err error
-		n := allocated(func() { _, err = model.Decode(b) })
+		n := testalloc.Bytes(func() { _, err = model.Decode(b) })
 		if name == "valid" && err != nil {
 			t.Fatal(err)
 		}

@@ -25,15 +25,7 @@ func benchModel(b *testing.B) (*model.Model, []byte) {
 		prev = out
 	}
 	g.Outputs = []model.Value{{Name: prev}}
-	m, err := model.New(model.Metadata{}, g)
-	if err != nil {
-		b.Fatal(err)
-	}
-	data, err := model.Encode(m)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return m, data
+	return newEncoded(b, model.Metadata{}, g)
 }
 
 func BenchmarkDecode(b *testing.B) {

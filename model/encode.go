@@ -5,10 +5,11 @@ import (
 	"encoding/binary"
 	"hash/crc32"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 
 	"github.com/signet-go/signet/internal/safefile"
 )
@@ -59,20 +60,11 @@ func encodeMeta(m *Metadata) []byte {
 	e.b = append(e.b, m.SourceSHA256[:]...)
 	e.str(m.ConverterVersion)
 	e.u32(uint32(len(m.Extra)))
-	for _, k := range sortedKeys(m.Extra) {
+	for _, k := range slices.Sorted(maps.Keys(m.Extra)) {
 		e.str(k)
 		e.str(m.Extra[k])
 	}
 	return e.b
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // encodeGraph writes the graph section and returns it with the length of the

@@ -42,6 +42,21 @@ func tinyBytes(t testing.TB) []byte {
 	return b
 }
 
+// newEncoded makes the model of meta and g (model.New) and its file bytes
+// (model.Encode), failing t if either is refused.
+func newEncoded(t testing.TB, meta model.Metadata, g model.Graph) (*model.Model, []byte) {
+	t.Helper()
+	m, err := model.New(meta, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := model.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, b
+}
+
 type span struct{ off, len uint64 }
 
 // sections returns the metadata, graph and data sections a header declares,

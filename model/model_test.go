@@ -281,14 +281,7 @@ func TestWriteError(t *testing.T) {
 	meta, g := modeltest.TinyParts()
 	big := make([]float32, 40000)
 	g.Initializers = append(g.Initializers, model.NewFloat32Tensor("big", []int64{int64(len(big))}, big))
-	m, err := model.New(meta, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	full, err := model.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, full := newEncoded(t, meta, g)
 	size := len(full)
 	for _, n := range []int{0, 10, 200, 70000, 100000, size - 1} {
 		if err := model.Write(&failingWriter{left: n}, m); !errors.Is(err, errDiskFull) {

@@ -37,6 +37,13 @@ func readChecked(path string, check func([]byte) error) (*Model, error) {
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("model: reading %s: %w", path, err)
 	}
+	return decodeChecked(path, data, check)
+}
+
+// decodeChecked runs check, when not nil, on data, the bytes of the file at
+// path, and only then decodes them: both opening paths end here, so the
+// bytes checked are the bytes decoded. Errors name path.
+func decodeChecked(path string, data []byte, check func([]byte) error) (*Model, error) {
 	if check != nil {
 		if err := check(data); err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)

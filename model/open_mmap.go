@@ -41,16 +41,10 @@ func openChecked(path string, check func([]byte) error) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("model: mmap %s: %w", path, err)
 	}
-	if check != nil {
-		if err := check(data); err != nil {
-			unix.Munmap(data)
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	m, err := Decode(data)
+	m, err := decodeChecked(path, data, check)
 	if err != nil {
 		unix.Munmap(data)
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	m.mapped = data
 	m.closer = func() error {

@@ -170,37 +170,34 @@ func TestSignedModelRefusals(t *testing.T) {
 	t.Run("signature moved from another model", func(t *testing.T) {
 		meta, g := modeltest.TinyParts()
 		g.Initializers[1] = model.NewFloat32Tensor("conv.bias", []int64{modeltest.TinyDim}, make([]float32, modeltest.TinyDim))
-		other, err := model.New(meta, g)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ob, err := model.Encode(other)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, ob := newEncoded(t, meta, g)
 		q := writeSigned(t, dir, "other.sgn", ob, k)
 		if err := os.WriteFile(sign.Path(q), rec, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err = model.OpenSigned(q, signtest.Public(k))
+		_, _, err := model.OpenSigned(q, signtest.Public(k))
 		wantSignature(t, err, "the signature of another file")
 	})
-	t.Run("gallery signature on a model", func(t *testing.T) {
-		s, err := sign.Sign(sign.KindGallery, k, modeltest.Tiny(t).Fingerprint(), data, signtest.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = model.VerifySignature(data, s.Marshal(), signtest.Public(k))
-		wantSignature(t, err, "this is a gallery signature, not a model signature")
-	})
-	t.Run("signed fingerprint disagrees", func(t *testing.T) {
-		s, err := sign.Sign(sign.KindModel, k, [32]byte{7}, data, signtest.Time)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _, err = model.VerifySignature(data, s.Marshal(), signtest.Public(k))
-		wantSignature(t, err, "states model fingerprint 0700")
-	})
+	// Records signed by a trusted key over the model's very bytes, but
+	// stating another kind or fingerprint.
+	for _, c := range []struct {
+		name string
+		kind sign.Kind
+		fp   [32]byte
+		want string
+	}{
+		{"gallery signature on a model", sign.KindGallery, modeltest.Tiny(t).Fingerprint(), "this is a gallery signature, not a model signature"},
+		{"signed fingerprint disagrees", sign.KindModel, [32]byte{7}, "states model fingerprint 0700"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := sign.Sign(c.kind, k, c.fp, data, signtest.Time)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = model.VerifySignature(data, s.Marshal(), signtest.Public(k))
+			wantSignature(t, err, c.want)
+		})
+	}
 }
 
 // Sign vouches only for valid models; a signed but corrupt file (signed by

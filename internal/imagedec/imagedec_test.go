@@ -11,8 +11,9 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
-	"runtime"
 	"testing"
+
+	"github.com/signet-go/signet/internal/testalloc"
 )
 
 // pngChunk appends one PNG chunk with its CRC.
@@ -104,16 +105,6 @@ func smallJPEG(t testing.TB) []byte {
 	return b.Bytes()
 }
 
-// allocated returns the bytes fn allocates (all goroutines: keep the test
-// quiet while it runs).
-func allocated(fn func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	fn()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
-
 func TestDecodeAccepts(t *testing.T) {
 	for name, data := range map[string][]byte{
 		"png": smallPNG(t, false), "interlaced png": smallPNG(t, true), "jpeg": smallJPEG(t),
@@ -172,7 +163,7 @@ func TestDecodeRefuses(t *testing.T) {
 	}
 	for _, c := range cases {
 		var err error
-		n := allocated(func() { _, err = DecodeBytes(c.data) })
+		n := testalloc.Bytes(func() { _, err = DecodeBytes(c.data) })
 		if !errors.Is(err, c.want) {
 			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
 		}
@@ -224,7 +215,7 @@ func TestBombRefusedCheaply(t *testing.T) {
 		t.Fatalf("bomb is %d bytes", len(data))
 	}
 	var err error
-	n := allocated(func() { _, err = DecodeBytes(data) })
+	n := testalloc.Bytes(func() { _, err = DecodeBytes(data) })
 	if !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v, want ErrTooLarge", err)
 	}
@@ -278,7 +269,7 @@ func FuzzDecode(f *testing.F) {
 		bound := allocBound(data)
 		var img image.Image
 		var err error
-		n := allocated(func() { img, err = DecodeLimit(bytes.NewReader(data), fuzzPixels) })
+		n := testalloc.Bytes(func() { img, err = DecodeLimit(bytes.NewReader(data), fuzzPixels) })
 		if n > bound {
 			t.Fatalf("allocated %d bytes, bound %d (err %v)", n, bound, err)
 		}

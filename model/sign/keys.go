@@ -176,39 +176,33 @@ func checkHeaders(b *pem.Block, pub ed25519.PublicKey) error {
 	return nil
 }
 
-// readKeyFile reads at most MaxKeyFile+1 bytes, so a huge file is refused
-// by the parser rather than read whole.
-func readKeyFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxKeyFile+1))
-}
-
 // ReadPrivateKeyFile reads and parses a private key file.
 func ReadPrivateKeyFile(path string) (ed25519.PrivateKey, error) {
-	b, err := readKeyFile(path)
-	if err != nil {
-		return nil, err
-	}
-	k, err := ParsePrivateKey(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return k, nil
+	return readKeyFile(path, ParsePrivateKey)
 }
 
 // ReadPublicKeysFile reads and parses a file of trusted public keys.
 func ReadPublicKeysFile(path string) ([]ed25519.PublicKey, error) {
-	b, err := readKeyFile(path)
+	return readKeyFile(path, ParsePublicKeys)
+}
+
+// readKeyFile reads at most MaxKeyFile+1 bytes of path, so a huge file is
+// refused by the parser rather than read whole, and parses them; a parse
+// error names path.
+func readKeyFile[K any](path string, parse func([]byte) (K, error)) (K, error) {
+	var none K
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
-	k, err := ParsePublicKeys(b)
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxKeyFile+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return none, err
+	}
+	k, err := parse(b)
+	if err != nil {
+		return none, fmt.Errorf("%s: %w", path, err)
 	}
 	return k, nil
 }

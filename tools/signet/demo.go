@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -247,20 +248,13 @@ func cmdDemo(e *env, args []string) error {
 		return err
 	}
 	g.SetTier(eng.Tier()) // score on the engine's kernel tier
-	batch := make([]gallery.NewClass, 0, len(baseLabels))
 	bySource := make(map[string]*demoImage, len(base))
-	i := 0
-	for _, l := range baseLabels {
-		n := len(baseFiles[l])
-		ex := make([]gallery.Exemplar, n)
-		for j := range n {
-			im := base[i]
-			i++
-			bySource[im.source] = im
-			ex[j] = gallery.Exemplar{Embedding: im.vec, Source: im.source, Validation: j >= n-n/3}
-		}
-		batch = append(batch, gallery.NewClass{Label: l, Exemplars: ex})
+	for _, im := range base {
+		bySource[im.source] = im
 	}
+	batch := demoClasses(baseLabels, baseFiles, base, func(im *demoImage) gallery.Exemplar {
+		return gallery.Exemplar{Embedding: im.vec, Source: im.source}
+	})
 	ids, err := g.AddClasses(batch)
 	if err != nil {
 		return err
@@ -475,6 +469,26 @@ func demoImages(root, part string, labels []string, files map[string][]string) [
 	return out
 }
 
+// demoClasses makes one new class per label from imgs, which hold the
+// files[l] photos of each label in turn (as demoImages lists them), with
+// the last third of each class's photos flagged for validation: the demo's
+// base gallery. exemplar makes the exemplar of one embedded photo.
+func demoClasses(labels []string, files map[string][]string, imgs []*demoImage, exemplar func(*demoImage) gallery.Exemplar) []gallery.NewClass {
+	batch := make([]gallery.NewClass, 0, len(labels))
+	i := 0
+	for _, l := range labels {
+		n := len(files[l])
+		ex := make([]gallery.Exemplar, n)
+		for j := range ex {
+			ex[j] = exemplar(imgs[i])
+			ex[j].Validation = j >= n-n/3
+			i++
+		}
+		batch = append(batch, gallery.NewClass{Label: l, Exemplars: ex})
+	}
+	return batch
+}
+
 // embedParallel decodes and embeds every image, one engine session per
 // worker (a session serves one goroutine), and returns how many sessions
 // ran. Results do not depend on the number of workers: each image is
@@ -685,14 +699,9 @@ func wrongList(m map[string]int) string {
 	if len(m) == 0 {
 		return ""
 	}
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for k, l := range keys {
-		parts[k] = fmt.Sprintf("%s ×%d", l, m[l])
+	var parts []string
+	for _, l := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s ×%d", l, m[l]))
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
 }

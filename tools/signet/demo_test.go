@@ -305,10 +305,7 @@ func TestDemoFlags(t *testing.T) {
 	for _, e := range novel[6:] {
 		must(t, os.RemoveAll(filepath.Join(data, demoNovelDir, e.Name())))
 	}
-	code, out, errs = runCLI(t, "demo", "-model", shippedModel, "-data", data, "-json", "-episodes", "20", "-background=false")
-	wantCode(t, code, exitOK, errs)
-	var res demoResult
-	must(t, json.Unmarshal([]byte(out), &res))
+	res := runJSON[demoResult](t, "demo", "-model", shippedModel, "-data", data, "-json", "-episodes", "20", "-background=false")
 	wantEqual(t, res.Sign, novel[0].Name(), "default sign when the data lack "+demoDefaultSign)
 	wantEqual(t, res.Base.Background, 0, "background photos with -background=false")
 	var rows [][3]int

@@ -87,6 +87,14 @@ func newGalleryFixture(t *testing.T) *galleryFixture {
 	return f
 }
 
+// enrolRed enrols the red class from its whole folder: the gallery most
+// tests start from.
+func (f *galleryFixture) enrolRed(t *testing.T) {
+	t.Helper()
+	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
+	wantCode(t, code, exitOK, errs)
+}
+
 func (f *galleryFixture) img(class string, i int) string {
 	return filepath.Join(f.data, class, fmt.Sprintf("%02d.png", i))
 }
@@ -100,10 +108,7 @@ func readBytes(t *testing.T, path string) []byte {
 
 func listLabels(t *testing.T, f *galleryFixture) []string {
 	t.Helper()
-	code, out, errs := runCLI(t, "list", "-gallery", f.gal, "-json")
-	wantCode(t, code, exitOK, errs)
-	var l listResult
-	must(t, json.Unmarshal([]byte(out), &l))
+	l := runJSON[listResult](t, "list", "-gallery", f.gal, "-json")
 	labels := []string{}
 	for _, c := range l.Classes {
 		labels = append(labels, c.Label)
@@ -115,11 +120,8 @@ func TestGalleryWorkflow(t *testing.T) {
 	f := newGalleryFixture(t)
 
 	// enroll creates the gallery.
-	code, out, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", "-json",
+	er := runJSON[enrollResult](t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", "-json",
 		f.img("red", 0), f.img("red", 1), f.img("red", 2), f.img("red", 3), f.img("red", 4))
-	wantCode(t, code, exitOK, errs)
-	var er enrollResult
-	must(t, json.Unmarshal([]byte(out), &er))
 	if !er.Created || !er.Committed || er.ClassID != 1 || er.Report == nil || er.Report.NewExemplars != 5 {
 		t.Fatalf("first enrolment: %+v", er)
 	}
@@ -133,7 +135,7 @@ func TestGalleryWorkflow(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		must(t, os.WriteFile(filepath.Join(blue, fmt.Sprintf("%d.png", i)), readBytes(t, f.img("blue", i)), 0o644))
 	}
-	code, out, errs = runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", blue)
+	code, out, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", blue)
 	wantCode(t, code, exitOK, errs)
 	wantContains(t, out, "Enrolment plan")
 	wantContains(t, out, "negative flip rate")
@@ -230,8 +232,7 @@ func TestGalleryWorkflow(t *testing.T) {
 func flippingFixture(t *testing.T) (*galleryFixture, string, []byte) {
 	t.Helper()
 	f := newGalleryFixture(t)
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
+	f.enrolRed(t)
 	val := filepath.Join(f.dir, "val")
 	writeDataset(t, val, 3, "red")
 	return f, val, readBytes(t, f.gal)
@@ -246,10 +247,7 @@ func TestEnrollFlipBudget(t *testing.T) {
 	wantContains(t, out, "OVER BUDGET")
 	wantEqual(t, readBytes(t, f.gal), before, "gallery bytes after a refused enrolment")
 
-	code, out, errs = runCLI(t, append(args, "-force", "-json")...)
-	wantCode(t, code, exitOK, errs)
-	var er enrollResult
-	must(t, json.Unmarshal([]byte(out), &er))
+	er := runJSON[enrollResult](t, append(args, "-force", "-json")...)
 	if !er.Committed || !er.Forced || er.Report.NegativeFlips == 0 {
 		t.Errorf("forced enrolment: %+v", er)
 	}
@@ -258,8 +256,7 @@ func TestEnrollFlipBudget(t *testing.T) {
 
 func TestGalleryBadInput(t *testing.T) {
 	f := newGalleryFixture(t)
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
+	f.enrolRed(t)
 	good := readBytes(t, f.gal)
 
 	empty := filepath.Join(f.dir, "empty")
@@ -292,7 +289,7 @@ func TestGalleryBadInput(t *testing.T) {
 	}
 
 	// A gallery from another encoder is refused and left as it is.
-	code, _, errs = runCLI(t, "enroll", "-model", f.model2, "-gallery", f.gal, "-label", "green", f.img("green", 0))
+	code, _, errs := runCLI(t, "enroll", "-model", f.model2, "-gallery", f.gal, "-label", "green", f.img("green", 0))
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "encoder mismatch")
 	wantEqual(t, readBytes(t, f.gal), good, "gallery bytes")

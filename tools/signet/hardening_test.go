@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/signet-go/signet/internal/testalloc"
 	"github.com/signet-go/signet/internal/textsafe"
 )
 
@@ -99,10 +100,7 @@ func TestConcurrentWriters(t *testing.T) {
 		[]string{"calibrate", "-gallery", f.gal, "-far", "0.1"},
 	)
 	wantEqual(t, sorted(listLabels(t, f)), []string{"renamed", "w2", "w3", "w4"}, "labels after concurrent changes")
-	code, out, errs := runCLI(t, "list", "-gallery", f.gal, "-json")
-	wantCode(t, code, exitOK, errs)
-	var l listResult
-	must(t, json.Unmarshal([]byte(out), &l))
+	l := runJSON[listResult](t, "list", "-gallery", f.gal, "-json")
 	for _, c := range l.Classes {
 		if c.Label == "w2" && c.Exemplars != 4 {
 			t.Errorf("w2 has %d exemplars, want 4 (the concurrent enrolment was lost)", c.Exemplars)
@@ -240,21 +238,12 @@ func pngClaiming(t *testing.T, src []byte, w, h uint32) []byte {
 	return p
 }
 
-func allocatedBy(fn func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	fn()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
-}
-
 // TestPixelLimit: an input image or a stored crop whose header claims
 // 100000×100000 pixels is refused from the header, with exit status 1, and
 // a valid bomb over the limit likewise.
 func TestPixelLimit(t *testing.T) {
 	f := newGalleryFixture(t)
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
+	f.enrolRed(t)
 	liar := filepath.Join(f.dir, "liar.png")
 	must(t, os.WriteFile(liar, pngClaiming(t, readBytes(t, f.img("red", 0)), 100000, 100000), 0o644))
 	var bomb bytes.Buffer
@@ -270,7 +259,7 @@ func TestPixelLimit(t *testing.T) {
 		} {
 			var code int
 			var errs string
-			n := allocatedBy(func() { code, _, errs = runCLI(t, args...) })
+			n := testalloc.Bytes(func() { code, _, errs = runCLI(t, args...) })
 			wantCode(t, code, exitRuntime, errs)
 			wantContains(t, errs, "larger than the pixel limit")
 			if n > 64<<20 {
@@ -290,10 +279,11 @@ func TestPixelLimit(t *testing.T) {
 		return b
 	})
 	before = readBytes(t, f.gal)
-	var errs2 string
-	n := allocatedBy(func() { code, _, errs2 = runCLI(t, "reembed", "-model", f.model2, "-gallery", f.gal) })
-	wantCode(t, code, exitRuntime, errs2)
-	wantContains(t, errs2, "larger than the pixel limit")
+	var code int
+	var errs string
+	n := testalloc.Bytes(func() { code, _, errs = runCLI(t, "reembed", "-model", f.model2, "-gallery", f.gal) })
+	wantCode(t, code, exitRuntime, errs)
+	wantContains(t, errs, "larger than the pixel limit")
 	if n > 64<<20 {
 		t.Errorf("reembed of a lying crop allocated %d bytes", n)
 	}
@@ -310,7 +300,7 @@ func TestClassifyTopHuge(t *testing.T) {
 	}
 	var code int
 	var out, errs string
-	n := allocatedBy(func() {
+	n := testalloc.Bytes(func() {
 		code, out, errs = runCLI(t, "classify", "-model", f.model, "-gallery", f.gal, "-json", "-top", "1000000000", f.img("red", 5))
 	})
 	wantCode(t, code, exitOK, errs)
@@ -333,12 +323,11 @@ func TestSaveKeepsFile(t *testing.T) {
 	if err := os.Symlink(target, f.gal); err != nil {
 		t.Skip("no symlinks:", err)
 	}
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
+	f.enrolRed(t)
 	must(t, os.Chmod(target, 0o640))
 	stale := filepath.Join(store, ".signs.gal.tmp-12345")
 	must(t, os.WriteFile(stale, []byte("partial"), 0o600))
-	code, _, errs = runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", filepath.Join(f.data, "blue"))
+	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", filepath.Join(f.data, "blue"))
 	wantCode(t, code, exitOK, errs)
 	if fi, err := os.Lstat(f.gal); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		t.Fatalf("the gallery symlink was replaced (%v)", err)

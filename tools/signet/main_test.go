@@ -29,6 +29,19 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// runJSON runs one signet invocation that must succeed and decodes what it
+// prints, one JSON value, into a T.
+func runJSON[T any](t *testing.T, args ...string) T {
+	t.Helper()
+	code, out, errs := runCLI(t, args...)
+	wantCode(t, code, exitOK, errs)
+	var v T
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("signet %s: %v; output:\n%s", args[0], err, out)
+	}
+	return v
+}
+
 // tinyEncoder builds a small embedding model: a 3×3 conv (3→8 channels) with
 // ReLU, global average pooling, a linear layer to 6 values and L2
 // normalisation; input 1×3×16×16. The conv's centre taps are colour-direction
@@ -313,10 +326,7 @@ func truncated(t *testing.T, path string) string {
 
 func TestBenchJSON(t *testing.T) {
 	f := newFixture(t)
-	code, out, errs := runCLI(t, "bench", "-model", f.model, "-n", "20", "-warmup", "2", "-json")
-	wantCode(t, code, exitOK, errs)
-	var r benchReport
-	must(t, json.Unmarshal([]byte(out), &r))
+	r := runJSON[benchReport](t, "bench", "-model", f.model, "-n", "20", "-warmup", "2", "-json")
 	wantEqual(t, r.Runs, 20, "runs")
 	wantEqual(t, r.Threads, 1, "threads")
 	if !(r.MinMS > 0 && r.MinMS <= r.MedianMS && r.MedianMS <= r.P90MS && r.P90MS <= r.P99MS) {
@@ -342,16 +352,13 @@ func TestBenchJSON(t *testing.T) {
 
 func TestBenchTier(t *testing.T) {
 	f := newFixture(t)
-	code, out, errs := runCLI(t, "bench", "-model", f.model, "-n", "3", "-tier", "generic", "-json")
-	wantCode(t, code, exitOK, errs)
-	var r benchReport
-	must(t, json.Unmarshal([]byte(out), &r))
+	r := runJSON[benchReport](t, "bench", "-model", f.model, "-n", "3", "-tier", "generic", "-json")
 	wantEqual(t, r.RequestedTier, "generic", "requested tier")
 	for _, l := range r.Layers {
 		wantEqual(t, l.Tier, "generic", "tier of layer "+l.Name)
 	}
 
-	code, out, errs = runCLI(t, "bench", "-model", f.model, "-n", "3")
+	code, out, errs := runCLI(t, "bench", "-model", f.model, "-n", "3")
 	wantCode(t, code, exitOK, errs)
 	wantContains(t, out, "median")
 	wantContains(t, out, "allocations")

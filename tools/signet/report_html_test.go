@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -89,10 +88,7 @@ func TestEnrollHTML(t *testing.T) {
 	wantContains(t, html, `class="verdict over"`)
 	// Every flip has its row and, read from its -val file, its thumbnail
 	// (the -val images are also the exemplars: shown twice).
-	code, out, errs := runCLI(t, "report", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, "-json", filepath.Join(val, "red"))
-	wantCode(t, code, exitOK, errs)
-	var er enrollResult
-	must(t, json.Unmarshal([]byte(out), &er))
+	er := runJSON[enrollResult](t, "report", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, "-json", filepath.Join(val, "red"))
 	if len(er.Report.Flips) == 0 {
 		t.Fatal("the fixture flips nothing")
 	}
@@ -112,7 +108,7 @@ func TestEnrollHTML(t *testing.T) {
 	}
 
 	must(t, os.Remove(page))
-	code, out, errs = runCLI(t, "report", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, "-html", page, filepath.Join(val, "red"))
+	code, out, errs := runCLI(t, "report", "-model", f.model, "-gallery", f.gal, "-label", "crimson", "-val", val, "-html", page, filepath.Join(val, "red"))
 	wantCode(t, code, exitOK, errs)
 	wantContains(t, out, "not committed")
 	wantEqual(t, readBytes(t, f.gal), before, "gallery bytes after report")
@@ -150,8 +146,7 @@ func TestListHTML(t *testing.T) {
 // stops enroll before it commits.
 func TestHTMLFlagErrors(t *testing.T) {
 	f := newGalleryFixture(t)
-	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "red", filepath.Join(f.data, "red"))
-	wantCode(t, code, exitOK, errs)
+	f.enrolRed(t)
 	before := readBytes(t, f.gal)
 	link := filepath.Join(f.dir, "link.gal")
 	must(t, os.Link(f.gal, link))
@@ -168,7 +163,7 @@ func TestHTMLFlagErrors(t *testing.T) {
 		}
 	}
 	missing := filepath.Join(f.dir, "no-such-dir", "page.html")
-	code, _, errs = runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", "-html", missing, filepath.Join(f.data, "blue"))
+	code, _, errs := runCLI(t, "enroll", "-model", f.model, "-gallery", f.gal, "-label", "blue", "-html", missing, filepath.Join(f.data, "blue"))
 	wantCode(t, code, exitRuntime, errs)
 	wantEqual(t, readBytes(t, f.gal), before, "gallery bytes after a failed page")
 	wantEqual(t, listLabels(t, f), []string{"red"}, "labels after a failed page")
@@ -230,18 +225,9 @@ func exampleGallery(t *testing.T, dir string) (gal string, photos []string) {
 	g, err := gallery.New(enc.Dim(), enc.Fingerprint(), gallery.DefaultOptions())
 	enc.Close()
 	must(t, err)
-	batch := make([]gallery.NewClass, 0, len(labels))
-	k := 0
-	for _, l := range labels {
-		n := len(files[l])
-		ex := make([]gallery.Exemplar, n)
-		for j := range ex {
-			im := imgs[k]
-			k++
-			ex[j] = gallery.Exemplar{Embedding: im.vec, Source: filepath.ToSlash(im.path), Validation: j >= n-n/3, Crop: readBytes(t, im.path)}
-		}
-		batch = append(batch, gallery.NewClass{Label: l, Exemplars: ex})
-	}
+	batch := demoClasses(labels, files, imgs, func(im *demoImage) gallery.Exemplar {
+		return gallery.Exemplar{Embedding: im.vec, Source: filepath.ToSlash(im.path), Crop: readBytes(t, im.path)}
+	})
 	_, err = g.AddClasses(batch)
 	must(t, err)
 	gal = filepath.Join(dir, "signs.gal")

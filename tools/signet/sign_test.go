@@ -21,10 +21,7 @@ import (
 // keygen makes a key pair NAME.key / NAME.pub in dir and returns the paths.
 func keygen(t *testing.T, dir, name string) (priv, pub string) {
 	t.Helper()
-	code, out, errs := runCLI(t, "keygen", "-o", filepath.Join(dir, name), "-json")
-	wantCode(t, code, exitOK, errs)
-	var r keygenResult
-	must(t, json.Unmarshal([]byte(out), &r))
+	r := runJSON[keygenResult](t, "keygen", "-o", filepath.Join(dir, name), "-json")
 	return r.PrivateKey, r.PublicKey
 }
 
@@ -75,10 +72,7 @@ func TestSignVerifyCLI(t *testing.T) {
 	priv, pub := keygen(t, f.dir, "release")
 	_, otherPub := keygen(t, f.dir, "other")
 
-	code, out, errs := runCLI(t, "sign", "-key", priv, "-json", f.model, f.gal)
-	wantCode(t, code, exitOK, errs)
-	var rows []sigRow
-	must(t, json.Unmarshal([]byte(out), &rows))
+	rows := runJSON[[]sigRow](t, "sign", "-key", priv, "-json", f.model, f.gal)
 	if len(rows) != 2 || rows[0].Kind != "model" || rows[1].Kind != "gallery" || rows[1].Signature != f.gal+".sig" {
 		t.Fatalf("sign rows %+v", rows)
 	}
@@ -87,7 +81,7 @@ func TestSignVerifyCLI(t *testing.T) {
 		t.Fatalf("signed by %s, want %s", rows[0].KeyID, keyID)
 	}
 
-	code, out, errs = runCLI(t, "verify", "-pub", otherPub, "-pub", pub, f.model, f.gal)
+	code, out, errs := runCLI(t, "verify", "-pub", otherPub, "-pub", pub, f.model, f.gal)
 	wantCode(t, code, exitOK, errs)
 	wantContains(t, out, keyID)
 	if strings.Count(out, "  ok") != 2 {
