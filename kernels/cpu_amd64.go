@@ -10,6 +10,9 @@ import "github.com/klauspost/cpuid/v2"
 var (
 	hasAVX2   = cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.FMA3)
 	hasAVX512 = cpuid.CPU.Supports(cpuid.AVX512F, cpuid.AVX512BW, cpuid.AVX512VL, cpuid.AVX512DQ, cpuid.BMI2)
+	// hasVNNI adds AVX512_VNNI (vpdpbusd) to the AVX512 tier: the int8
+	// GEMM's AVX512 kernel needs it (without, that tier runs AVX2's).
+	hasVNNI = hasAVX512 && cpuid.CPU.Supports(cpuid.AVX512VNNI)
 )
 
 // cpuRuns reports whether this CPU has what tier t's kernels use.

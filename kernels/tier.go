@@ -99,6 +99,7 @@ func Resolve(t Tier) []Kernel {
 		kernelOf(dotFamily.Lookup(uint8(t))),
 		kernelOf(elemFamily.Lookup(uint8(t))),
 		kernelOf(dwFamily.Lookup(uint8(t))),
+		kernelOf(qgemmFamily.Lookup(uint8(t))),
 	}
 }
 

@@ -38,6 +38,7 @@ func main() {
 		{"dot_amd64.s", amd64(genDot)},
 		{"dw_amd64.s", amd64(genDepthwise)},
 		{"gemm_amd64.s", amd64(genGemm)},
+		{"qgemm_amd64.s", amd64(genQGemm)},
 		{"consts_arm64.s", genConstsARM64},
 	}
 	for _, fl := range files {
