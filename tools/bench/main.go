@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/signet-go/signet/internal/npy"
+	"github.com/signet-go/signet/tools/bench/internal/repo"
 )
 
 type config struct {
@@ -39,6 +40,7 @@ type config struct {
 	absRel   float64
 	markdown string
 	command  string
+	rss      bool
 }
 
 // result is one (model, thread count) measurement.
@@ -53,7 +55,8 @@ type result struct {
 	Cosine       float64
 	Agree        bool
 	SignetTiers  map[string]int
-	PyTorchCheck string // agreement of signet with the exporter's reference output, when present
+	PyTorchCheck string     // agreement of signet with the exporter's reference output, when present
+	ORTMemory    *ortMemory // ONNX Runtime's resident memory in a process of its own (-rss)
 }
 
 type timing struct {
@@ -61,6 +64,9 @@ type timing struct {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == rssChildCommand {
+		os.Exit(rssChild(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -132,13 +138,14 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	absRel := fs.Float64("max-abs", 1e-3, "fail when max |signet-ORT| exceeds this times max(1, max |ORT|)")
 	md := fs.String("markdown", "", "write the results into this Markdown file between the bench markers")
 	command := fs.String("command", "", "command line to record in the Markdown section (default: this invocation)")
+	rss := fs.Bool("rss", true, "also measure ONNX Runtime's peak resident memory for each model and thread count, in a process of its own")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command}
+	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command, rss: *rss}
 	if cfg.runs < 30 {
 		return nil, errors.New("-n must be at least 30")
 	}
@@ -160,7 +167,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	var err error
 	if cfg.root = *root; cfg.root == "" {
-		if cfg.root, err = findRoot(); err != nil {
+		if cfg.root, err = repo.Root(); err != nil {
 			return nil, err
 		}
 	}
@@ -204,25 +211,6 @@ func defaultModels(root string) []string {
 		ms[i] = filepath.Join(root, ms[i])
 	}
 	return ms
-}
-
-// findRoot walks up from the working directory to the signet module's go.mod.
-func findRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && strings.Contains(string(b), "module github.com/signet-go/signet\n") {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("cannot find the signet repository root; pass -root")
-		}
-		dir = parent
-	}
 }
 
 func displayName(root, path string) string {
@@ -324,6 +312,17 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 		}
 	}
 	r.Signet, r.ORT = summarize(ts), summarize(to)
+	if cfg.rss {
+		inName, outName, inShape, outShape, err := ortShapes(data)
+		if err != nil {
+			return result{}, err
+		}
+		m, err := measureORTMemory(cfg, path, threads, inName, outName, inShape, outShape)
+		if err != nil {
+			return result{}, err
+		}
+		r.ORTMemory = &m
+	}
 	return r, nil
 }
 

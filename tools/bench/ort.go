@@ -53,6 +53,13 @@ func newORT(onnxData []byte, threads int, spin bool, input []float32) (*ortRunne
 	if err != nil {
 		return nil, err
 	}
+	return newORTSession(ortSource{data: onnxData}, threads, spin, input, inName, outName, inShape, outShape)
+}
+
+// newORTSession makes a session with the harness's options (intra-op
+// threads, one inter-op thread, sequential execution, all graph
+// optimisations, spinning as asked) and binds its input and output tensors.
+func newORTSession(src ortSource, threads int, spin bool, input []float32, inName, outName string, inShape, outShape []int64) (*ortRunner, error) {
 	if n := product64(inShape); n != int64(len(input)) {
 		return nil, fmt.Errorf("ONNX input %q has shape %v (%d elements), the harness input has %d", inName, inShape, n, len(input))
 	}
@@ -88,9 +95,7 @@ func newORT(onnxData []byte, threads int, spin bool, input []float32) (*ortRunne
 		r.Close()
 		return nil, err
 	}
-	r.sess, err = ort.NewAdvancedSessionWithONNXData(onnxData, []string{inName}, []string{outName},
-		[]ort.Value{r.input}, []ort.Value{r.output}, opts)
-	if err != nil {
+	if r.sess, err = src.newSession(inName, outName, r.input, r.output, opts); err != nil {
 		r.Close()
 		return nil, err
 	}

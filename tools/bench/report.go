@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,6 +32,9 @@ func formatTable(cfg *config, rs []result) string {
 			ms(r.Signet.Median)/ms(r.ORT.Median),
 			r.GFLOP/(ms(r.Signet.Median)/1e3), r.GFLOP/(ms(r.ORT.Median)/1e3), agree)
 	}
+	if mem := formatMemory(rs); mem != "" {
+		b.WriteString("\n" + mem)
+	}
 	var notes []string
 	for _, r := range rs {
 		if r.Threads != cfg.threads[0] {
@@ -49,6 +53,32 @@ func formatTable(cfg *config, rs []result) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// formatMemory renders ONNX Runtime's resident memory per model and thread
+// count, or "" when it was not measured.
+func formatMemory(rs []result) string {
+	var b strings.Builder
+	for _, r := range rs {
+		m := r.ORTMemory
+		if m == nil {
+			continue
+		}
+		if b.Len() == 0 {
+			b.WriteString("| model | threads | ORT peak RSS MB | ORT RSS before the session MB | measured by |\n")
+			b.WriteString("|---|---:|---:|---:|---|\n")
+		}
+		peak, source := "n/a", "n/a"
+		if m.PeakRSS > 0 {
+			peak, source = fmt.Sprintf("%.1f", float64(m.PeakRSS)/1e6), m.Source
+		}
+		env := "n/a"
+		if m.EnvRSS > 0 {
+			env = fmt.Sprintf("%.1f", float64(m.EnvRSS)/1e6)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s, %d runs |\n", shortName(r.Model), r.Threads, peak, env, source, m.Runs)
+	}
+	return b.String()
 }
 
 // shortName turns testdata/torchvision-full/resnet18/model.onnx into
@@ -70,14 +100,9 @@ func shapeString(s []int) string {
 }
 
 func tierString(m map[string]int) string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%d", k, m[k])
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		parts = append(parts, fmt.Sprintf("%s=%d", k, m[k]))
 	}
 	return strings.Join(parts, " ")
 }

@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"slices"
 	"text/tabwriter"
 	"time"
 
 	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/internal/procmem"
 	"github.com/signet-go/signet/kernels"
 )
 
@@ -39,6 +41,28 @@ type benchReport struct {
 	BytesPerRun    float64      `json:"bytes_per_run"`
 	Layers         []benchLayer `json:"layers"`
 	AvailableTiers []string     `json:"available_tiers"`
+	Memory         benchMemory  `json:"memory"`
+}
+
+// benchMemory sets the process's resident memory beside what the model
+// should cost: the file and the engine's own accounting, all from the same
+// run. RSS fields are null where the system reports none (RSSSource "n/a").
+type benchMemory struct {
+	FileBytes    int64 `json:"file_bytes"`    // size of the model file
+	EngineBytes  int64 `json:"engine_bytes"`  // Engine.MemoryBytes: packed weights and constants plus one session
+	SessionBytes int64 `json:"session_bytes"` // Engine.SessionBytes: activation arena, scratch and outputs of one session
+	// PeakRSSBytes is the process's peak resident set over the whole run
+	// (loading, planning, warm-up and timed runs): VmHWM, or ru_maxrss.
+	PeakRSSBytes *int64 `json:"peak_rss_bytes"`
+	// BaselineRSSBytes is the resident set before the model was opened:
+	// the Go runtime and the binary, which any model pays.
+	BaselineRSSBytes *int64 `json:"baseline_rss_bytes,omitempty"`
+	// EndRSSBytes is the resident set after the last run (Linux only).
+	EndRSSBytes *int64 `json:"end_rss_bytes,omitempty"`
+	RSSSource   string `json:"rss_source"`
+	// PeakRatio is PeakRSSBytes / (FileBytes + SessionBytes), the figure
+	// the weights-held-once target (at most 1.3) is stated in.
+	PeakRatio *float64 `json:"peak_rss_over_file_plus_arena"`
 }
 
 func cmdBench(e *env, args []string) error {
@@ -65,6 +89,7 @@ func cmdBench(e *env, args []string) error {
 	case *threads < 1:
 		return usagef("-threads must be at least 1")
 	}
+	baseline := currentRSS()
 	opts := engine.Options{Threads: *threads}
 	if *tierName != "" {
 		t, err := kernels.ParseTier(*tierName)
@@ -132,6 +157,7 @@ func cmdBench(e *env, args []string) error {
 
 	r := benchReport{
 		Model:        *modelPath,
+		Memory:       measureMemory(eng, *modelPath, baseline),
 		Fingerprint:  eng.Model().FingerprintHex(),
 		Threads:      *threads,
 		Runs:         *n,
@@ -186,6 +212,56 @@ func printBench(e *env, r *benchReport) {
 	fmt.Fprintf(e.stdout, "latency     median %.3f ms   p90 %.3f ms   p99 %.3f ms   min %.3f ms\n", r.MedianMS, r.P90MS, r.P99MS, r.MinMS)
 	fmt.Fprintf(e.stdout, "compute     %.3f GFLOP   %.1f GFLOP/s at the median\n", r.GFLOP, r.GFLOPS)
 	fmt.Fprintf(e.stdout, "allocations %.0f per inference (%.0f bytes)\n", r.AllocsPerRun, r.BytesPerRun)
+	m := &r.Memory
+	fmt.Fprintf(e.stdout, "memory      file %s   engine %s (session %s)   peak RSS %s",
+		megabytes(&m.FileBytes), megabytes(&m.EngineBytes), megabytes(&m.SessionBytes), megabytes(m.PeakRSSBytes))
+	if m.PeakRSSBytes != nil {
+		fmt.Fprintf(e.stdout, " (%s; %s before loading, %s at the end)", m.RSSSource, megabytes(m.BaselineRSSBytes), megabytes(m.EndRSSBytes))
+	}
+	fmt.Fprintln(e.stdout)
+	if m.PeakRatio != nil {
+		fmt.Fprintf(e.stdout, "            peak RSS / (file + session) = %.2f\n", *m.PeakRatio)
+	}
+}
+
+// megabytes formats a byte count in MB (10^6 bytes), "n/a" when unknown.
+func megabytes(n *int64) string {
+	if n == nil {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f MB", float64(*n)/1e6)
+}
+
+// measureMemory reads the process's peak resident set once the runs are
+// over, with the engine still open, and the engine's own figures.
+func measureMemory(eng *engine.Engine, path string, baseline *int64) benchMemory {
+	m := benchMemory{EngineBytes: eng.MemoryBytes(), SessionBytes: eng.SessionBytes(), BaselineRSSBytes: baseline, RSSSource: "n/a"}
+	if st, err := os.Stat(path); err == nil {
+		m.FileBytes = st.Size()
+	}
+	// The resident set now first: the peak read after it is at least as
+	// large.
+	if v, ok := procmem.Self("VmRSS"); ok {
+		m.EndRSSBytes = &v
+	}
+	if v, ok := procmem.Self("VmHWM"); ok {
+		m.PeakRSSBytes, m.RSSSource = &v, "VmHWM"
+	} else if v, ok := procmem.MaxRSS(); ok {
+		m.PeakRSSBytes, m.RSSSource = &v, "ru_maxrss"
+	}
+	if m.PeakRSSBytes != nil && m.FileBytes+m.SessionBytes > 0 {
+		ratio := float64(*m.PeakRSSBytes) / float64(m.FileBytes+m.SessionBytes)
+		m.PeakRatio = &ratio
+	}
+	return m
+}
+
+// currentRSS is the resident set now (VmRSS), nil where /proc is absent.
+func currentRSS() *int64 {
+	if v, ok := procmem.Self("VmRSS"); ok {
+		return &v
+	}
+	return nil
 }
 
 // allocsPerRun counts heap allocations per inference from runtime.MemStats
