@@ -56,6 +56,8 @@ var dataPositions = map[string][]int{
 	model.OpMul:    {0, 1},
 	model.OpDiv:    {0, 1},
 	model.OpConcat: nil, // all inputs
+	model.OpMax:    nil, // variadic
+	model.OpMin:    nil,
 }
 
 func isDataPosition(op string, pos int) bool {

@@ -347,9 +347,14 @@ var diffOps = []diffOp{
 	{"Reduce", func(p *diffProg, x diffVal) bool { _, ok := p.reduce(x, nil); return ok }},
 	{"Normalize", (*diffProg).normalize},
 	{"FromConst", (*diffProg).fromConst},
+	{"Pad", (*diffProg).pad},
+	{"LayerNorm", (*diffProg).layerNorm},
+	{"Softmax", (*diffProg).softmax},
+	{"Math", (*diffProg).math}, // ops_math_test.go
 }
 
-var diffActs = []string{model.ActRelu, model.ActClip, model.ActLeakyRelu, model.ActSigmoid, model.ActHardSigmoid, model.ActHardSwish, model.ActSiLU}
+var diffActs = []string{model.ActRelu, model.ActClip, model.ActLeakyRelu, model.ActSigmoid, model.ActHardSigmoid, model.ActHardSwish, model.ActSiLU,
+	model.ActGELU}
 
 // fusedAct returns the attributes of a random fused activation (or none).
 func (p *diffProg) fusedAct() []model.Attr {
@@ -1109,8 +1114,13 @@ func (p *diffProg) reduce(x diffVal, axes []int) (diffVal, bool) {
 		return x, false
 	}
 	op := model.OpReduceMean
-	if p.s.chance(2) {
+	switch p.s.intn(6) {
+	case 0, 1:
 		op = model.OpReduceL2
+	case 2:
+		op = model.OpReduceSum
+	case 3:
+		op = []string{model.OpReduceMax, model.OpReduceMin}[p.s.intn(2)]
 	}
 	keep := true
 	var attrs []model.Attr
@@ -1158,6 +1168,87 @@ func (p *diffProg) reduce(x diffVal, axes []int) (diffVal, bool) {
 		}
 	}
 	return p.node1(op, []string{x.name}, oshape, attrs...), true
+}
+
+// pad adds a Pad of random mode and pads (some negative) along random dims.
+func (p *diffProg) pad(x diffVal) bool {
+	r := len(x.shape)
+	if r == 0 {
+		return false
+	}
+	pads := make([]int64, 2*r)
+	oshape := append([]int(nil), x.shape...)
+	for d := 0; d < r; d++ {
+		if !p.s.chance(2) {
+			continue
+		}
+		for k := 0; k < 2; k++ {
+			v := int64(p.s.intn(4))
+			if p.s.chance(4) && int64(oshape[d])+pads[d]+pads[r+d]-v-1 >= 1 {
+				v = -v - 1
+			}
+			pads[d+k*r] = v
+		}
+		oshape[d] += int(pads[d] + pads[r+d])
+		if oshape[d] < 1 {
+			return false
+		}
+	}
+	if !p.spend(diffSize(oshape)) || diffSize(oshape) > p.maxElems {
+		return false
+	}
+	attrs := []model.Attr{ints("pads", pads...)}
+	switch p.s.intn(4) {
+	case 0:
+		attrs = append(attrs, strA("mode", "edge"))
+	case 1:
+		attrs = append(attrs, strA("mode", "reflect"))
+	case 2:
+		attrs = append(attrs, floatA("value", -0.75))
+	}
+	p.node1(model.OpPad, []string{x.name}, oshape, attrs...)
+	return true
+}
+
+// layerNorm adds a LayerNormalization over a random run of axes, with or
+// without scale and bias. epsilon stays at 1e-3 or more: it bounds by
+// 1/√epsilon how much a vector of near-equal elements amplifies the
+// rounding differences of its input.
+func (p *diffProg) layerNorm(x diffVal) bool {
+	r := len(x.shape)
+	if r == 0 || diffSize(x.shape) == 0 {
+		return false
+	}
+	first := p.s.intn(r)
+	last := first + p.s.intn(r-first)
+	var axes []int64
+	for a := first; a <= last; a++ {
+		axes = append(axes, int64(a))
+	}
+	ins := []string{x.name}
+	if p.s.chance(2) {
+		ins = append(ins, p.constant(x.shape[first:last+1], 1, true))
+		if p.s.chance(2) {
+			ins = append(ins, p.constant(x.shape[first:last+1], 0.5, false))
+		}
+	}
+	p.node1(model.OpLayerNormalization, ins, x.shape, ints("axes", axes...),
+		floatA("epsilon", []float32{1e-3, 1e-2, 1}[p.s.intn(3)]))
+	return true
+}
+
+// softmax adds a Softmax along a random axis.
+func (p *diffProg) softmax(x diffVal) bool {
+	r := len(x.shape)
+	if r == 0 || diffSize(x.shape) == 0 {
+		return false
+	}
+	axis := int64(p.s.intn(r))
+	if p.s.chance(3) {
+		axis -= int64(r)
+	}
+	p.node1(model.OpSoftmax, []string{x.name}, x.shape, intA("axis", axis))
+	return true
 }
 
 // normalize adds LpNormalization or L2Normalize. A norm below epsilon
@@ -1280,7 +1371,7 @@ func diffConcatReadsPlain(m *model.Model) (found bool) {
 			found = false // the differential run reports the panic
 		}
 	}()
-	pl, err := compileWith(newCompiler(m, kernels.Generic, 1, Options{}))
+	pl, err := compileWith(newCompiler(m, kernels.Generic, 1, Options{}, nil))
 	if err != nil {
 		return false
 	}
@@ -1568,6 +1659,7 @@ func TestDifferentialSeeds(t *testing.T) {
 		model.OpMatMul, model.OpBatchNormalization, model.OpAdd, model.OpSub, model.OpMul, model.OpDiv, model.OpConcat,
 		model.OpSplit, model.OpSlice, model.OpTranspose, model.OpReshape, model.OpFlatten, model.OpReduceMean,
 		model.OpReduceL2, model.OpLpNormalization, model.OpL2Normalize, model.OpRelu, model.OpSigmoid,
+		model.OpPad, model.OpLayerNormalization, model.OpSoftmax, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin,
 		"Conv/group=true,depthwise=true", "Conv/group=true,depthwise=false"} {
 		if ops[op] == 0 {
 			t.Errorf("no compared program uses %s", op)

@@ -11,20 +11,24 @@
 // ("Relayout" in Layers) only when H·W > 1 and C > 1.
 //
 // Memory. New infers every shape, computes each value's last reader and
-// assigns values to reusable buffers of one arena (element-wise ops and
-// reshapes write in place when their input dies there). Weights are held
-// once: packed from the model's tensors read in place, after which the plan
-// keeps no reference to them (weights.go). NewSession allocates the arena,
-// the per-thread GEMM scratch and the output buffers; Run and RunMulti
-// allocate nothing.
+// lays the values out in one arena (element-wise ops and reshapes write in
+// place when their input dies there), the largest first, each where
+// nothing live at the same time lies, so the arena comes close to the most
+// data live at any one step (it equals it for the torchvision models).
+// Weights are held once: packed from the model's tensors read in place,
+// after which the plan keeps no reference to them (weights.go). NewSession
+// allocates the arena, the per-thread GEMM scratch and the output buffers;
+// Run and RunMulti allocate nothing.
 //
 // Backends. Planning is backend-neutral: New infers shapes and layouts and
 // describes each operation as an engine/internal/backend Op (kind, operand
 // values, attributes resolved to numbers); a backend says which Ops it
-// supports and lowers each to a kernel. The CPU backend
-// (engine/internal/cpu) lowers them to package kernels at the engine's tier.
-// TestBackendOps runs every registered backend op by op against the
-// reference.
+// supports and lowers each to a kernel. Options.Backend names the backend
+// (Backends lists them; the default is the CPU backend, engine/internal/cpu,
+// which lowers every Op to package kernels at the engine's tier); an Op the
+// chosen backend does not support is lowered by the CPU backend instead,
+// and Layers says which backend runs each layer. TestBackendOps runs every
+// registered backend op by op against the reference.
 //
 // Threads. Options.Threads workers per Session (the caller plus Threads-1
 // goroutines started by NewSession, stopped by Close). Each layer's work is
@@ -41,8 +45,10 @@ import (
 	"crypto/ed25519"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +91,11 @@ type Options struct {
 	// ForceTier selects exactly Tier (Generic when Tier is not available on
 	// this machine). By default the best available tier is used.
 	ForceTier bool
+	// Backend names the backend that runs the model (one of Backends; ""
+	// is "cpu"). The layers it has no kernel for run on the CPU backend,
+	// at the tier above, and LayerInfo.Backend says so; an unknown name
+	// makes New fail with ErrUnsupported.
+	Backend string
 	// WorkerSpin is how long a session's idle worker threads keep polling
 	// for work before they sleep (0: DefaultWorkerSpin; negative: sleep at
 	// once). The default keeps them awake through one inference, whose
@@ -123,7 +134,14 @@ type LayerInfo struct {
 	Kernel string       // kernel the layer runs, e.g. "f32-conv-igemm/f32-gemm-4x8-go"
 	Tier   kernels.Tier // tier of that kernel
 	FLOPs  int64        // multiply-adds count twice
+	// Backend names the backend that lowered the layer: Options.Backend's,
+	// or "cpu" for a layer that backend has no kernel for.
+	Backend string
 }
+
+// Backends returns the names of the backends Options.Backend may name,
+// sorted; "cpu" is always one of them.
+func Backends() []string { return backend.Registered() }
 
 // Engine is a planned model. It is immutable and safe for concurrent use.
 type Engine struct {
@@ -141,7 +159,8 @@ type Engine struct {
 // cannot run is reported here (ErrUnsupported), never at Run time.
 func New(m *model.Model, opts Options) (*Engine, error) { return newEngine(m, opts, nil) }
 
-// newEngine is New lowering with the backend f makes (nil: the CPU backend).
+// newEngine is New lowering with the backend f makes (nil: the one
+// opts.Backend names).
 func newEngine(m *model.Model, opts Options, f backend.Factory) (*Engine, error) {
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil model", ErrUnsupported)
@@ -153,11 +172,17 @@ func newEngine(m *model.Model, opts Options, f backend.Factory) (*Engine, error)
 	if opts.ForceTier {
 		e.tier = kernels.Gemm(opts.Tier).Tier
 	}
-	c := newCompiler(m, e.tier, e.threads, opts)
-	if f != nil {
-		c.be = f(e.tier)
+	if f == nil {
+		name := opts.Backend
+		if name == "" {
+			name = cpuBackend
+		}
+		var ok bool
+		if f, ok = backend.Get(name); !ok {
+			return nil, fmt.Errorf("%w: no backend %q (backends: %s)", ErrUnsupported, name, strings.Join(backend.Registered(), ", "))
+		}
 	}
-	p, err := compileWith(c)
+	p, err := compileWith(newCompiler(m, e.tier, e.threads, opts, f(e.tier)))
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +262,8 @@ type Session struct {
 	v       [][]float32 // every value's storage (arena slice or constant)
 	outs    [][]float32 // graph outputs in logical layout
 	scratch [][]float32 // per-thread scratch
+	states  []any       // per backend of the plan: its NewState (backend.Resident), else nil
+	state   any         // states entry of the running step's backend
 	pool    *workerPool
 	par     int           // workers the running step may use (plan.par)
 	next    atomic.Uint64 // generation<<32 | next unclaimed task of the running step
@@ -267,6 +294,12 @@ func (e *Engine) NewSession() *Session {
 	for i := range s.scratch {
 		s.scratch[i] = make([]float32, p.scratch)
 	}
+	s.states = make([]any, len(p.bes))
+	for i, be := range p.bes {
+		if r, ok := be.(backend.Resident); ok {
+			s.states[i] = r.NewState()
+		}
+	}
 	spin := e.opts.WorkerSpin
 	if spin == 0 {
 		spin = DefaultWorkerSpin
@@ -278,14 +311,19 @@ func (e *Engine) NewSession() *Session {
 	return s
 }
 
-// Close stops the session's worker goroutines. The session must not be used
-// afterwards.
+// Close stops the session's worker goroutines and releases what its
+// backends hold for it. The session must not be used afterwards.
 func (s *Session) Close() {
 	if s.closed {
 		return
 	}
 	s.closed = true
 	s.pool.stop()
+	for _, st := range s.states {
+		if c, ok := st.(io.Closer); ok {
+			c.Close()
+		}
+	}
 }
 
 // Run runs a model with one input and returns its first output. input is in
@@ -368,6 +406,7 @@ func (s *Session) exec() {
 	p := s.e.p
 	for i, st := range p.steps {
 		s.par = p.par[i]
+		s.state = s.states[p.stepBe[i]]
 		st.Run(s)
 	}
 	for i, id := range p.outputs {
@@ -387,6 +426,10 @@ func (s *Session) Buf(id int) []float32 { return s.v[id] }
 
 // Scratch implements backend.Exec: worker w's scratch.
 func (s *Session) Scratch(w int) []float32 { return s.scratch[w] }
+
+// State implements backend.Exec: the session's state for the backend of
+// the running step.
+func (s *Session) State() any { return s.state }
 
 // Parallel implements backend.Exec (see parallel).
 func (s *Session) Parallel(n int, t backend.Tasker) { s.parallel(n, t) }

@@ -430,7 +430,7 @@ func TestInputValidation(t *testing.T) {
 
 func TestUnsupportedAtNew(t *testing.T) {
 	cases := map[string]func(b *gb) string{
-		"unknown op": func(b *gb) string { return b.node("Softmax", []string{"input"}) },
+		"unknown op": func(b *gb) string { return b.node("GRU", []string{"input"}) },
 		"runtime conv weights": func(b *gb) string {
 			return b.node(model.OpConv, []string{"input", "input"}, ints("kernel_shape", 3, 3))
 		},
@@ -647,12 +647,20 @@ func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
 }
 
 // TestMemoryPlanNoOverlap checks the arena assignment of every test network:
-// two values share a buffer only if one is dead before the other is written,
-// or the later one is written in place by the step where the earlier dies.
+// two values' storage overlaps only if one is dead before the other is
+// written, or the later one is written in place by the step where the
+// earlier dies.
 func TestMemoryPlanNoOverlap(t *testing.T) {
+	t.Run("by-size", testMemoryPlanNoOverlap)
+	defer func(n int) { placeBySizeMax = n }(placeBySizeMax)
+	placeBySizeMax = 0
+	t.Run("in-order", testMemoryPlanNoOverlap)
+}
+
+func testMemoryPlanNoOverlap(t *testing.T) {
 	for name := range networks {
 		m := buildNet(t, name, 1)
-		c := newCompiler(m, kernels.Generic, 2, Options{})
+		c := newCompiler(m, kernels.Generic, 2, Options{}, nil)
 		p, err := compileWith(c)
 		if err != nil {
 			t.Fatal(err)
@@ -664,8 +672,11 @@ func TestMemoryPlanNoOverlap(t *testing.T) {
 			}
 			for j := i + 1; j < len(p.vals); j++ {
 				b := &p.vals[j]
-				if b.isConst || b.isInt || b.buf != a.buf {
+				if b.isConst || b.isInt || b.buf < 0 {
 					continue
+				}
+				if ao, bo := p.bufOff[a.buf], p.bufOff[b.buf]; ao+a.size <= bo || bo+b.size <= ao {
+					continue // disjoint storage
 				}
 				x, y := a, b
 				if y.def < x.def {
@@ -678,7 +689,7 @@ func TestMemoryPlanNoOverlap(t *testing.T) {
 				if xl == y.def && c.inplace[y.def] >= 0 && &p.vals[c.inplace[y.def]] == x {
 					continue
 				}
-				t.Fatalf("%s: %q [%d,%d] and %q [%d,%d] share buffer %d", name, x.name, x.def, x.last, y.name, y.def, y.last, a.buf)
+				t.Fatalf("%s: %q [%d,%d] and %q [%d,%d] share storage", name, x.name, x.def, x.last, y.name, y.def, y.last)
 			}
 		}
 	}

@@ -117,7 +117,7 @@ func (c *compiler) buildConv() error {
 		}
 		bias = b
 	}
-	act, err := c.activation()
+	act, err := c.fusedActivation()
 	if err != nil {
 		return err
 	}
@@ -219,8 +219,13 @@ func (c *compiler) build(n *model.Node) error {
 		return c.buildBatchNorm()
 	case model.OpRelu, model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU:
 		return c.buildUnary()
-	case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv:
+	case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv, model.OpMax, model.OpMin, model.OpPRelu:
 		return c.buildBinary()
+	case model.OpErf, model.OpGELU, model.OpSqrt, model.OpTanh, model.OpNeg, model.OpAbs, model.OpReciprocal,
+		model.OpExp, model.OpLog:
+		return c.buildUnary()
+	case model.OpPow:
+		return c.buildPow()
 	case model.OpConcat:
 		return c.buildConcat()
 	case model.OpSplit:
@@ -231,8 +236,14 @@ func (c *compiler) build(n *model.Node) error {
 		return c.buildReshape()
 	case model.OpTranspose:
 		return c.buildTranspose()
-	case model.OpReduceMean, model.OpReduceL2:
+	case model.OpReduceMean, model.OpReduceL2, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin:
 		return c.buildReduce()
+	case model.OpPad:
+		return c.buildPad()
+	case model.OpLayerNormalization:
+		return c.buildLayerNorm()
+	case model.OpSoftmax:
+		return c.buildSoftmax()
 	case model.OpLpNormalization, model.OpL2Normalize:
 		return c.buildNormalize()
 	}

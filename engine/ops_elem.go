@@ -30,6 +30,11 @@ func (c *compiler) buildUnary() error {
 		act = kernels.Act{Kind: kernels.ActHardSwish}
 	case model.OpSiLU:
 		act = kernels.Act{Kind: kernels.ActSiLU}
+	default:
+		var ok bool
+		if act, ok = mathActs[c.node.Op]; !ok { // ops_math.go
+			return c.errf(ErrUnsupported, "unknown unary op")
+		}
 	}
 	xv := &c.p.vals[x]
 	out, err := c.output(0, xv.shape, xv.layout)
@@ -84,7 +89,11 @@ func (c *compiler) buildBinary() error {
 		s *= phys[i]
 		pa[i], pb[i] = sa[perm[i]], sb[perm[i]]
 	}
-	op := map[string]byte{model.OpAdd: '+', model.OpSub: '-', model.OpMul: '*', model.OpDiv: '/'}[c.node.Op]
+	op := map[string]byte{model.OpAdd: '+', model.OpSub: '-', model.OpMul: '*', model.OpDiv: '/',
+		model.OpMax: backend.BinMax, model.OpMin: backend.BinMin, model.OpPow: backend.BinPow, model.OpPRelu: backend.BinPRelu}[c.node.Op]
+	if c.node.Op == model.OpPRelu && !sameShape(oshape, c.p.vals[a].shape) {
+		return c.errf(ErrShape, "slope of shape %v does not broadcast to X's %v", c.p.vals[b].shape, c.p.vals[a].shape)
+	}
 	inplace := -1
 	// Writing into an operand is safe when it is read at exactly the output's
 	// positions (same shape and layout).

@@ -18,7 +18,7 @@ func (c *compiler) buildGemm() error {
 	if err != nil {
 		return err
 	}
-	act, err := c.activation()
+	act, err := c.fusedActivation()
 	if err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (c *compiler) buildMatMul() error {
 	if err != nil {
 		return err
 	}
-	act, err := c.activation()
+	act, err := c.fusedActivation()
 	if err != nil {
 		return err
 	}

@@ -375,7 +375,9 @@ func (c *compiler) buildReduce() error {
 	if count == 0 {
 		return c.errf(ErrUnsupported, "reduction over an empty axis")
 	}
-	args := &backend.Reduce{KeptDims: kdims, KeptStrides: kst, RedDims: rdims, RedStrides: rst, L2: c.node.Op == model.OpReduceL2}
+	kind := map[string]backend.ReduceKind{model.OpReduceMean: backend.ReduceMean, model.OpReduceL2: backend.ReduceL2,
+		model.OpReduceSum: backend.ReduceSum, model.OpReduceMax: backend.ReduceMax, model.OpReduceMin: backend.ReduceMin}[c.node.Op]
+	args := &backend.Reduce{KeptDims: kdims, KeptStrides: kst, RedDims: rdims, RedStrides: rst, Kind: kind}
 	return c.lowerNode(args, []int{x}, []int{out}, int64(xv.size), -1)
 }
 

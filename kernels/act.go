@@ -61,7 +61,7 @@ func (a Act) Apply(x float32) float32 {
 	case actExp:
 		return expf(x)
 	}
-	return x
+	return applyMath(a, x) // unary.go; x for ActNone
 }
 
 func sigmoid(x float32) float32 {
@@ -132,9 +132,7 @@ func actGeneric(a Act, dst, src []float32) {
 			dst[i] = expf(v)
 		}
 	default:
-		for i, v := range src {
-			dst[i] = a.Apply(v)
-		}
+		unaryGeneric(a, dst, src) // unary.go
 	}
 }
 

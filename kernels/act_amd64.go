@@ -23,7 +23,9 @@ func actAVX2(kind uint32, a, b float32, dst, src *float32, n int)
 
 func actAVX512Go(a Act, dst, src []float32) {
 	if !actAsmKind(a) {
-		actGeneric(a, dst, src)
+		if !mathAVX512Go(a, dst, src) { // unary_amd64.go
+			actGeneric(a, dst, src)
+		}
 		return
 	}
 	actAVX512(uint32(a.Kind), a.A, a.B, &dst[0], &src[0], len(dst))
@@ -31,7 +33,9 @@ func actAVX512Go(a Act, dst, src []float32) {
 
 func actAVX2Go(a Act, dst, src []float32) {
 	if !actAsmKind(a) {
-		actGeneric(a, dst, src)
+		if !mathAVX2Go(a, dst, src) { // unary_amd64.go
+			actGeneric(a, dst, src)
+		}
 		return
 	}
 	// Whole vectors, then the tail through an 8-lane buffer, so tail

@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"sync"
 )
 
 // Depthwise is a depthwise convolution (Group == C == K) over NHWC
@@ -12,22 +13,24 @@ import (
 // 3×3 and 5×5 windows with dilation 1 (any stride, any padding) through its
 // assembly row kernel; every other shape, and the Generic tier, runs the Go
 // loops below. Results depend only on the tier, never on how rows are split
-// over threads.
+// over threads. The weights are held once, in the layout of the path taken.
 type Depthwise struct {
-	P    ConvParams
-	W    []float32 // [KH*KW][C], tap-major (Generic tier)
-	Bias []float32 // [C], zero when the model has none
-	Act  Act
+	P   ConvParams
+	Act Act
 
 	tier   Tier
-	v      int       // channels per vector of the SIMD tier
+	lo, hi float32 // clamp fused into the kernels; ±Inf when there is none
+	el     Elem    // element-wise kernels of the layer's tier, for Act
+	// Generic tier:
+	w     []float32 // [KH*KW][C], tap-major
+	bias  []float32 // [C], zero when the model has none
+	go3x3 bool      // 3×3, dilation 1, stride 1 or 2 both ways (interior fast paths)
+	// SIMD tiers:
+	v      int       // channels per vector
 	masked bool      // the tier's kernels handle the last partial vector themselves
 	packed []float32 // bias and weights in blocks of v channels, see packDepthwise
-	zero   []float32 // W*C zeros: the input row or pixel read for padding
-	lo, hi float32   // clamp fused into the kernels; ±Inf when there is none
+	zero   []float32 // at least W*C zeros, shared by every layer: the input row or pixel read for padding
 	post   bool      // Act runs over each finished output row (HardSwish, SiLU, ...)
-	el     Elem      // element-wise kernels of the layer's tier, for Act
-	go3x3  bool      // Generic tier: 3×3, dilation 1, stride 1 or 2 both ways (interior fast paths)
 }
 
 // NewDepthwiseTier repacks OIHW weights [C,1,KH,KW] for tier t (Generic when
@@ -35,31 +38,65 @@ type Depthwise struct {
 // which). p must be resolved and have Group == C == K.
 func NewDepthwiseTier(p ConvParams, w, bias []float32, act Act, t Tier) *Depthwise {
 	taps := p.KH * p.KW
-	d := &Depthwise{P: p, W: make([]float32, taps*p.C), Bias: make([]float32, p.C), Act: act, el: ElemFor(t)}
+	d := &Depthwise{P: p, Act: act, el: ElemFor(t), lo: float32(math.Inf(-1)), hi: float32(math.Inf(1))}
+	if act.Kind == ActClamp {
+		d.lo, d.hi = act.A, act.B
+	}
+	if k, kt, ok := dwSIMD(&p, t); ok {
+		d.tier, d.v, d.masked = kt, k.v, k.masked
+		d.packed = packDepthwise(p.C, taps, d.v, w, bias)
+		d.zero = zeros(p.W * p.C)
+		d.post = act.Kind != ActNone && act.Kind != ActClamp
+		return d
+	}
+	d.w, d.bias = make([]float32, taps*p.C), make([]float32, p.C)
 	for c := 0; c < p.C; c++ {
 		for k := 0; k < taps; k++ {
-			d.W[k*p.C+c] = w[c*taps+k]
+			d.w[k*p.C+c] = w[c*taps+k]
 		}
 	}
 	if bias != nil {
-		copy(d.Bias, bias)
+		copy(d.bias, bias)
 	}
 	d.go3x3 = p.KH == 3 && p.KW == 3 && p.DilH == 1 && p.DilW == 1 && (p.StrideH == 1 || p.StrideH == 2) && p.StrideH == p.StrideW
-	shapeOK := p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1
-	if im := dwFamily.Lookup(uint8(t)); Tier(im.Tier) != Generic && shapeOK {
-		d.tier, d.v, d.masked = Tier(im.Tier), im.Kernels.v, im.Kernels.masked
-		d.packed = packDepthwise(p.C, taps, d.v, w, bias)
-		d.zero = make([]float32, p.W*p.C)
-		d.lo, d.hi = float32(math.Inf(-1)), float32(math.Inf(1))
-		switch act.Kind {
-		case ActNone:
-		case ActClamp:
-			d.lo, d.hi = act.A, act.B
-		default:
-			d.post = true
-		}
-	}
 	return d
+}
+
+// DepthwiseFloats is the number of floats NewDepthwiseTier(p, ..., t)
+// holds for its layer: its weights and bias in the layout of the path it
+// takes. The row of zeros SIMD tiers read for padding is not counted: one
+// row, as long as the widest layer's W·C, serves every layer.
+func DepthwiseFloats(p ConvParams, t Tier) int {
+	taps := p.KH * p.KW
+	if k, _, ok := dwSIMD(&p, t); ok {
+		return (p.C + k.v - 1) / k.v * (taps + 1) * k.v
+	}
+	return (taps + 1) * p.C
+}
+
+// dwSIMD returns the SIMD kernels tier t (or the tier it falls back to)
+// has for p's window, and false when the Go loops run it instead.
+func dwSIMD(p *ConvParams, t Tier) (dwTier, Tier, bool) {
+	im := dwFamily.Lookup(uint8(t))
+	shapeOK := p.KH == p.KW && (p.KH == 3 || p.KH == 5) && p.DilH == 1 && p.DilW == 1
+	return im.Kernels, Tier(im.Tier), Tier(im.Tier) != Generic && shapeOK
+}
+
+// zeroRow is a read-only run of zeros that every SIMD depthwise layer reads
+// for its padding; it only grows, and a layer keeps the one it was given.
+var zeroRow struct {
+	sync.Mutex
+	buf []float32
+}
+
+// zeros returns at least n zeros that no one writes.
+func zeros(n int) []float32 {
+	zeroRow.Lock()
+	defer zeroRow.Unlock()
+	if len(zeroRow.buf) < n {
+		zeroRow.buf = make([]float32, n)
+	}
+	return zeroRow.buf[:n]
 }
 
 // Tier returns the tier whose kernel Run uses.
@@ -109,7 +146,7 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 				continue
 			}
 		} else {
-			copy(o, d.Bias)
+			copy(o, d.bias)
 			for kh := 0; kh < p.KH; kh++ {
 				ih := ih0 + kh*p.DilH
 				if ih < 0 || ih >= p.H {
@@ -119,7 +156,7 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 					// A whole 5-tap row in one pass over the channels.
 					b := ((n*p.H+ih)*p.W + iw0) * C
 					x0, x1, x2, x3, x4 := in[b:b+C], in[b+C:b+2*C], in[b+2*C:b+3*C], in[b+3*C:b+4*C], in[b+4*C:b+5*C]
-					w := d.W[kh*5*C : (kh+1)*5*C]
+					w := d.w[kh*5*C : (kh+1)*5*C]
 					w0, w1, w2, w3, w4 := w[:C], w[C:2*C], w[2*C:3*C], w[3*C:4*C], w[4*C:5*C]
 					o := o[:C]
 					for c := range o {
@@ -139,7 +176,7 @@ func (d *Depthwise) RunTask(t int, in, out []float32) {
 						continue
 					}
 					x := in[((n*p.H+ih)*p.W+iw)*C : ((n*p.H+ih)*p.W+iw+1)*C]
-					w := d.W[(kh*p.KW+kw)*C : (kh*p.KW+kw+1)*C]
+					w := d.w[(kh*p.KW+kw)*C : (kh*p.KW+kw+1)*C]
 					x = x[:len(o)]
 					w = w[:len(o)]
 					for c := range o {
@@ -168,44 +205,31 @@ func (d *Depthwise) interior3x3Pair(in, o []float32, n, ih, iw int) {
 	x10, x11, x12, x13 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
 	base += rs
 	x20, x21, x22, x23 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C], in[base+3*C:base+4*C]
-	w := d.W
+	w := d.w
 	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
 	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
 	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
-	b := d.Bias[:C]
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-	if d.Act.Kind == ActClamp {
-		lo, hi = d.Act.A, d.Act.B
-	}
+	b, lo, hi := d.bias[:C], d.lo, d.hi
 	for c := range oa {
-		bc := b[c]
-		y0, y1, y2, y3 := x00[c], x01[c], x02[c], x03[c]
-		v0, v1, v2 := w00[c], w01[c], w02[c]
-		acc := bc + y0*v0
-		acc2 := bc + y1*v0
-		acc += y1 * v1
-		acc2 += y2 * v1
-		acc += y2 * v2
-		acc2 += y3 * v2
-		y0, y1, y2, y3 = x10[c], x11[c], x12[c], x13[c]
-		v0, v1, v2 = w10[c], w11[c], w12[c]
-		acc += y0 * v0
-		acc2 += y1 * v0
-		acc += y1 * v1
-		acc2 += y2 * v1
-		acc += y2 * v2
-		acc2 += y3 * v2
-		y0, y1, y2, y3 = x20[c], x21[c], x22[c], x23[c]
-		v0, v1, v2 = w20[c], w21[c], w22[c]
-		acc += y0 * v0
-		acc2 += y1 * v0
-		acc += y1 * v1
-		acc2 += y2 * v1
-		acc += y2 * v2
-		acc2 += y3 * v2
+		acc, acc2 := pair3(b[c], b[c], x00[c], x01[c], x02[c], x03[c], w00[c], w01[c], w02[c])
+		acc, acc2 = pair3(acc, acc2, x10[c], x11[c], x12[c], x13[c], w10[c], w11[c], w12[c])
+		acc, acc2 = pair3(acc, acc2, x20[c], x21[c], x22[c], x23[c], w20[c], w21[c], w22[c])
 		oa[c] = min(max(acc, lo), hi)
 		ob[c] = min(max(acc2, lo), hi)
 	}
+}
+
+// pair3 adds one window row to two neighbouring pixels' sums: columns
+// y0..y2 to a and y1..y3 to b, each times weights v0..v2, alternating
+// between the two (inlined; the order fixes the rounding).
+func pair3(a, b, y0, y1, y2, y3, v0, v1, v2 float32) (float32, float32) {
+	a += y0 * v0
+	b += y1 * v0
+	a += y1 * v1
+	b += y2 * v1
+	a += y2 * v2
+	b += y3 * v2
+	return a, b
 }
 
 // interior3x3 computes one output pixel whose 3×3 window is inside the input,
@@ -222,15 +246,11 @@ func (d *Depthwise) interior3x3(in, o []float32, n, ih, iw int) {
 	x10, x11, x12 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
 	base += rs
 	x20, x21, x22 := in[base:base+C], in[base+C:base+2*C], in[base+2*C:base+3*C]
-	w := d.W
+	w := d.w
 	w00, w01, w02 := w[0:C], w[C:2*C], w[2*C:3*C]
 	w10, w11, w12 := w[3*C:4*C], w[4*C:5*C], w[5*C:6*C]
 	w20, w21, w22 := w[6*C:7*C], w[7*C:8*C], w[8*C:9*C]
-	b := d.Bias[:C]
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
-	if d.Act.Kind == ActClamp {
-		lo, hi = d.Act.A, d.Act.B
-	}
+	b, lo, hi := d.bias[:C], d.lo, d.hi
 	for c := range o {
 		acc := b[c]
 		acc += x00[c] * w00[c]

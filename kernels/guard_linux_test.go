@@ -149,13 +149,14 @@ func TestDepthwisePageGuards(t *testing.T) {
 						in := pageGuarded(t, p.H*p.W*c, atEnd)
 						out := pageGuarded(t, p.OH*p.OW*c, atEnd)
 						copy(in, r.Floats(len(in)))
-						d := NewDepthwiseTier(p, r.Floats(c*k*k), r.Floats(c), Act{Kind: ActClamp, A: 0, B: 6}, tier)
+						w, bias := r.Floats(c*k*k), r.Floats(c)
+						d := NewDepthwiseTier(p, w, bias, Act{Kind: ActClamp, A: 0, B: 6}, tier)
 						for task := 0; task < d.Tasks(); task++ {
 							d.RunTask(task, in, out)
 						}
 						want := make([]float32, len(out))
 						mag := make([]float64, len(out))
-						dwRefNHWC(&p, in, dwWeightsOIHW(d), d.Bias, d.Act, want, mag)
+						dwRefNHWC(&p, in, w, bias, d.Act, want, mag)
 						for i := range want {
 							if diff := out[i] - want[i]; float64(max(diff, -diff)) > dwTol(mag[i]) {
 								t.Fatalf("%s c=%d k=%d s=%d: out[%d]=%v want %v", d.Kernel(), c, k, s, i, out[i], want[i])
@@ -166,16 +167,4 @@ func TestDepthwisePageGuards(t *testing.T) {
 			}
 		}
 	})
-}
-
-// dwWeightsOIHW recovers OIHW weights from the tap-major copy.
-func dwWeightsOIHW(d *Depthwise) []float32 {
-	taps := d.P.KH * d.P.KW
-	w := make([]float32, taps*d.P.C)
-	for c := 0; c < d.P.C; c++ {
-		for t := 0; t < taps; t++ {
-			w[c*taps+t] = d.W[t*d.P.C+c]
-		}
-	}
-	return w
 }

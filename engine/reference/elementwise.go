@@ -73,6 +73,8 @@ func (nd *node) fusedActivation() func(float32) float32 {
 		f = hardSwishF
 	case model.ActSiLU:
 		f = siluF
+	case model.ActGELU:
+		f = geluF
 	default:
 		nd.fail("%w: fused activation %q", ErrUnsupported, name)
 		return nil

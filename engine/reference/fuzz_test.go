@@ -70,13 +70,17 @@ var (
 		model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU,
 		model.OpMaxPool, model.OpAveragePool, model.OpGlobalAveragePool, model.OpAdd, model.OpSub, model.OpMul,
 		model.OpDiv, model.OpConcat, model.OpFlatten, model.OpReshape, model.OpTranspose, model.OpSplit, model.OpSlice,
-		model.OpReduceMean, model.OpReduceL2, model.OpLpNormalization, model.OpL2Normalize, "Swoosh", "Identity", ""}
+		model.OpReduceMean, model.OpReduceL2, model.OpLpNormalization, model.OpL2Normalize, "Swoosh", "Identity", "",
+		model.OpPad, model.OpLayerNormalization, model.OpSoftmax, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin,
+		model.OpErf, model.OpGELU, model.OpSqrt, model.OpPow, model.OpTanh, model.OpNeg, model.OpAbs, model.OpReciprocal,
+		model.OpExp, model.OpLog, model.OpMax, model.OpMin, model.OpPRelu}
 	fuzzAttrNames = []string{"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "activation",
 		"activation_params", "ceil_mode", "count_include_pad", "alpha", "beta", "transA", "transB", "epsilon", "min",
 		"max", "axis", "split", "starts", "ends", "axes", "steps", "allowzero", "perm", "keepdims",
-		"noop_with_empty_axes", "p", "storage_order", "bogus"}
+		"noop_with_empty_axes", "p", "storage_order", "bogus", "mode", "value"}
 	fuzzStrings = []string{"", "NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER", "SAME", model.ActRelu, model.ActClip,
-		model.ActLeakyRelu, model.ActSigmoid, model.ActHardSigmoid, model.ActHardSwish, model.ActSiLU, "Swoosh"}
+		model.ActLeakyRelu, model.ActSigmoid, model.ActHardSigmoid, model.ActHardSwish, model.ActSiLU, "Swoosh",
+		"constant", "edge", "reflect", "wrap", model.ActGELU}
 	fuzzFloats = []float32{0, 1, -1, 0.5, -0.5, 2, 10, 0.01, 0.2, 0.25, 0.125, 0.3, -0.3, 0.4, 0.45, 0.15, 1e-3, 1e-5,
 		1e-6, 1e-12, 1e30, -1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())}
 )

@@ -18,9 +18,39 @@ func reduceL2(nd *node) error {
 	return reduce(nd, func(s float64, _ int) float32 { return float32(math.Sqrt(s)) }, true)
 }
 
+// reduceSum: Σ x over axes, as reduceMean.
+func reduceSum(nd *node) error {
+	return reduce(nd, func(s float64, _ int) float32 { return float32(s) }, false)
+}
+
+// reduceMax and reduceMin: the largest (smallest) element over axes, as
+// reduceMean; a NaN anywhere in the reduced elements gives NaN.
+func reduceMax(nd *node) error { return reduceWith(nd, extreme(true), math.Inf(-1), nil, false) }
+
+func reduceMin(nd *node) error { return reduceWith(nd, extreme(false), math.Inf(1), nil, false) }
+
+func extreme(isMax bool) func(s, v float64) float64 {
+	return func(s, v float64) float64 {
+		switch {
+		case s != s:
+			return s
+		case v != v, isMax && v > s, !isMax && v < s:
+			return v
+		}
+		return s
+	}
+}
+
 // reduce sums x (squared if sq) over the reduced axes in row-major order, in
 // float64, and writes fin(sum, count) for each kept position.
 func reduce(nd *node, fin func(s float64, n int) float32, sq bool) error {
+	return reduceWith(nd, func(s, v float64) float64 { return s + v }, 0, fin, sq)
+}
+
+// reduceWith folds step over the reduced elements of x (squared if sq), in
+// row-major order from init, in float64, and writes fin(result, count) (the
+// result rounded to float32 when fin is nil) for each kept position.
+func reduceWith(nd *node, step func(s, v float64) float64, init float64, fin func(s float64, n int) float32, sq bool) error {
 	keep := nd.attrFlag("keepdims", true)
 	axes := nd.attrInts("axes")
 	noop := nd.attrFlag("noop_with_empty_axes", false)
@@ -76,7 +106,7 @@ func reduce(nd *node, fin func(s float64, n int) float32, sq bool) error {
 		for d := range kidx {
 			base += kidx[d] * kst[d]
 		}
-		var s float64
+		s := init
 		for range count {
 			o := base
 			for d := range ridx {
@@ -86,10 +116,14 @@ func reduce(nd *node, fin func(s float64, n int) float32, sq bool) error {
 			if sq {
 				v *= v
 			}
-			s += v
+			s = step(s, v)
 			next(ridx, rdims)
 		}
-		y[j] = fin(s, count)
+		if fin != nil {
+			y[j] = fin(s, count)
+		} else {
+			y[j] = float32(s)
+		}
 		next(kidx, kdims)
 	}
 	return nil

@@ -23,8 +23,10 @@
 // engine's SIMD kernels, which sum in another order and with FMA, differ in
 // the last bits), except where noted: BatchNormalization takes the square
 // root in float64, Sigmoid and SiLU (as ops and as fused activations) take
-// the exponential in float64, and ReduceMean, ReduceL2, LpNormalization and
-// L2Normalize accumulate in float64. The engine's tests' tolerances assume
+// the exponential in float64, Erf, GELU, Sqrt, Pow, Tanh, Exp and Log
+// compute in float64 and round once, ReduceMean, ReduceL2, ReduceSum,
+// LpNormalization and L2Normalize accumulate in float64, and
+// LayerNormalization and Softmax compute entirely in float64. The engine's tests' tolerances assume
 // exactly this.
 //
 // Adding an operator: write one function func(*node) error next to its
@@ -185,6 +187,27 @@ var ops = map[string]func(*node) error{
 	model.OpReduceL2:           reduceL2,
 	model.OpLpNormalization:    lpNormalization,
 	model.OpL2Normalize:        l2Normalize,
+	// math.go.
+	model.OpErf:        erf,
+	model.OpGELU:       gelu,
+	model.OpSqrt:       sqrt,
+	model.OpPow:        pow,
+	model.OpTanh:       tanh,
+	model.OpNeg:        neg,
+	model.OpAbs:        abs,
+	model.OpReciprocal: reciprocal,
+	model.OpExp:        exp,
+	model.OpLog:        log,
+	model.OpMax:        maxOp,
+	model.OpMin:        minOp,
+	model.OpPRelu:      prelu,
+	// pad.go, norm.go, reduce.go.
+	model.OpPad:                pad,
+	model.OpLayerNormalization: layerNormalization,
+	model.OpSoftmax:            softmax,
+	model.OpReduceSum:          reduceSum,
+	model.OpReduceMax:          reduceMax,
+	model.OpReduceMin:          reduceMin,
 }
 
 // tensor is one value: a logical shape and float32 (or, for shape inputs,

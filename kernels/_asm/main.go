@@ -35,6 +35,7 @@ func main() {
 		{"pack_amd64.s", amd64(genPack)},
 		{"elem_amd64.s", amd64(genElem)},
 		{"act_amd64.s", amd64(genAct)},
+		{"unary_amd64.s", amd64(genUnary)},
 		{"dot_amd64.s", amd64(genDot)},
 		{"dw_amd64.s", amd64(genDepthwise)},
 		{"gemm_amd64.s", amd64(genGemm)},

@@ -32,7 +32,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
-from torchvision.models import efficientnet, mobilenetv2, mobilenetv3, resnet, shufflenetv2, squeezenet, vgg
+from torchvision.models import convnext, densenet, efficientnet, mobilenetv2, mobilenetv3, resnet, shufflenetv2, squeezenet, vgg
 
 NUM_INPUTS = 3
 
@@ -96,6 +96,14 @@ SMALL = [
     ("squeezenet1_1", lambda: squeezenet.SqueezeNet(version="1_1", num_classes=10), 96, 13, False, False),
     ("shufflenet_v2", lambda: shufflenetv2.ShuffleNetV2([4, 8, 4], [16, 32, 64, 128, 256], num_classes=100), 96, 16, False, False),
     ("vgg_l2", lambda: VGGEncoder([32, 32, "M", 64, 64, "M", 128, 128, "M", 256, 256, "M"], 128), 64, 17, False, True),
+    # The Pad before DenseNet's transition pools, and ConvNeXt's
+    # LayerNorm (the LayerNormalization op at opset 17; the full-size one
+    # below exports the ReduceMean/Pow/Sqrt pattern) and GELU.
+    ("densenet_small", lambda: densenet.DenseNet(growth_rate=8, block_config=(2, 2, 2, 2), num_init_features=16,
+                                                 num_classes=10), 64, 13, False, False),
+    ("convnext_small", lambda: randomise_layer_norms(convnext.ConvNeXt(
+        [convnext.CNBlockConfig(16, 32, 1), convnext.CNBlockConfig(32, 64, 1), convnext.CNBlockConfig(64, 128, 2),
+         convnext.CNBlockConfig(128, None, 1)], num_classes=10)), 64, 17, False, False),
 ]
 
 FULL = [
@@ -105,7 +113,31 @@ FULL = [
     ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(), 224, 15, False, False),
     ("squeezenet1_1", lambda: torchvision.models.squeezenet1_1(), 224, 13, False, False),
     ("shufflenet_v2_x1_0", lambda: torchvision.models.shufflenet_v2_x1_0(), 224, 16, False, False),
+    # DenseNet121 has a Pad before every transition's AveragePool
+    # (torch.onnx adds one for count_include_pad); ConvNeXt-Tiny's
+    # LayerNorms export as ReduceMean/Sub/Pow/Sqrt/Div before opset 17 and
+    # its GELUs as Erf.
+    ("densenet121", lambda: torchvision.models.densenet121(), 224, 13, False, False),
+    ("convnext_tiny", lambda: randomise_layer_norms(torchvision.models.convnext_tiny()), 224, 16, False, False),
 ]
+
+
+def randomise_layer_norms(model):
+    """Gives ConvNeXt's LayerNorms random affine parameters, its Conv and
+    Linear layers random biases (initialised to zero) and its blocks' layer
+    scales values far from their 1e-6 initialisation, which would make every
+    residual branch vanish and hide errors in it. Draws from torch's
+    global generator, which export() seeds before building the model."""
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape) * 0.2)
+            if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None:
+                m.bias.copy_(torch.randn(m.bias.shape) * 0.05)
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape) * 0.4 + 0.1)
+    return model
 
 
 def randomise_batchnorm(model, gen, calib):

@@ -76,14 +76,24 @@ type MatMul struct {
 // Unary applies Act element-wise, In[0] to Out[0] (same layout).
 type Unary struct{ Act kernels.Act }
 
-// Binary is Out[0] = In[0] Op In[1] (Op one of + - * /) with broadcasting:
-// Dims is Out's storage shape and SY, SA, SB each operand's stride per dim
-// (0 along broadcast dims).
+// Binary is Out[0] = In[0] Op In[1] with broadcasting, Op one of + - * /,
+// BinMax, BinMin (max and min, NaN if either is NaN), BinPow (a^b as
+// float32(math.Pow)) and BinPRelu (a ≥ 0 ? a : a·b): Dims is Out's storage
+// shape and SY, SA, SB each operand's stride per dim (0 along broadcast
+// dims).
 type Binary struct {
 	Op         byte
 	Dims       []int
 	SY, SA, SB []int
 }
+
+// Binary ops beyond the four arithmetic ones (which use their symbols).
+const (
+	BinMax   byte = 'M'
+	BinMin   byte = 'm'
+	BinPow   byte = '^'
+	BinPRelu byte = 'p'
+)
 
 // Affine is y = x·Scale[c] + Shift[c] over storage (Outer, C, Inner).
 type Affine struct {
@@ -106,13 +116,53 @@ type Split struct {
 }
 
 // Reduce writes, for each element of the kept dims (KeptDims, with
-// In[0]'s strides KeptStrides), the mean (or, with L2, the Euclidean norm)
-// over the reduced dims (RedDims, RedStrides) into Out[0], row-major.
+// In[0]'s strides KeptStrides), the reduction Kind (mean, Euclidean norm,
+// sum, maximum or minimum) over the reduced dims (RedDims, RedStrides)
+// into Out[0], row-major.
 type Reduce struct {
 	KeptDims, KeptStrides []int
 	RedDims, RedStrides   []int
-	L2                    bool
+	Kind                  ReduceKind
 }
+
+// ReduceKind names what a Reduce computes.
+type ReduceKind uint8
+
+// Reductions.
+const (
+	ReduceMean ReduceKind = iota
+	ReduceL2
+	ReduceSum
+	ReduceMax
+	ReduceMin
+)
+
+// Pad writes Out[0], of storage dims Dims, from In[0], of storage dims
+// InDims (same order and rank): element o reads input element o-Begin
+// along every dim (Begin < 0 removes elements); outside the input Mode
+// gives Value, the nearest element or the reflected one (kernels.PadMode).
+type Pad struct {
+	Dims, InDims, Begin []int
+	Mode                kernels.PadMode
+	Value               float32
+}
+
+// LayerNorm normalises the vectors of In[0] along a run of storage dims:
+// Outer blocks of N·Inner elements, each holding Inner interleaved vectors
+// of N elements Inner apart, into Out[0] (same layout), with Scale and
+// Bias (N values each, nil for 1 and 0) applied per element of a vector.
+// With Stats, Out[1] and Out[2] receive each vector's mean and
+// 1/√(σ²+Eps), Outer·Inner values in storage order.
+type LayerNorm struct {
+	Outer, N, Inner int
+	Eps             float32
+	Scale, Bias     []float32
+	Stats           bool
+}
+
+// Softmax is the softmax of In[0] into Out[0] (same layout) over vectors of
+// N elements Inner apart, Outer blocks of N·Inner elements.
+type Softmax struct{ Outer, N, Inner int }
 
 // Normalize divides each vector along one storage axis (N elements,
 // Stride apart, Outer·Stride of them) by its L2 norm (L1 with P1), at
@@ -136,6 +186,9 @@ func (*Concat) kind() string        { return "Concat" }
 func (*Split) kind() string         { return "Split" }
 func (*Reduce) kind() string        { return "Reduce" }
 func (*Normalize) kind() string     { return "Normalize" }
+func (*Pad) kind() string           { return "Pad" }
+func (*LayerNorm) kind() string     { return "LayerNorm" }
+func (*Softmax) kind() string       { return "Softmax" }
 
 // Kind names the kind of op's Args ("Conv", "Copy", ...).
 func Kind(a Args) string { return a.kind() }
@@ -144,5 +197,6 @@ func Kind(a Args) string { return a.kind() }
 // backend's coverage.
 func Kinds() []Args {
 	return []Args{&Copy{}, &Conv{}, &Pool{}, &GlobalAvgPool{}, &Gemm{}, &MatMul{}, &Unary{}, &Binary{},
-		&Affine{}, &Concat{}, &Split{}, &Reduce{}, &Normalize{}}
+		&Affine{}, &Concat{}, &Split{}, &Reduce{}, &Normalize{},
+		&Pad{}, &LayerNorm{}, &Softmax{}}
 }

@@ -43,8 +43,7 @@ func (be *Backend) lowerConv(op *backend.Op, a *backend.Conv, g backend.Graph) (
 	if p.Group == p.C && p.K == p.C {
 		// The depthwise kernel follows the plan's tier, so forcing a tier
 		// forces it here too; shapes without SIMD kernels report Generic.
-		taps, ch := p.KH*p.KW, p.C
-		if err := g.Reserve(int64(2*(taps+1)*(ch+16) + p.W*ch)); err != nil { // repacked weights, bias, zero row
+		if err := g.Reserve(int64(kernels.DepthwiseFloats(p, be.tier))); err != nil {
 			return l, err
 		}
 		st.dw = kernels.NewDepthwiseTier(p, a.W, a.Bias, a.Act, be.tier)

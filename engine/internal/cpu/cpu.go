@@ -38,7 +38,7 @@ func (b *Backend) Supports(op *backend.Op, g backend.Graph) bool {
 	switch op.Args.(type) {
 	case *backend.Copy, *backend.Conv, *backend.Pool, *backend.GlobalAvgPool, *backend.Gemm, *backend.MatMul,
 		*backend.Unary, *backend.Binary, *backend.Affine, *backend.Concat, *backend.Split, *backend.Reduce,
-		*backend.Normalize:
+		*backend.Normalize, *backend.Pad, *backend.LayerNorm, *backend.Softmax:
 		return true
 	}
 	return false
@@ -73,6 +73,12 @@ func (b *Backend) Lower(op *backend.Op, g backend.Graph) (backend.Lowered, error
 		return b.lowerReduce(op, a), nil
 	case *backend.Normalize:
 		return b.lowerNormalize(op, a), nil
+	case *backend.Pad:
+		return b.lowerPad(op, a, g)
+	case *backend.LayerNorm:
+		return b.lowerLayerNorm(op, a, g)
+	case *backend.Softmax:
+		return b.lowerSoftmax(op, a, g), nil
 	}
 	return backend.Lowered{}, fmt.Errorf("cpu: no kernel for %T", op.Args)
 }

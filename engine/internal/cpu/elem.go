@@ -26,7 +26,7 @@ func (st *unaryStep) Task(x backend.Exec, _, i int) {
 func (be *Backend) lowerUnary(op *backend.Op, a *backend.Unary, g backend.Graph) backend.Lowered {
 	n := g.Value(op.Out[0]).Size
 	st := &unaryStep{in: op.In[0], out: op.Out[0], act: a.Act, el: be.el, tasks: elemTasks(n, g.Threads())}
-	et := be.el.Tier()
+	et := be.el.ApplyTier(a.Act)
 	return backend.Lowered{Kernel: st, Name: "f32-" + op.OpType + "-" + et.String(), Tier: et}
 }
 
@@ -82,8 +82,10 @@ func binApply(op byte, x, z float32) float32 {
 		return x - z
 	case '*':
 		return x * z
+	case '/':
+		return x / z
 	}
-	return x / z
+	return binMath(op, x, z) // elem_math.go
 }
 
 func binContig(el kernels.Elem, op byte, y, a, b []float32) {
@@ -98,10 +100,12 @@ func binContig(el kernels.Elem, op byte, y, a, b []float32) {
 		}
 	case '*':
 		el.Mul(y, a, b)
-	default:
+	case '/':
 		for i := range y {
 			y[i] = a[i] / b[i]
 		}
+	default:
+		binMathContig(op, y, a, b) // elem_math.go
 	}
 }
 
@@ -120,10 +124,12 @@ func binScalarB(op byte, y, a []float32, z float32) {
 		for i := range y {
 			y[i] = a[i] * z
 		}
-	default:
+	case '/':
 		for i := range y {
 			y[i] = a[i] / z
 		}
+	default:
+		binMathScalarB(op, y, a, z) // elem_math.go
 	}
 }
 
@@ -131,7 +137,7 @@ func (be *Backend) lowerBinary(op *backend.Op, a *backend.Binary, g backend.Grap
 	A, B := op.In[0], op.In[1]
 	pa, pb := a.SA, a.SB
 	// Commutative ops put the broadcast operand second for the fast inner loop.
-	if r := len(a.Dims); (a.Op == '+' || a.Op == '*') && r > 0 && pa[r-1] == 0 && pb[r-1] == 1 {
+	if r := len(a.Dims); binCommutes(a.Op) && r > 0 && pa[r-1] == 0 && pb[r-1] == 1 {
 		A, B, pa, pb = B, A, pb, pa
 	}
 	st := &binaryStep{a: A, b: B, out: op.Out[0], op: a.Op, w: newWalk(a.Dims, [][]int{a.SY, pa, pb}, nil), el: be.el}

@@ -11,7 +11,7 @@ import (
 type reduceStep struct {
 	in, out      int
 	outer, inner kernels.Strided
-	l2           bool
+	kind         backend.ReduceKind
 }
 
 func (st *reduceStep) Run(x backend.Exec) { x.Parallel(len(x.Buf(st.out)), st) }
@@ -19,16 +19,25 @@ func (st *reduceStep) Run(x backend.Exec) { x.Parallel(len(x.Buf(st.out)), st) }
 func (st *reduceStep) Task(x backend.Exec, _, i int) {
 	in := x.Buf(st.in)
 	base := st.outer.Offset(i)
-	if st.l2 {
-		x.Buf(st.out)[i] = kernels.ReduceL2(in, base, &st.inner)
-	} else {
-		x.Buf(st.out)[i] = kernels.ReduceMean(in, base, &st.inner)
+	var v float32
+	switch st.kind {
+	case backend.ReduceL2:
+		v = kernels.ReduceL2(in, base, &st.inner)
+	case backend.ReduceSum:
+		v = kernels.ReduceSum(in, base, &st.inner)
+	case backend.ReduceMax:
+		v = kernels.ReduceMax(in, base, &st.inner)
+	case backend.ReduceMin:
+		v = kernels.ReduceMin(in, base, &st.inner)
+	default:
+		v = kernels.ReduceMean(in, base, &st.inner)
 	}
+	x.Buf(st.out)[i] = v
 }
 
 func (be *Backend) lowerReduce(op *backend.Op, a *backend.Reduce) backend.Lowered {
 	st := &reduceStep{in: op.In[0], out: op.Out[0], outer: kernels.NewStrided(a.KeptDims, a.KeptStrides),
-		inner: kernels.NewStrided(a.RedDims, a.RedStrides), l2: a.L2}
+		inner: kernels.NewStrided(a.RedDims, a.RedStrides), kind: a.Kind}
 	return backend.Lowered{Kernel: st, Name: "f32-reduce-strided-go", Tier: kernels.Generic}
 }
 

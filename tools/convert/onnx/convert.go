@@ -71,6 +71,9 @@ type Report struct {
 	ActivationFused int
 	SiLU            int
 	L2Normalize     int
+	GELU            int // x·0.5·(1+erf(x/√2)) patterns made one GELU
+	PadFolded       int // Pad nodes folded into the Conv or pool they feed
+	LayerNorm       int // layer_norm patterns made one LayerNormalization
 	Removed         int // Identity, Dropout and no-op nodes removed
 	Dead            int // nodes removed as unused
 	OpsBefore       map[string]int

@@ -14,8 +14,10 @@
 // becomes 1), folds constant subgraphs (the Shape → Gather → Unsqueeze →
 // Concat chains exporters put in front of Reshape), folds BatchNormalization
 // into the preceding Conv, rewrites x·Sigmoid(x) into SiLU and PyTorch's
-// F.normalize pattern into L2Normalize, fuses activations into Conv, Gemm and
-// MatMul, and removes Identity, Dropout and dead nodes. See model/ops.go for
+// F.normalize pattern into L2Normalize and its layer_norm pattern into
+// LayerNormalization, folds zero Pads into the Conv or pool they feed,
+// fuses activations into Conv, Gemm and MatMul, and removes Identity,
+// Dropout and dead nodes. See model/ops.go for
 // the target operator set.
 //
 // Conversion takes time and memory linear in the size of the file. Shape

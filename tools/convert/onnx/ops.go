@@ -6,10 +6,13 @@ package onnx
 //	ops_conv.go   Conv, MaxPool, AveragePool, GlobalAveragePool
 //	ops_elem.go   Relu, Sigmoid, HardSwish, LeakyRelu, HardSigmoid, Clip, Add, Sub, Mul, Div
 //	ops_gemm.go   Gemm, MatMul
-//	ops_norm.go   BatchNormalization, LpNormalization, ReduceMean, ReduceL2
+//	ops_math.go   Erf, Sqrt, Tanh, Neg, Abs, Reciprocal, Exp, Log, Pow, Max, Min, PRelu
+//	ops_norm.go   BatchNormalization, LpNormalization, LayerNormalization, Softmax,
+//	              ReduceMean, ReduceL2, ReduceSum, ReduceMax, ReduceMin
+//	ops_pad.go    Pad
 //	ops_layout.go Concat, Split, Slice, Gather, Transpose
 //	ops_shape.go  Flatten, Reshape, Unsqueeze, Squeeze, Expand, Shape
-//	ops_value.go  Constant, Identity, Dropout, Cast
+//	ops_value.go  Constant, ConstantOfShape, Identity, Dropout, Cast
 //
 // The descriptor says which opsets define the operator as the converter
 // implements it, the native operator it becomes, which attributes it
@@ -45,6 +48,10 @@ type opDesc struct {
 	// opset in which an operator last changed: GlobalAveragePool 1,
 	// HardSigmoid 6).
 	versions []int64
+	// readsFrom, when set, is the oldest opset whose definition the
+	// translation also reads, though the operator changed between it and
+	// 11 (Pad: its pads and value are attributes before opset 11).
+	readsFrom int64
 	// native is the operator of the native graph (model/ops.go) the node
 	// becomes. Empty: it becomes a constant, or a placeholder (Identity,
 	// Dropout, Expand) that the passes remove or refuse.
@@ -129,7 +136,7 @@ func (d *opDesc) attr(name string) *attrSpec {
 type opTable map[string]*opDesc
 
 // families are the operator tables, one per file.
-var families = []opTable{convOps, elemOps, gemmOps, layoutOps, normOps, shapeOps, valueOps}
+var families = []opTable{convOps, elemOps, gemmOps, layoutOps, mathOps, normOps, padOps, shapeOps, valueOps}
 
 // operators is every supported operator.
 var operators = union(families)

@@ -19,6 +19,15 @@ var valueOps = opTable{
 		inputs: arity{0, 0}, outputs: exactlyOne,
 		translate: (*nctx).constant,
 	},
+	// What torch.onnx puts in front of a Pad from F.pad builds the
+	// pads with ConstantOfShape, folded here.
+	"ConstantOfShape": {
+		versions: []int64{9},
+		attrs:    []attrSpec{optTensor("value", "a float 0")},
+		inputs:   exactlyOne, outputs: exactlyOne,
+		fold:      (*nctx).foldConstantOfShape,
+		translate: func(x *nctx) error { return x.unsupported("shape %q is computed at run time", x.in(0)) },
+	},
 	"Identity": {
 		versions: []int64{1, 13, 14, 16},
 		inputs:   exactlyOne, outputs: exactlyOne,
@@ -175,6 +184,51 @@ func (x *nctx) foldCast(in []*cval) (*cval, error) {
 			}
 		}
 		out.i = b
+	}
+	return out, nil
+}
+
+// foldConstantOfShape makes a tensor of the shape its input holds, every
+// element the one of attribute value (float 0 when absent).
+func (x *nctx) foldConstantOfShape(in []*cval) (*cval, error) {
+	s := in[0]
+	if s.isFloat() || len(s.shape) != 1 {
+		return nil, x.malformed("shape of type %s and shape %v", typeName(s.onnxType), s.shape)
+	}
+	dims := append([]int64{}, s.ints()...)
+	for _, d := range dims {
+		if d < 0 {
+			return nil, x.malformed("negative dimension in %v", dims)
+		}
+	}
+	v := &cval{onnxType: dtFloat, shape: []int64{}, f: []float32{0}}
+	if a := x.attr("value"); a != nil {
+		if a.typ != attrTensor || a.t == nil {
+			return nil, x.malformed("value is not a tensor")
+		}
+		var err error
+		if v, err = decodeTensor(a.t); err != nil {
+			return nil, fmt.Errorf("%s node %q: %w", x.op, x.name, err)
+		}
+		if v.numel() != 1 {
+			return nil, x.malformed("value has %d elements, want 1", v.numel())
+		}
+	}
+	n, err := x.foldSize(dims, 8)
+	if err != nil {
+		return nil, err
+	}
+	out := &cval{onnxType: v.onnxType, shape: dims}
+	if v.isFloat() {
+		out.f = make([]float32, n)
+		for k := range out.f {
+			out.f[k] = v.f[0]
+		}
+	} else {
+		out.i = make([]int64, n)
+		for k := range out.i {
+			out.i[k] = v.i[0]
+		}
 	}
 	return out, nil
 }

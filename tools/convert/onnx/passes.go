@@ -14,8 +14,11 @@ func (c *conv) runPasses() error {
 	c.removeDead()
 	c.removeIdentities()
 	c.foldBatchNorm()
+	c.foldPads()
 	c.rewriteSiLU()
+	c.rewriteGELU() // passes_gelu.go
 	c.rewriteL2Normalize()
+	c.rewriteLayerNorm()
 	c.removeIdentities() // Expand nodes made no-ops by the rewrites
 	c.fuseActivations()
 	c.removeDead()
@@ -330,7 +333,7 @@ func (c *conv) fuseActivations() {
 		c.rep.work++
 		var params []float32
 		switch act.op {
-		case model.OpRelu, model.OpSigmoid, model.OpHardSwish, model.OpSiLU:
+		case model.OpRelu, model.OpSigmoid, model.OpHardSwish, model.OpSiLU, model.OpGELU:
 		case model.OpClip:
 			lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
 			if a, ok := act.attr("min"); ok {
@@ -403,7 +406,7 @@ func (c *conv) removeDead() {
 var nativeOps = nativeSet()
 
 func nativeSet() map[string]bool {
-	m := map[string]bool{model.OpSiLU: true, model.OpL2Normalize: true}
+	m := map[string]bool{model.OpSiLU: true, model.OpL2Normalize: true, model.OpGELU: true}
 	for _, d := range operators {
 		if d.native != "" {
 			m[d.native] = true

@@ -86,8 +86,11 @@ func (x *nctx) check() error {
 	if d.versions[0] > c.opset {
 		return x.unsupported("operator does not exist before opset %d", d.versions[0])
 	}
+	if d.readsFrom > 0 && c.opset < d.readsFrom {
+		return x.unsupported("operator changed in opset %d; signet reads it from opset %d", d.readsFrom, d.readsFrom)
+	}
 	for _, v := range d.versions {
-		if c.opset < v && v <= 11 {
+		if c.opset < v && v <= 11 && d.readsFrom == 0 {
 			return x.unsupported("operator changed in opset %d; signet implements opsets 11 to 17", v)
 		}
 	}
