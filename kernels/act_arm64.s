@@ -39,13 +39,18 @@
 
 // The constants come in the order actNEON loads them from ·actNEONConsts
 // (consts_arm64.s, generated from kernels/_asm's table with the amd64
-// kernels' constants); the exponential is act_amd64.s's, with the same fused
-// steps in the same order, so the bits agree with the AVX2 and AVX-512
-// kernels.
+// kernels' constants); the exponential is actAVX2's (kernels_amd64.s), with
+// the same fused steps in the same order, so the bits agree with the AVX2 and
+// AVX-512 kernels.
 
 // Registers: V16..V26 exp constants (clamps, log2e, ln2hi, ln2lo, c5..c0),
 // V27 = 1, V28 = 0, V29/V30 the kind's parameters, V31 = 127.
 // Data: V0 (first vector), V1 (second); temporaries V2..V5 and V6..V9.
+
+// d = Vc + a·r, a Horner step of the polynomial.
+#define HORNER(c, a, r, d) \
+	VMOVQ(c, d); \
+	FMLA4S(a, r, d)
 
 // p = e^r; r is clobbered, n and q are temporaries.
 #define EXPV(r, n, p, q) \
@@ -55,20 +60,13 @@
 	FRINTN4S(n, n); \
 	FMLS4S(19, n, r); \
 	FMLS4S(20, n, r); \
-	VMOVQ(22, p); \
-	FMLA4S(21, r, p); \
-	VMOVQ(23, q); \
-	FMLA4S(p, r, q); \
-	VMOVQ(24, p); \
-	FMLA4S(q, r, p); \
-	VMOVQ(25, q); \
-	FMLA4S(p, r, q); \
-	VMOVQ(26, p); \
-	FMLA4S(q, r, p); \
-	VMOVQ(27, q); \
-	FMLA4S(p, r, q); \
-	VMOVQ(27, p); \
-	FMLA4S(q, r, p); \
+	HORNER(22, 21, r, p); \
+	HORNER(23, p, r, q); \
+	HORNER(24, q, r, p); \
+	HORNER(25, p, r, q); \
+	HORNER(26, q, r, p); \
+	HORNER(27, p, r, q); \
+	HORNER(27, q, r, p); \
 	FCVTZS4S(n, n); \
 	SSHR1(n, r); \
 	ISUB4S(r, n, n); \
@@ -97,11 +95,8 @@
 	EXPV(x, n, p, q); \
 	VMOVQ(p, x)
 
-// min(max(x, lo), hi) with V29 = lo, V30 = hi (fmax/fmin order zeros and
-// pass NaN through exactly as Go's max and min)
-#define CLAMPV(x) \
-	FMAX4S(29, x, x); \
-	FMIN4S(30, x, x)
+// min(max(x, lo), hi) with V29 = lo, V30 = hi
+#define CLAMPV(x) CLAMP4S(x, 29, 30)
 
 // x < 0 ? alpha·x : x with V29 = alpha
 #define LEAKYV(x, m, t) \
@@ -224,6 +219,30 @@ expneon:
 doneneon:
 	RET
 
+// Loop of one elementwise OP(m, n, d) over R4 elements (a multiple of 4):
+// 16 lanes a step (L4), then 4 (L1). R1 = a, R2 = b, R0 = dst.
+#define BINLOOP(OP, L4, L1) \
+L4: \
+	CMP    $16, R4; \
+	BLT    L1; \
+	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]; \
+	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]; \
+	OP(4, 0, 0); \
+	OP(5, 1, 1); \
+	OP(6, 2, 2); \
+	OP(7, 3, 3); \
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0); \
+	SUB    $16, R4; \
+	B      L4; \
+L1: \
+	CBZ    R4, binneondone; \
+	VLD1.P 16(R1), [V0.S4]; \
+	VLD1.P 16(R2), [V4.S4]; \
+	OP(4, 0, 0); \
+	VST1.P [V0.S4], 16(R0); \
+	SUB    $4, R4; \
+	B      L1
+
 // func elemBinNEON(op uint32, dst, a, b *float32, n int)
 // n a multiple of 4: 16 lanes a step, then 4. dst may be a or b.
 TEXT ·elemBinNEON(SB), NOSPLIT, $0-40
@@ -235,49 +254,9 @@ TEXT ·elemBinNEON(SB), NOSPLIT, $0-40
 	CMP   $const_elemAdd, R3
 	BNE   mulneon
 
-addneon4:
-	CMP    $16, R4
-	BLT    addneon1
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	FADD4S(4, 0, 0)
-	FADD4S(5, 1, 1)
-	FADD4S(6, 2, 2)
-	FADD4S(7, 3, 3)
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
-	SUB    $16, R4
-	B      addneon4
+	BINLOOP(FADD4S, addneon4, addneon1)
 
-addneon1:
-	CBZ    R4, binneondone
-	VLD1.P 16(R1), [V0.S4]
-	VLD1.P 16(R2), [V4.S4]
-	FADD4S(4, 0, 0)
-	VST1.P [V0.S4], 16(R0)
-	SUB    $4, R4
-	B      addneon1
-
-mulneon:
-	CMP    $16, R4
-	BLT    mulneon1
-	VLD1.P 64(R1), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R2), [V4.S4, V5.S4, V6.S4, V7.S4]
-	FMUL4S(4, 0, 0)
-	FMUL4S(5, 1, 1)
-	FMUL4S(6, 2, 2)
-	FMUL4S(7, 3, 3)
-	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R0)
-	SUB    $16, R4
-	B      mulneon
-
-mulneon1:
-	CBZ    R4, binneondone
-	VLD1.P 16(R1), [V0.S4]
-	VLD1.P 16(R2), [V4.S4]
-	FMUL4S(4, 0, 0)
-	VST1.P [V0.S4], 16(R0)
-	SUB    $4, R4
-	B      mulneon1
+	BINLOOP(FMUL4S, mulneon, mulneon1)
 
 binneondone:
 	RET

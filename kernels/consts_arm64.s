@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // Vector constants of the arm64 kernels, one stream per kernel in the
-// order it loads them; the values are the amd64 kernels' (consts_amd64.s).
+// order it loads them; the values are the amd64 kernels' (kernels_amd64.s).
 
 // actNEON: the exp constants into V16..V27, the bias into V31, then 3 and 6 for hard-swish.
 DATA ·actNEONConsts+0(SB)/4, $0xc2d00000 // -104: lower clamp of the exponent argument (e^x underflows to +0)

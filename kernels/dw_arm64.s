@@ -16,35 +16,57 @@
 #include "go_asm.h"
 #include "neon_arm64.h"
 
-// acc += the three taps of row r (weights a, b, c). Loads all go through
-// V29: register renaming gives each its own physical register.
-#define ROW3(r, a, b, c, acc) \
-	MOVD   r, R14; \
+// acc += the three (five) taps of row r, weights a, b, c (, d, e); R14
+// walks the row. Loads all go through V29: register renaming gives each its
+// own physical register.
+#define TAP(w, acc) \
 	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  a.S4, V29.S4, acc.S4; \
-	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  b.S4, V29.S4, acc.S4; \
+	VFMLA  w.S4, V29.S4, acc.S4
+#define LASTTAP(w, acc) \
 	VLD1   (R14), [V29.S4]; \
-	VFMLA  c.S4, V29.S4, acc.S4
+	VFMLA  w.S4, V29.S4, acc.S4
+
+#define ROW3(r, a, b, c, acc) \
+	MOVD r, R14; \
+	TAP(a, acc); \
+	TAP(b, acc); \
+	LASTTAP(c, acc)
 
 #define ROW5(r, a, b, c, d, e, acc) \
-	MOVD   r, R14; \
-	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  a.S4, V29.S4, acc.S4; \
-	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  b.S4, V29.S4, acc.S4; \
-	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  c.S4, V29.S4, acc.S4; \
-	VLD1.P (R14)(R9), [V29.S4]; \
-	VFMLA  d.S4, V29.S4, acc.S4; \
-	VLD1   (R14), [V29.S4]; \
-	VFMLA  e.S4, V29.S4, acc.S4
+	MOVD r, R14; \
+	TAP(a, acc); \
+	TAP(b, acc); \
+	TAP(c, acc); \
+	TAP(d, acc); \
+	LASTTAP(e, acc)
 
-// min(max(V28, lo), hi); fmax/fmin return NaN for a NaN input, as Go's
-// min and max do.
-#define CLAMP28 \
-	FMAX4S(26, 28, 28); \
-	FMIN4S(27, 28, 28)
+// min(max(Vx, lo), hi) with lo, hi in V26, V27.
+#define CLAMP(x) CLAMP4S(x, 26, 27)
+
+// A pixel's sum starts from the bias (V28) and zero (V30, V31).
+#define PIXSTART \
+	VORR V25.B16, V25.B16, V28.B16; \
+	VZERO(V30); \
+	VZERO(V31)
+
+// The three partial sums added, clamped, stored; out moves on a column.
+#define PIXEND \
+	FADD4S(30, 28, 28); \
+	FADD4S(31, 28, 28); \
+	CLAMP(28); \
+	VST1.P [V28.S4], (R6)(R9)
+
+// OP x, Ri for the first three (five) input rows.
+#define ROWS3(OP, x) OP x, R1; OP x, R2; OP x, R3
+#define ROWS5(OP, x) ROWS3(OP, x); OP x, R4; OP x, R5
+
+// The next block: input rows and out back to its first pixel (R11, R12).
+#define NEXTBLOCK(ROWS, label) \
+	ROWS(SUB, R11); \
+	SUB  R12, R6; \
+	SUBS $1, R8; \
+	BNE  label; \
+	RET
 
 #define ARGS \
 	MOVD  rows+0(FP), R0; \
@@ -60,58 +82,49 @@
 	MOVD  $hi+80(FP), R13; \
 	VLD1R (R13), [V27.S4]
 
+// The first three input rows from rows (R0).
+#define INROWS3 \
+	MOVD 0(R0), R1; \
+	MOVD 8(R0), R2; \
+	MOVD 16(R0), R3
+
+// The block's bias and its first eight weights.
+#define WEIGHTS8 \
+	VLD1.P 16(R7), [V25.S4]; \
+	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]; \
+	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+
 // func dwRow3x3NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
 TEXT ·dwRow3x3NEON(SB), NOSPLIT, $0-84
 	ARGS
-	MOVD 0(R0), R1
-	MOVD 8(R0), R2
-	MOVD 16(R0), R3
+	INROWS3
 
 block3:
-	VLD1.P 16(R7), [V25.S4]
-	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WEIGHTS8
 	VLD1.P 16(R7), [V8.S4]
 	MOVD   npix+24(FP), R13
 
 pix3:
-	VORR V25.B16, V25.B16, V28.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
+	PIXSTART
 	ROW3(R1, V0, V1, V2, V28)
 	ROW3(R2, V3, V4, V5, V30)
 	ROW3(R3, V6, V7, V8, V31)
-	FADD4S(30, 28, 28)
-	FADD4S(31, 28, 28)
-	CLAMP28
-	VST1.P [V28.S4], (R6)(R9)
-	ADD    R10, R1
-	ADD    R10, R2
-	ADD    R10, R3
-	SUBS   $1, R13
-	BNE    pix3
+	PIXEND
+	ROWS3(ADD, R10)
+	SUBS $1, R13
+	BNE  pix3
 
-	SUB  R11, R1
-	SUB  R11, R2
-	SUB  R11, R3
-	SUB  R12, R6
-	SUBS $1, R8
-	BNE  block3
-	RET
+	NEXTBLOCK(ROWS3, block3)
 
 // func dwRow5x5NEON(rows *[5]unsafe.Pointer, out, w *float32, npix, blocks, c4, pstep, inRewind, outRewind int, lastMask uint32, lo, hi float32)
 TEXT ·dwRow5x5NEON(SB), NOSPLIT, $0-84
 	ARGS
-	MOVD 0(R0), R1
-	MOVD 8(R0), R2
-	MOVD 16(R0), R3
+	INROWS3
 	MOVD 24(R0), R4
 	MOVD 32(R0), R5
 
 block5:
-	VLD1.P 16(R7), [V25.S4]
-	VLD1.P 64(R7), [V0.S4, V1.S4, V2.S4, V3.S4]
-	VLD1.P 64(R7), [V4.S4, V5.S4, V6.S4, V7.S4]
+	WEIGHTS8
 	VLD1.P 64(R7), [V8.S4, V9.S4, V10.S4, V11.S4]
 	VLD1.P 64(R7), [V12.S4, V13.S4, V14.S4, V15.S4]
 	VLD1.P 64(R7), [V16.S4, V17.S4, V18.S4, V19.S4]
@@ -120,35 +133,34 @@ block5:
 	MOVD   npix+24(FP), R13
 
 pix5:
-	VORR V25.B16, V25.B16, V28.B16
-	VEOR V30.B16, V30.B16, V30.B16
-	VEOR V31.B16, V31.B16, V31.B16
+	PIXSTART
 	ROW5(R1, V0, V1, V2, V3, V4, V28)
 	ROW5(R2, V5, V6, V7, V8, V9, V30)
 	ROW5(R3, V10, V11, V12, V13, V14, V31)
 	ROW5(R4, V15, V16, V17, V18, V19, V28)
 	ROW5(R5, V20, V21, V22, V23, V24, V30)
-	FADD4S(30, 28, 28)
-	FADD4S(31, 28, 28)
-	CLAMP28
-	VST1.P [V28.S4], (R6)(R9)
-	ADD    R10, R1
-	ADD    R10, R2
-	ADD    R10, R3
-	ADD    R10, R4
-	ADD    R10, R5
-	SUBS   $1, R13
-	BNE    pix5
+	PIXEND
+	ROWS5(ADD, R10)
+	SUBS $1, R13
+	BNE  pix5
 
-	SUB  R11, R1
-	SUB  R11, R2
-	SUB  R11, R3
-	SUB  R11, R4
-	SUB  R11, R5
-	SUB  R12, R6
-	SUBS $1, R8
-	BNE  block5
-	RET
+	NEXTBLOCK(ROWS5, block5)
+
+// R8 = the next tap's input at this block (R5), R12 = its weight offset.
+#define NEXTTAP \
+	MOVD   dwTaps_offs(R6), R12; \
+	MOVD.P 8(R6), R8; \
+	ADD    R5, R8
+
+// Loads four consecutive blocks of w (R9 bytes apart) from base.
+#define BLOCKS4(base, a, b, c, d) \
+	VLD1 (base), [a.S4]; \
+	ADD  R9, base, R13; \
+	VLD1 (R13), [b.S4]; \
+	ADD  R10, base, R13; \
+	VLD1 (R13), [c.S4]; \
+	ADD  R11, base, R13; \
+	VLD1 (R13), [d.S4]
 
 // func dwPixelNEON(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)
 // R0 = t, R1 = n, R2 = out, R3 = the block's weights, R4 = blocks left,
@@ -175,29 +187,15 @@ TEXT ·dwPixelNEON(SB), NOSPLIT, $0-60
 pgroup:
 	CMP  $4, R4
 	BLT  pone
-	VLD1 (R3), [V28.S4]
-	ADD  R9, R3, R13
-	VLD1 (R13), [V29.S4]
-	ADD  R10, R3, R13
-	VLD1 (R13), [V30.S4]
-	ADD  R11, R3, R13
-	VLD1 (R13), [V31.S4]
+	BLOCKS4(R3, V28, V29, V30, V31)
 	MOVD R0, R6
 	MOVD R1, R7
 
 pgtap:
-	MOVD   dwTaps_offs(R6), R12
-	MOVD.P 8(R6), R8
-	ADD    R5, R8
+	NEXTTAP
 	VLD1   (R8), [V0.S4, V1.S4, V2.S4, V3.S4]
 	ADD    R3, R12
-	VLD1   (R12), [V4.S4]
-	ADD    R9, R12, R13
-	VLD1   (R13), [V5.S4]
-	ADD    R10, R12, R13
-	VLD1   (R13), [V6.S4]
-	ADD    R11, R12, R13
-	VLD1   (R13), [V7.S4]
+	BLOCKS4(R12, V4, V5, V6, V7)
 	VFMLA  V4.S4, V0.S4, V28.S4
 	VFMLA  V5.S4, V1.S4, V29.S4
 	VFMLA  V6.S4, V2.S4, V30.S4
@@ -205,14 +203,10 @@ pgtap:
 	SUBS   $1, R7
 	BNE    pgtap
 
-	FMAX4S(26, 28, 28)
-	FMIN4S(27, 28, 28)
-	FMAX4S(26, 29, 29)
-	FMIN4S(27, 29, 29)
-	FMAX4S(26, 30, 30)
-	FMIN4S(27, 30, 30)
-	FMAX4S(26, 31, 31)
-	FMIN4S(27, 31, 31)
+	CLAMP(28)
+	CLAMP(29)
+	CLAMP(30)
+	CLAMP(31)
 	ADD  R5, R2, R8
 	VST1 [V28.S4, V29.S4, V30.S4, V31.S4], (R8)
 	ADD  $64, R5
@@ -230,9 +224,7 @@ pblock:
 	MOVD R1, R7
 
 ptap:
-	MOVD   dwTaps_offs(R6), R12
-	MOVD.P 8(R6), R8
-	ADD    R5, R8
+	NEXTTAP
 	VLD1   (R8), [V29.S4]
 	ADD    R3, R12
 	VLD1   (R12), [V30.S4]
@@ -240,7 +232,7 @@ ptap:
 	SUBS   $1, R7
 	BNE    ptap
 
-	CLAMP28
+	CLAMP(28)
 	ADD  R5, R2, R8
 	VST1 [V28.S4], (R8)
 	ADD  $16, R5

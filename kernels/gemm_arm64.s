@@ -11,23 +11,11 @@
 #include "neon_arm64.h"
 
 // One k step of the 8×12 tile: V24 = a[0:4], V25 = a[4:8],
-// V26..V28 = b[0:12]; row i accumulates in V(3i), V(3i+1), V(3i+2).
-#define ROW(i, av, idx) \
-	FMLAE(3*i, 26, av, idx); \
-	FMLAE(3*i+1, 27, av, idx); \
-	FMLAE(3*i+2, 28, av, idx)
-
+// V26..V28 = b[0:12] (TILE8x12 in neon_arm64.h).
 #define KSTEP \
 	VLD1.P 32(R0), [V24.S4, V25.S4]; \
 	VLD1.P 48(R1), [V26.S4, V27.S4, V28.S4]; \
-	ROW(0, 24, 0); \
-	ROW(1, 24, 1); \
-	ROW(2, 24, 2); \
-	ROW(3, 24, 3); \
-	ROW(4, 25, 0); \
-	ROW(5, 25, 1); \
-	ROW(6, 25, 2); \
-	ROW(7, 25, 3)
+	TILE8x12(FMLAE)
 
 // The SiLU epilogue: exp(t) = 2^n · P(r), n = round(t·log2e), r = t - n·ln2
 // (Cody–Waite), P the Cephes expf polynomial; -x is clamped to
@@ -53,9 +41,7 @@
 	FADD4S(26, 3*i+2, 3*i+2)
 
 // V29 = lo, V30 = hi.
-#define CLAMPV(d) \
-	FMAX4S(29, d, d); \
-	FMIN4S(30, d, d)
+#define CLAMPV(d) CLAMP4S(d, 29, 30)
 
 // V29 = 3, V30 = 0, V31 = 6.
 #define HSWISHV(d) \
@@ -64,6 +50,11 @@
 	FMIN4S(31, 24, 24); \
 	FMUL4S(24, d, d); \
 	FDIV4S(31, d, d)
+
+// q = the next constant + p·t, a Horner step of P.
+#define HORNER(p, q) \
+	VLD1R.P 4(R8), [q.S4]; \
+	VFMLA   p.S4, V24.S4, q.S4
 
 // x/(1+exp(-x)); t in V24, n in V25, P alternating V26/V27, constants
 // streamed through V28 from ·siluNEONConsts.
@@ -82,20 +73,13 @@
 	VLD1R.P 4(R8), [V28.S4]; \
 	VFMLS V28.S4, V25.S4, V24.S4; \
 	VLD1R.P 4(R8), [V26.S4]; \
-	VLD1R.P 4(R8), [V27.S4]; \
-	VFMLA V26.S4, V24.S4, V27.S4; \
-	VLD1R.P 4(R8), [V26.S4]; \
-	VFMLA V27.S4, V24.S4, V26.S4; \
-	VLD1R.P 4(R8), [V27.S4]; \
-	VFMLA V26.S4, V24.S4, V27.S4; \
-	VLD1R.P 4(R8), [V26.S4]; \
-	VFMLA V27.S4, V24.S4, V26.S4; \
-	VLD1R.P 4(R8), [V27.S4]; \
-	VFMLA V26.S4, V24.S4, V27.S4; \
-	VLD1R.P 4(R8), [V26.S4]; \
-	VFMLA V27.S4, V24.S4, V26.S4; \
-	VLD1R.P 4(R8), [V27.S4]; \
-	VFMLA V26.S4, V24.S4, V27.S4; \
+	HORNER(V26, V27); \
+	HORNER(V27, V26); \
+	HORNER(V26, V27); \
+	HORNER(V27, V26); \
+	HORNER(V26, V27); \
+	HORNER(V27, V26); \
+	HORNER(V26, V27); \
 	FCVTZS4S(25, 25); \
 	VLD1R.P 4(R8), [V28.S4]; \
 	VADD V28.S4, V25.S4, V25.S4; \
@@ -113,16 +97,18 @@
 	VST1 [v0.S4, v1.S4, v2.S4], (R2); \
 	ADD  R4, R2
 
-#define ROWS(E0, E1, E2, E3, E4, E5, E6, E7) \
-	HEAD(0); E0; STORE(V0, V1, V2); \
-	HEAD(1); E1; STORE(V3, V4, V5); \
-	HEAD(2); E2; STORE(V6, V7, V8); \
-	HEAD(3); E3; STORE(V9, V10, V11); \
-	HEAD(4); E4; STORE(V12, V13, V14); \
-	HEAD(5); E5; STORE(V15, V16, V17); \
-	HEAD(6); E6; STORE(V18, V19, V20); \
-	HEAD(7); E7; STORE(V21, V22, V23)
+// Stores each row i < mr after the epilogue E(i) has run on it.
+#define ROWS(E) \
+	HEAD(0); E(0); STORE(V0, V1, V2); \
+	HEAD(1); E(1); STORE(V3, V4, V5); \
+	HEAD(2); E(2); STORE(V6, V7, V8); \
+	HEAD(3); E(3); STORE(V9, V10, V11); \
+	HEAD(4); E(4); STORE(V12, V13, V14); \
+	HEAD(5); E(5); STORE(V15, V16, V17); \
+	HEAD(6); E(6); STORE(V18, V19, V20); \
+	HEAD(7); E(7); STORE(V21, V22, V23)
 
+#define NOEPI(i) NOP
 #define CLAMPR(i) CLAMPV(3*i); CLAMPV(3*i+1); CLAMPV(3*i+2)
 #define HSWISHR(i) HSWISHV(3*i); HSWISHV(3*i+1); HSWISHV(3*i+2)
 #define SILUR(i) SILUV(3*i); SILUV(3*i+1); SILUV(3*i+2)
@@ -136,30 +122,12 @@ TEXT ·gemm8x12NEON(SB), NOSPLIT, $0-80
 	MOVD ldc+32(FP), R4
 	LSL  $2, R4
 	MOVD mr+40(FP), R5
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	VEOR V8.B16, V8.B16, V8.B16
-	VEOR V9.B16, V9.B16, V9.B16
-	VEOR V10.B16, V10.B16, V10.B16
-	VEOR V11.B16, V11.B16, V11.B16
-	VEOR V12.B16, V12.B16, V12.B16
-	VEOR V13.B16, V13.B16, V13.B16
-	VEOR V14.B16, V14.B16, V14.B16
-	VEOR V15.B16, V15.B16, V15.B16
-	VEOR V16.B16, V16.B16, V16.B16
-	VEOR V17.B16, V17.B16, V17.B16
-	VEOR V18.B16, V18.B16, V18.B16
-	VEOR V19.B16, V19.B16, V19.B16
-	VEOR V20.B16, V20.B16, V20.B16
-	VEOR V21.B16, V21.B16, V21.B16
-	VEOR V22.B16, V22.B16, V22.B16
-	VEOR V23.B16, V23.B16, V23.B16
+	VZERO4(V0, V1, V2, V3)
+	VZERO4(V4, V5, V6, V7)
+	VZERO4(V8, V9, V10, V11)
+	VZERO4(V12, V13, V14, V15)
+	VZERO4(V16, V17, V18, V19)
+	VZERO4(V20, V21, V22, V23)
 	CMP  $2, R3
 	BLT  tail
 
@@ -178,28 +146,14 @@ kdone:
 	MOVD accumulate+64(FP), R9
 	CBZ  R9, bias
 	MOVD R2, R10
-	ACCROW(0)
-	ACCROW(1)
-	ACCROW(2)
-	ACCROW(3)
-	ACCROW(4)
-	ACCROW(5)
-	ACCROW(6)
-	ACCROW(7)
+	EACH8(ACCROW)
 	B    accdone
 
 bias:
 	MOVD bias+48(FP), R6
 	CBZ  R6, accdone
 	VLD1 (R6), [V29.S4, V30.S4, V31.S4]
-	BIASROW(0)
-	BIASROW(1)
-	BIASROW(2)
-	BIASROW(3)
-	BIASROW(4)
-	BIASROW(5)
-	BIASROW(6)
-	BIASROW(7)
+	EACH8(BIASROW)
 
 accdone:
 	MOVWU epi+56(FP), R7
@@ -209,7 +163,7 @@ accdone:
 	BEQ  hswish
 	CMP  $const_epiAsmSiLU, R7
 	BEQ  silu
-	ROWS(NOP, NOP, NOP, NOP, NOP, NOP, NOP, NOP)
+	ROWS(NOEPI)
 	B    done
 
 clamp:
@@ -217,7 +171,7 @@ clamp:
 	VLD1R (R8), [V29.S4]
 	MOVD $hi+76(FP), R8
 	VLD1R (R8), [V30.S4]
-	ROWS(CLAMPR(0), CLAMPR(1), CLAMPR(2), CLAMPR(3), CLAMPR(4), CLAMPR(5), CLAMPR(6), CLAMPR(7))
+	ROWS(CLAMPR)
 	B    done
 
 hswish:
@@ -225,59 +179,43 @@ hswish:
 	VLD1R.P 4(R8), [V29.S4]
 	VLD1R (R8), [V31.S4]
 	VEOR V30.B16, V30.B16, V30.B16
-	ROWS(HSWISHR(0), HSWISHR(1), HSWISHR(2), HSWISHR(3), HSWISHR(4), HSWISHR(5), HSWISHR(6), HSWISHR(7))
+	ROWS(HSWISHR)
 	B    done
 
 silu:
-	ROWS(SILUR(0), SILUR(1), SILUR(2), SILUR(3), SILUR(4), SILUR(5), SILUR(6), SILUR(7))
+	ROWS(SILUR)
 
 done:
 	RET
 
+// Twelve independent FMA chains (V0..V11 += V12·V13).
+#define FMA12 \
+	VFMLA V12.S4, V13.S4, V0.S4; \
+	VFMLA V12.S4, V13.S4, V1.S4; \
+	VFMLA V12.S4, V13.S4, V2.S4; \
+	VFMLA V12.S4, V13.S4, V3.S4; \
+	VFMLA V12.S4, V13.S4, V4.S4; \
+	VFMLA V12.S4, V13.S4, V5.S4; \
+	VFMLA V12.S4, V13.S4, V6.S4; \
+	VFMLA V12.S4, V13.S4, V7.S4; \
+	VFMLA V12.S4, V13.S4, V8.S4; \
+	VFMLA V12.S4, V13.S4, V9.S4; \
+	VFMLA V12.S4, V13.S4, V10.S4; \
+	VFMLA V12.S4, V13.S4, V11.S4
+
 // func fmaPeakNEON(n int)
 TEXT ·fmaPeakNEON(SB), NOSPLIT, $0-8
 	MOVD n+0(FP), R0
-	VEOR V0.B16, V0.B16, V0.B16
-	VEOR V1.B16, V1.B16, V1.B16
-	VEOR V2.B16, V2.B16, V2.B16
-	VEOR V3.B16, V3.B16, V3.B16
-	VEOR V4.B16, V4.B16, V4.B16
-	VEOR V5.B16, V5.B16, V5.B16
-	VEOR V6.B16, V6.B16, V6.B16
-	VEOR V7.B16, V7.B16, V7.B16
-	VEOR V8.B16, V8.B16, V8.B16
-	VEOR V9.B16, V9.B16, V9.B16
-	VEOR V10.B16, V10.B16, V10.B16
-	VEOR V11.B16, V11.B16, V11.B16
-	VEOR V12.B16, V12.B16, V12.B16
-	VEOR V13.B16, V13.B16, V13.B16
+	VZERO4(V0, V1, V2, V3)
+	VZERO4(V4, V5, V6, V7)
+	VZERO4(V8, V9, V10, V11)
+	VZERO(V12)
+	VZERO(V13)
 	CBZ  R0, pdone
 
 ploop:
-	VFMLA V12.S4, V13.S4, V0.S4
-	VFMLA V12.S4, V13.S4, V1.S4
-	VFMLA V12.S4, V13.S4, V2.S4
-	VFMLA V12.S4, V13.S4, V3.S4
-	VFMLA V12.S4, V13.S4, V4.S4
-	VFMLA V12.S4, V13.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V6.S4
-	VFMLA V12.S4, V13.S4, V7.S4
-	VFMLA V12.S4, V13.S4, V8.S4
-	VFMLA V12.S4, V13.S4, V9.S4
-	VFMLA V12.S4, V13.S4, V10.S4
-	VFMLA V12.S4, V13.S4, V11.S4
-	VFMLA V12.S4, V13.S4, V0.S4
-	VFMLA V12.S4, V13.S4, V1.S4
-	VFMLA V12.S4, V13.S4, V2.S4
-	VFMLA V12.S4, V13.S4, V3.S4
-	VFMLA V12.S4, V13.S4, V4.S4
-	VFMLA V12.S4, V13.S4, V5.S4
-	VFMLA V12.S4, V13.S4, V6.S4
-	VFMLA V12.S4, V13.S4, V7.S4
-	VFMLA V12.S4, V13.S4, V8.S4
-	VFMLA V12.S4, V13.S4, V9.S4
-	VFMLA V12.S4, V13.S4, V10.S4
-	VFMLA V12.S4, V13.S4, V11.S4
+	FMA12
+	FMA12
 	SUB  $1, R0
 	CBNZ R0, ploop
 

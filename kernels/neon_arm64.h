@@ -47,3 +47,28 @@
 
 // fcvtzs vd.4s, vn.4s
 #define FCVTZS4S(n, d) WORD $(0x4EA1B800 | ((n)<<5) | (d))
+
+// Shapes the hand-written kernels share.
+
+#define VZERO(v) VEOR v.B16, v.B16, v.B16
+#define VZERO4(a, b, c, d) VZERO(a); VZERO(b); VZERO(c); VZERO(d)
+
+// M(0) … M(7): one macro per row of an 8-row tile.
+#define EACH8(M) M(0); M(1); M(2); M(3); M(4); M(5); M(6); M(7)
+
+// x = min(max(x, lo), hi); fmax/fmin order zeros and pass NaN through
+// exactly as Go's max and min.
+#define CLAMP4S(x, lo, hi) \
+	FMAX4S(lo, x, x); \
+	FMIN4S(hi, x, x)
+
+// One k step of an 8×12 tile with by-element instruction OPE(d, n, m, i):
+// V24 holds A's rows 0-3, V25 rows 4-7, V26..V28 B's columns 0-3, 4-7,
+// 8-11; row i accumulates in V(3i), V(3i+1), V(3i+2).
+#define TILEROW8x12(OPE, i) \
+	OPE(3*(i), 26, 24+(i)/4, (i)&3); \
+	OPE(3*(i)+1, 27, 24+(i)/4, (i)&3); \
+	OPE(3*(i)+2, 28, 24+(i)/4, (i)&3)
+#define TILE8x12(OPE) \
+	TILEROW8x12(OPE, 0); TILEROW8x12(OPE, 1); TILEROW8x12(OPE, 2); TILEROW8x12(OPE, 3); \
+	TILEROW8x12(OPE, 4); TILEROW8x12(OPE, 5); TILEROW8x12(OPE, 6); TILEROW8x12(OPE, 7)

@@ -66,28 +66,34 @@
 	CMP  $i, R5; \
 	BLE  done
 
+// The arguments both kernels load first.
+#define ARGS \
+	MOVD kg+0(FP), R3; \
+	MOVD a+8(FP), R0; \
+	MOVD b+16(FP), R1; \
+	MOVD c+24(FP), R2; \
+	MOVD ldc+32(FP), R4; \
+	MOVD mr+40(FP), R5; \
+	MOVD bias+48(FP), R6
+
+// Broadcasts the bounds and the zero point into Vl, Vh, Vz.
+#define BOUNDS(l, h, z) \
+	MOVD $lo+68(FP), R8; \
+	VLD1R (R8), [l.S4]; \
+	MOVD $hi+72(FP), R8; \
+	VLD1R (R8), [h.S4]; \
+	MOVD $zp+64(FP), R8; \
+	VLD1R (R8), [z.S4]
+
 // ---- qs8-gemm-8x12c4-neondot ----
 //
 // Row i accumulates in V(3i), V(3i+1), V(3i+2) (columns 0-3, 4-7, 8-11);
 // one k quad is V24 = rows 0-3, V25 = rows 4-7 of A (4 bytes a row) and
 // V26..V28 = columns 0-3, 4-7, 8-11 of B (4 bytes a column).
-
-#define DROW(i, av, idx) \
-	SDOTE(3*i, 26, av, idx); \
-	SDOTE(3*i+1, 27, av, idx); \
-	SDOTE(3*i+2, 28, av, idx)
-
 #define DSTEP \
 	VLD1.P 32(R0), [V24.B16, V25.B16]; \
 	VLD1.P 48(R1), [V26.B16, V27.B16, V28.B16]; \
-	DROW(0, 24, 0); \
-	DROW(1, 24, 1); \
-	DROW(2, 24, 2); \
-	DROW(3, 24, 3); \
-	DROW(4, 25, 0); \
-	DROW(5, 25, 1); \
-	DROW(6, 25, 2); \
-	DROW(7, 25, 3)
+	TILE8x12(SDOTE)
 
 // Requantizes row i (scale V24..V26, lo V29, hi V30, zero point V31) and
 // stores its 12 bytes: narrowed into V27 (bytes 0-11), stored as 8 + 4.
@@ -107,37 +113,23 @@
 	MOVW R8, 8(R2); \
 	ADD  R4, R2
 
+// Row 0's bias (V0..V2) into another row's accumulators.
+#define COPY3(a, b, c) \
+	VMOV V0.B16, a.B16; \
+	VMOV V1.B16, b.B16; \
+	VMOV V2.B16, c.B16
+
 // func qgemm8x12c4NEONDot(kg int, a *byte, b *byte, c *int8, ldc int, mr int, bias *int32, scale *float32, zp int32, lo float32, hi float32)
 TEXT ·qgemm8x12c4NEONDot(SB), NOSPLIT, $0-76
-	MOVD kg+0(FP), R3
-	MOVD a+8(FP), R0
-	MOVD b+16(FP), R1
-	MOVD c+24(FP), R2
-	MOVD ldc+32(FP), R4
-	MOVD mr+40(FP), R5
-	MOVD bias+48(FP), R6
+	ARGS
 	VLD1 (R6), [V0.S4, V1.S4, V2.S4]
-	VMOV V0.B16, V3.B16
-	VMOV V1.B16, V4.B16
-	VMOV V2.B16, V5.B16
-	VMOV V0.B16, V6.B16
-	VMOV V1.B16, V7.B16
-	VMOV V2.B16, V8.B16
-	VMOV V0.B16, V9.B16
-	VMOV V1.B16, V10.B16
-	VMOV V2.B16, V11.B16
-	VMOV V0.B16, V12.B16
-	VMOV V1.B16, V13.B16
-	VMOV V2.B16, V14.B16
-	VMOV V0.B16, V15.B16
-	VMOV V1.B16, V16.B16
-	VMOV V2.B16, V17.B16
-	VMOV V0.B16, V18.B16
-	VMOV V1.B16, V19.B16
-	VMOV V2.B16, V20.B16
-	VMOV V0.B16, V21.B16
-	VMOV V1.B16, V22.B16
-	VMOV V2.B16, V23.B16
+	COPY3(V3, V4, V5)
+	COPY3(V6, V7, V8)
+	COPY3(V9, V10, V11)
+	COPY3(V12, V13, V14)
+	COPY3(V15, V16, V17)
+	COPY3(V18, V19, V20)
+	COPY3(V21, V22, V23)
 	CMP  $2, R3
 	BLT  dtail
 
@@ -155,20 +147,8 @@ dtail:
 dkdone:
 	MOVD scale+56(FP), R7
 	VLD1 (R7), [V24.S4, V25.S4, V26.S4]
-	MOVD $lo+68(FP), R8
-	VLD1R (R8), [V29.S4]
-	MOVD $hi+72(FP), R8
-	VLD1R (R8), [V30.S4]
-	MOVD $zp+64(FP), R8
-	VLD1R (R8), [V31.S4]
-	DSTORE(0)
-	DSTORE(1)
-	DSTORE(2)
-	DSTORE(3)
-	DSTORE(4)
-	DSTORE(5)
-	DSTORE(6)
-	DSTORE(7)
+	BOUNDS(V29, V30, V31)
+	EACH8(DSTORE)
 
 done:
 	RET
@@ -206,30 +186,22 @@ done:
 	MOVD R8, (R2); \
 	ADD  R4, R2
 
+// Row 0's bias (V16, V17) into another row's accumulators.
+#define COPY2(a, b) \
+	VMOV V16.B16, a.B16; \
+	VMOV V17.B16, b.B16
+
 // func qgemm8x8NEONMull(kg int, a *byte, b *byte, c *int8, ldc int, mr int, bias *int32, scale *float32, zp int32, lo float32, hi float32)
 TEXT ·qgemm8x8NEONMull(SB), NOSPLIT, $0-76
-	MOVD kg+0(FP), R3
-	MOVD a+8(FP), R0
-	MOVD b+16(FP), R1
-	MOVD c+24(FP), R2
-	MOVD ldc+32(FP), R4
-	MOVD mr+40(FP), R5
-	MOVD bias+48(FP), R6
+	ARGS
 	VLD1 (R6), [V16.S4, V17.S4]
-	VMOV V16.B16, V18.B16
-	VMOV V17.B16, V19.B16
-	VMOV V16.B16, V20.B16
-	VMOV V17.B16, V21.B16
-	VMOV V16.B16, V22.B16
-	VMOV V17.B16, V23.B16
-	VMOV V16.B16, V24.B16
-	VMOV V17.B16, V25.B16
-	VMOV V16.B16, V26.B16
-	VMOV V17.B16, V27.B16
-	VMOV V16.B16, V28.B16
-	VMOV V17.B16, V29.B16
-	VMOV V16.B16, V30.B16
-	VMOV V17.B16, V31.B16
+	COPY2(V18, V19)
+	COPY2(V20, V21)
+	COPY2(V22, V23)
+	COPY2(V24, V25)
+	COPY2(V26, V27)
+	COPY2(V28, V29)
+	COPY2(V30, V31)
 	CMP  $2, R3
 	BLT  mtail
 
@@ -251,20 +223,8 @@ mtail:
 mkdone:
 	MOVD scale+56(FP), R7
 	VLD1 (R7), [V4.S4, V5.S4]
-	MOVD $lo+68(FP), R8
-	VLD1R (R8), [V6.S4]
-	MOVD $hi+72(FP), R8
-	VLD1R (R8), [V7.S4]
-	MOVD $zp+64(FP), R8
-	VLD1R (R8), [V8.S4]
-	MSTORE(0)
-	MSTORE(1)
-	MSTORE(2)
-	MSTORE(3)
-	MSTORE(4)
-	MSTORE(5)
-	MSTORE(6)
-	MSTORE(7)
+	BOUNDS(V6, V7, V8)
+	EACH8(MSTORE)
 
 done:
 	RET

@@ -157,13 +157,10 @@ func genAct(f *file) {
 	f.doc("Activation kernels for AVX-512 and AVX2+FMA (declared in act_amd64.go): one",
 		"loop per activation kind, two vectors a step, then one, then the tail.",
 		"The exponential is the one consts.go in kernels/_asm describes.")
-	for _, v := range []isa{avx512, avx2} {
+	for _, v := range tiers {
 		r := actRegsFor(v)
 		f.text("act"+v.name, "func(kind uint32, a, b float32, dst, src *float32, n int)")
-		f.MOVL(f.arg("kind"), EAX)
-		f.MOVQ(f.arg("dst"), RDI)
-		f.MOVQ(f.arg("src"), RSI)
-		f.MOVQ(f.arg("n"), RCX)
+		f.args("kind dst src n", EAX, RDI, RSI, RCX)
 		f.zero(v, r.zero)
 		f.VBROADCASTSS(K(kOne), r.one)
 		var bodies []actKind
@@ -215,6 +212,7 @@ func genAct(f *file) {
 func (f *file) actLoop(v isa, r actRegs, k actKind) {
 	w := v.bytes()
 	two, one, tail := k.label+"two", k.label+"one", k.label+"tail"
+	op := func() { k.op(f, v, r, 0, 0) }
 	f.Label(two)
 	f.CMPQ(RCX, U8(2*v.lanes))
 	f.JLT(LabelRef(one))
@@ -224,33 +222,16 @@ func (f *file) actLoop(v isa, r actRegs, k actKind) {
 	k.op(f, v, r, 4, 1)
 	f.VMOVUPS(v.V(0), Mem{Base: RDI})
 	f.VMOVUPS(v.V(4), Mem{Base: RDI, Disp: w})
-	f.ADDQ(U32(2*w), RSI)
-	f.ADDQ(U32(2*w), RDI)
-	f.SUBQ(U8(2*v.lanes), RCX)
+	f.advance(U32(2*w), U8(2*v.lanes), RSI, RDI)
 	f.JMP(LabelRef(two))
 	f.Label(one)
 	f.CMPQ(RCX, U8(v.lanes))
+	f.JLT(LabelRef(tailOrDone(v, tail)))
+	f.unaryVec(v, false, op)
 	if !v.masked {
-		f.JLT(LabelRef("done"))
-		f.VMOVUPS(Mem{Base: RSI}, v.V(0))
-		k.op(f, v, r, 0, 0)
-		f.VMOVUPS(v.V(0), Mem{Base: RDI})
 		f.JMP(LabelRef("done"))
 		return
 	}
-	f.JLT(LabelRef(tail))
-	f.VMOVUPS(Mem{Base: RSI}, v.V(0))
-	k.op(f, v, r, 0, 0)
-	f.VMOVUPS(v.V(0), Mem{Base: RDI})
-	f.ADDQ(U8(w), RSI)
-	f.ADDQ(U8(w), RDI)
-	f.SUBQ(U8(v.lanes), RCX)
-	f.Label(tail)
-	f.TESTQ(RCX, RCX)
-	f.JEQ(LabelRef("done"))
-	f.tailMask(K1)
-	f.VMOVUPS_Z(Mem{Base: RSI}, K1, v.V(0))
-	k.op(f, v, r, 0, 0)
-	f.VMOVUPS(v.V(0), K1, Mem{Base: RDI})
-	f.JMP(LabelRef("done"))
+	f.advance(U8(w), U8(v.lanes), RSI, RDI)
+	f.maskedTail(tail, func() { f.unaryVec(v, true, op) })
 }

@@ -30,11 +30,18 @@ type file struct {
 	// go_asm.h name (const_X, Type_field) that the assembler resolves.
 	raw  []rawOperand
 	head string // comment printed after the includes
+	// docs is prose printed before a line that starts with its marker (a
+	// function's "// func" stub line, a table's first DATA line); pending
+	// goes before the next function.
+	docs    []placedDoc
+	pending string
 	// globals are package-level (non-static) DATA sections, which avo's
-	// context only makes static.
+	// context only makes static; they print before the functions.
 	globals []*ir.Global
-	post    func([]byte) []byte // last touch on the printed text
+	post    []func([]byte) []byte // last touches on the printed text
 }
+
+type placedDoc struct{ marker, text string }
 
 type rawOperand struct {
 	inst *ir.Instruction
@@ -52,8 +59,14 @@ func newFile() *file {
 	return f
 }
 
-// doc sets the file's leading comment.
-func (f *file) doc(lines ...string) { f.head = comment(lines) }
+// doc sets the comment printed before the next function: the
+// introduction of a kernel family.
+func (f *file) doc(lines ...string) { f.pending = comment(lines) }
+
+// docBefore prints lines before the first line that starts with marker.
+func (f *file) docBefore(marker string, lines ...string) {
+	f.docs = append(f.docs, placedDoc{marker, comment(lines)})
+}
 
 func comment(lines []string) string {
 	var b strings.Builder
@@ -98,6 +111,10 @@ func (f importerFunc) Import(p string) (*types.Package, error) { return f(p) }
 // NOSPLIT and no frame. The signature must be the Go declaration's (go vet
 // checks the frame offsets against it).
 func (f *file) text(name, sig string) {
+	if f.pending != "" {
+		f.docs = append(f.docs, placedDoc{"// func " + name + "(", f.pending})
+		f.pending = ""
+	}
 	f.Function(name)
 	f.Attributes(attr.NOSPLIT)
 	tv, err := types.Eval(kernelsFset, kernelsPkg, kernelsFile.End()-1, sig)
@@ -114,6 +131,22 @@ func (f *file) arg(name string) operand.Mem {
 		panic(err)
 	}
 	return b.Addr
+}
+
+// args loads the parameters named in names (space-separated) into regs in
+// turn: MOVL into a 32-bit register, MOVQ into a 64-bit one.
+func (f *file) args(names string, regs ...reg.GPPhysical) {
+	fields := strings.Fields(names)
+	if len(fields) != len(regs) {
+		panic("args: " + names)
+	}
+	for i, name := range fields {
+		if regs[i].Size() == 4 {
+			f.MOVL(f.arg(name), regs[i])
+		} else {
+			f.MOVQ(f.arg(name), regs[i])
+		}
+	}
 }
 
 // withRaw adds instruction i, printing operand idx as text.
@@ -161,9 +194,11 @@ func (f *file) print() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	secs := make([]ir.Section, 0, len(f.globals)+len(irf.Sections))
 	for _, g := range f.globals {
-		irf.AddSection(g)
+		secs = append(secs, g)
 	}
+	irf.Sections = append(secs, irf.Sections...)
 	if err := passes.Execute(irf); err != nil {
 		return nil, err
 	}
@@ -184,12 +219,23 @@ func (f *file) print() ([]byte, error) {
 			at = bytes.Index(src, []byte("//go:build"))
 		}
 		at += bytes.IndexByte(src[at:], '\n') + 1
-		src = append(src[:at:at], append([]byte("\n"+f.head), src[at:]...)...)
+		src = insertAt(src, at, "\n"+f.head)
 	}
-	if f.post != nil {
-		src = f.post(src)
+	for _, d := range f.docs {
+		at := bytes.Index(src, []byte("\n"+d.marker))
+		if at < 0 {
+			return nil, fmt.Errorf("no line %q for its comment", d.marker)
+		}
+		src = insertAt(src, at+1, d.text+"\n")
+	}
+	for _, post := range f.post {
+		src = post(src)
 	}
 	return src, nil
+}
+
+func insertAt(src []byte, at int, text string) []byte {
+	return append(src[:at:at], append([]byte(text), src[at:]...)...)
 }
 
 func replaceOnce(src []byte, old, new string) []byte {

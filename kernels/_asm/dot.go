@@ -13,14 +13,10 @@ import (
 // R9 = q cursor, R10 = elements left in the row.
 func genDot(f *file) {
 	f.doc("Gallery dot products (declared in dot_amd64.go).")
-	for _, v := range []isa{avx512, avx2} {
+	for _, v := range tiers {
 		w := v.bytes()
 		f.text("dotRows"+v.name, "func(q, rows *float32, dim, n int, out *float32)")
-		f.MOVQ(f.arg("q"), RSI)
-		f.MOVQ(f.arg("rows"), RDI)
-		f.MOVQ(f.arg("dim"), R8)
-		f.MOVQ(f.arg("n"), RCX)
-		f.MOVQ(f.arg("out"), RDX)
+		f.args("q rows dim n out", RSI, RDI, R8, RCX, RDX)
 		if v.masked {
 			f.Comment("K1 selects the dim%16 tail elements.")
 			f.MOVQ(R8, R11)

@@ -91,7 +91,7 @@ func (f *file) storeK(v isa, x VecPhysical, m Mem) {
 
 func genDepthwise(f *file) {
 	f.doc("Depthwise convolution kernels; see dw.go in kernels/_asm.")
-	for _, v := range []isa{avx512, avx2} {
+	for _, v := range tiers {
 		f.dwRow(v, 3)
 		f.dwRow(v, 5)
 		f.dwPixel(v)
@@ -104,10 +104,7 @@ func (f *file) dwRowPrologue(v isa, k int, needR13 bool) {
 	for i := 0; i < k; i++ {
 		f.MOVQ(Mem{Base: RAX, Disp: 8 * i}, dwRowRegs[i])
 	}
-	f.MOVQ(f.arg("out"), RDI)
-	f.MOVQ(f.arg("w"), RSI)
-	f.MOVQ(f.arg("blocks"), RBX)
-	f.MOVQ(f.arg("c4"), RCX)
+	f.args("out w blocks c4", RDI, RSI, RBX, RCX)
 	if needR13 {
 		f.LEAQ(Mem{Base: RCX, Index: RCX, Scale: 2}, R13)
 	}
@@ -339,12 +336,7 @@ func (f *file) dwPixel(v isa) {
 	f.text("dwPixel"+v.name, "func(t *dwTaps, n int, out, w *float32, blocks, wstride int, lastMask uint32, lo, hi float32)")
 	lo, hi := dwClampRegs(v)
 	wb := v.bytes()
-	f.MOVQ(f.arg("t"), R8)
-	f.MOVQ(f.arg("n"), R9)
-	f.MOVQ(f.arg("out"), RDI)
-	f.MOVQ(f.arg("w"), RSI)
-	f.MOVQ(f.arg("blocks"), RBX)
-	f.MOVQ(f.arg("wstride"), R12)
+	f.args("t n out w blocks wstride", R8, R9, RDI, RSI, RBX, R12)
 	f.LEAQ(Mem{Base: R12, Index: R12, Scale: 2}, R13)
 	f.XORQ(RDX, RDX)
 	f.VBROADCASTSS(f.arg("lo"), lo)

@@ -10,13 +10,10 @@ import (
 // a mask. Loads, one vector op, stores: each lane's IEEE result is the Go
 // loop's bit for bit. SI = a, DX = b, DI = dst, CX = n.
 func genElem(f *file) {
-	for _, v := range []isa{avx512, avx2} {
+	f.doc("Elementwise add and multiply (declared in elem_amd64.go).")
+	for _, v := range tiers {
 		f.text("elemBin"+v.name, "func(op uint32, dst, a, b *float32, n int)")
-		f.MOVL(f.arg("op"), EAX)
-		f.MOVQ(f.arg("dst"), RDI)
-		f.MOVQ(f.arg("a"), RSI)
-		f.MOVQ(f.arg("b"), RDX)
-		f.MOVQ(f.arg("n"), RCX)
+		f.args("op dst a b n", EAX, RDI, RSI, RDX, RCX)
 		f.cmpConst(EAX, "elemAdd")
 		f.JNE(LabelRef("mul"))
 		f.elemLoop(v, "add", func(m Op, x, d Op) { f.VADDPS(m, x, d) })
@@ -43,44 +40,76 @@ func (f *file) elemLoop(v isa, name string, op func(m, x, d Op)) {
 	for i := 0; i < 4; i++ {
 		f.VMOVUPS(v.V(i), Mem{Base: RDI, Disp: i * w})
 	}
-	f.ADDQ(U32(4*w), RSI)
-	f.ADDQ(U32(4*w), RDX)
-	f.ADDQ(U32(4*w), RDI)
-	f.SUBQ(U8(4*v.lanes), RCX)
+	f.advance(U32(4*w), U8(4*v.lanes), RSI, RDX, RDI)
 	f.JMP(LabelRef(l4))
 	f.Label(l1)
 	f.CMPQ(RCX, U8(v.lanes))
-	if v.masked {
-		f.JLT(LabelRef(lt))
-	} else {
-		f.JLT(LabelRef("done"))
-	}
+	f.JLT(LabelRef(tailOrDone(v, lt)))
 	f.VMOVUPS(Mem{Base: RSI}, v.V(0))
 	op(Mem{Base: RDX}, v.V(0), v.V(0))
 	f.VMOVUPS(v.V(0), Mem{Base: RDI})
-	f.ADDQ(U8(w), RSI)
-	f.ADDQ(U8(w), RDX)
-	f.ADDQ(U8(w), RDI)
-	f.SUBQ(U8(v.lanes), RCX)
+	f.advance(U8(w), U8(v.lanes), RSI, RDX, RDI)
 	f.JMP(LabelRef(l1))
 	if !v.masked {
 		return
 	}
-	f.Label(lt)
-	f.TESTQ(RCX, RCX)
-	f.JEQ(LabelRef("done"))
-	f.tailMask(K1)
-	f.VMOVUPS_Z(Mem{Base: RSI}, K1, v.V(0))
-	f.VMOVUPS_Z(Mem{Base: RDX}, K1, v.V(1))
-	op(v.V(1), v.V(0), v.V(0))
-	f.VMOVUPS(v.V(0), K1, Mem{Base: RDI})
-	f.JMP(LabelRef("done"))
+	f.maskedTail(lt, func() {
+		f.VMOVUPS_Z(Mem{Base: RSI}, K1, v.V(0))
+		f.VMOVUPS_Z(Mem{Base: RDX}, K1, v.V(1))
+		op(v.V(1), v.V(0), v.V(0))
+		f.VMOVUPS(v.V(0), K1, Mem{Base: RDI})
+	})
 }
 
-// tailMask sets k to the low CX bits (CX < 16), through AX.
-func (f *file) tailMask(k Op) {
+// The streaming loops (elementwise, activation, erf) share their shape: CX
+// elements from SI (and DX) to DI, whole vectors first, then on AVX-512 the
+// tail under a mask; every one ends at label done.
+
+// tailOrDone is where a loop goes when fewer than a vector are left: the
+// masked tail at label tail, or (AVX2: the Go wrapper feeds whole vectors
+// only) done.
+func tailOrDone(v isa, tail string) string {
+	if v.masked {
+		return tail
+	}
+	return "done"
+}
+
+// advance adds by (bytes) to each of ptrs and takes elems off CX.
+func (f *file) advance(by, elems Constant, ptrs ...GPPhysical) {
+	for _, p := range ptrs {
+		f.ADDQ(by, p)
+	}
+	f.SUBQ(elems, RCX)
+}
+
+// maskedTail is the AVX-512 tail at label: when CX (< 16) elements are
+// left, body runs under K1 = their mask, then to done.
+func (f *file) maskedTail(label string, body func()) {
+	f.Label(label)
+	f.TESTQ(RCX, RCX)
+	f.JEQ(LabelRef("done"))
+	// K1 = the low CX bits, through AX.
 	f.MOVL(U32(1), EAX)
 	f.SHLL(CL, EAX)
 	f.DECL(EAX)
-	f.KMOVW(EAX, k)
+	f.KMOVW(EAX, K1)
+	body()
+	f.JMP(LabelRef("done"))
+}
+
+// unaryVec runs op on one vector from SI, in V0, and stores it to DI:
+// under K1 for a tail.
+func (f *file) unaryVec(v isa, tail bool, op func()) {
+	if tail {
+		f.VMOVUPS_Z(Mem{Base: RSI}, K1, v.V(0))
+	} else {
+		f.VMOVUPS(Mem{Base: RSI}, v.V(0))
+	}
+	op()
+	if tail {
+		f.VMOVUPS(v.V(0), K1, Mem{Base: RDI})
+	} else {
+		f.VMOVUPS(v.V(0), Mem{Base: RDI})
+	}
 }

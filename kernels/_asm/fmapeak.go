@@ -9,7 +9,8 @@ import (
 // FMAs over twelve independent chains, enough to cover 4-cycle latency on
 // two FMA pipes, so the loop runs at the core's FMA throughput.
 func genFMAPeak(f *file) {
-	for _, v := range []isa{avx512, avx2} {
+	f.doc("FMA throughput probes (declared in fmapeak_amd64.go).")
+	for _, v := range tiers {
 		f.text("fmaPeak"+v.name, "func(n int)")
 		f.MOVQ(f.arg("n"), RCX)
 		for i := 0; i < 14; i++ {

@@ -58,11 +58,7 @@ func (f *file) gemm(g gemmShape) {
 		sig = "func(k int, a, b, c *float32, ldc, mr int, bias *float32, epi uint32, accumulate int, lo, hi float32, lda, nseg, segskip int)"
 	}
 	f.text(g.name(), sig)
-	f.MOVQ(f.arg("k"), RCX)
-	f.MOVQ(f.arg("a"), RSI)
-	f.MOVQ(f.arg("b"), RBX)
-	f.MOVQ(f.arg("c"), RDI)
-	f.MOVQ(f.arg("ldc"), R8)
+	f.args("k a b c ldc", RCX, RSI, RBX, RDI, R8)
 	f.SHLQ(U8(2), R8)
 	f.MOVQ(f.arg("mr"), R9)
 	if v.masked {
@@ -138,37 +134,45 @@ func (f *file) gemmPackedLoop(g gemmShape, prefix string, rows int) {
 	f.JMP(LabelRef("kdone"))
 }
 
-// gemmStridedLoop reads A in place: row i at SI + i·lda for rows 0..5 and
-// DX + (i-6)·lda for rows 6..11, with R10 = lda, R12 = 3·lda and
-// R13 = 5·lda in bytes (x86 addressing scales by 1, 2, 4 or 8 only), over
-// nseg segments (AX) of k steps, segskip (R11, bytes) between segments.
-func (f *file) gemmStridedLoop(g gemmShape) {
-	bstep := 4 * g.nr()
-	f.Label("strided")
+// rowStrides sets up rowAddr for a tile of mr rows from R10 = lda in
+// elements: rows 0..5 at SI + i·lda and 6..11 at DX + (i-6)·lda, with
+// R10 = lda, R12 = 3·lda and R13 = 5·lda in bytes (x86 addressing scales by
+// 1, 2, 4 or 8 only). It returns the row bases.
+func (f *file) rowStrides(mr int) []GPPhysical {
 	f.SHLQ(U8(2), R10)
 	f.LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R12)
 	f.LEAQ(Mem{Base: R10, Index: R10, Scale: 4}, R13)
-	bases := []GPPhysical{RSI}
-	if g.mr > 6 {
-		f.LEAQ(Mem{Base: RSI, Index: R12, Scale: 2}, RDX)
-		bases = append(bases, RDX)
+	if mr <= 6 {
+		return []GPPhysical{RSI}
 	}
-	f.MOVQ(f.arg("nseg"), RAX)
-	f.MOVQ(f.arg("segskip"), R11)
+	f.LEAQ(Mem{Base: RSI, Index: R12, Scale: 2}, RDX)
+	return []GPPhysical{RSI, RDX}
+}
+
+// rowAddr addresses byte o of row i (see rowStrides).
+func rowAddr(i, o int) Mem {
+	m := Mem{Base: []GPPhysical{RSI, RDX}[i/6], Disp: o}
+	switch i % 6 {
+	case 1, 2, 4:
+		m.Index, m.Scale = R10, uint8(i%6)
+	case 3:
+		m.Index, m.Scale = R12, 1
+	case 5:
+		m.Index, m.Scale = R13, 1
+	}
+	return m
+}
+
+// gemmStridedLoop reads A in place (rowStrides) over nseg segments (AX) of
+// k steps, segskip (R11, bytes) between segments.
+func (f *file) gemmStridedLoop(g gemmShape) {
+	bstep := 4 * g.nr()
+	f.Label("strided")
+	bases := f.rowStrides(g.mr)
+	f.args("nseg segskip", RAX, R11)
 	f.SHLQ(U8(2), R11)
 	row := func(o int) func(i int) Mem {
-		return func(i int) Mem {
-			m := Mem{Base: bases[i/6], Disp: o}
-			switch i % 6 {
-			case 1, 2, 4:
-				m.Index, m.Scale = R10, uint8(i%6)
-			case 3:
-				m.Index, m.Scale = R12, 1
-			case 5:
-				m.Index, m.Scale = R13, 1
-			}
-			return m
-		}
+		return func(i int) Mem { return rowAddr(i, o) }
 	}
 	advance := func(n int) {
 		for _, b := range bases {

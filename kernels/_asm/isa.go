@@ -15,6 +15,9 @@ type isa struct {
 var (
 	avx512 = isa{name: "AVX512", lanes: 16, nvec: 32, masked: true}
 	avx2   = isa{name: "AVX2", lanes: 8, nvec: 16}
+	// tiers are the instruction sets each family is written for, in the
+	// order its routines appear.
+	tiers = []isa{avx512, avx2}
 )
 
 // bytes is the width of one vector register.

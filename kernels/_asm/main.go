@@ -2,15 +2,17 @@
 // (github.com/mmcloughlin/avo). It lives in its own module so that avo never
 // becomes a dependency of signet.
 //
-//	cd kernels/_asm && go run .          # rewrite ../*_amd64.s
+//	cd kernels/_asm && go run .          # rewrite ../kernels_amd64.s, ../consts_arm64.s
 //	go run . -out /some/dir              # write them elsewhere (CI compares)
 //
-// One source per kernel family, parameterised by instruction set (the isa
-// values in isa.go) and tile shape; one table of vector constants
-// (consts.go), emitted once into consts_amd64.s and referenced by the
-// others; the Go constants the kernels dispatch on (activation kinds,
-// epilogue codes, elementwise ops, struct offsets) come from go_asm.h, which
-// the Go toolchain writes from the package's own declarations.
+// Every amd64 routine goes into the one file kernels_amd64.s: one source
+// per kernel family here, parameterised by instruction set (the isa values
+// in isa.go) and tile shape; one table of vector constants (consts.go),
+// emitted once at the top of that file and referenced by the kernels (and
+// written again as the arm64 kernels' streams into consts_arm64.s); the Go
+// constants the kernels dispatch on (activation kinds, epilogue codes,
+// elementwise ops, struct offsets) come from go_asm.h, which the Go
+// toolchain writes from the package's own declarations.
 package main
 
 import (
@@ -30,16 +32,8 @@ func main() {
 		name string
 		gen  func() ([]byte, error)
 	}{
-		{"consts_amd64.s", amd64(genConsts)},
-		{"fmapeak_amd64.s", amd64(genFMAPeak)},
-		{"pack_amd64.s", amd64(genPack)},
-		{"elem_amd64.s", amd64(genElem)},
-		{"act_amd64.s", amd64(genAct)},
-		{"unary_amd64.s", amd64(genUnary)},
-		{"dot_amd64.s", amd64(genDot)},
-		{"dw_amd64.s", amd64(genDepthwise)},
-		{"gemm_amd64.s", amd64(genGemm)},
-		{"qgemm_amd64.s", amd64(genQGemm)},
+		{"kernels_amd64.s", amd64(genConsts, genFMAPeak, genPack, genElem, genAct,
+			genUnary, genDot, genDepthwise, genGemm, genQGemm)},
 		{"consts_arm64.s", genConstsARM64},
 	}
 	for _, fl := range files {
@@ -54,11 +48,18 @@ func main() {
 	}
 }
 
-// amd64 builds one avo file with gen.
-func amd64(gen func(*file)) func() ([]byte, error) {
+// amd64 builds one avo file from the kernel families gens, in order.
+func amd64(gens ...func(*file)) func() ([]byte, error) {
 	return func() ([]byte, error) {
 		f := newFile()
-		gen(f)
+		f.head = comment([]string{
+			"The amd64 kernels of package kernels, family by family, each generated",
+			"from its own file in kernels/_asm; the Go declarations are in the",
+			"*_amd64.go files.",
+		})
+		for _, gen := range gens {
+			gen(f)
+		}
 		return f.print()
 	}
 }

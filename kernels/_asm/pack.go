@@ -9,19 +9,15 @@ import (
 // genPack writes transpose4Rows: four rows into four columns of a k-major
 // panel through 4×4 SSE transposes (SSE2 is the amd64 baseline).
 func genPack(f *file) {
+	f.doc("GEMM panel packing (declared in pack_amd64.go).")
 	f.text("transpose4Rows", "func(dst *float32, dstStride int, r0, r1, r2, r3 *float32, n int)")
-	f.MOVQ(f.arg("dst"), RDI)
-	f.MOVQ(f.arg("dstStride"), RDX)
+	f.args("dst dstStride", RDI, RDX)
 	f.SHLQ(U8(2), RDX)
 	f.LEAQ(Mem{Base: RDX, Index: RDX, Scale: 2}, R12)
 	// 4·stride: avo insists on a base register, the assembler does not.
 	i, err := x86.LEAQ(Mem{Base: RDX, Index: RDX, Scale: 4}, R13)
 	f.withRaw(i, err, 0, "(DX*4)")
-	f.MOVQ(f.arg("r0"), R8)
-	f.MOVQ(f.arg("r1"), R9)
-	f.MOVQ(f.arg("r2"), R10)
-	f.MOVQ(f.arg("r3"), R11)
-	f.MOVQ(f.arg("n"), RCX)
+	f.args("r0 r1 r2 r3 n", R8, R9, R10, R11, RCX)
 	f.SHRQ(U8(2), RCX)
 	f.JZ(LabelRef("done"))
 	f.XORQ(RAX, RAX)
@@ -30,18 +26,16 @@ func genPack(f *file) {
 	f.MOVUPS(Mem{Base: R9, Index: RAX, Scale: 1}, X1)
 	f.MOVUPS(Mem{Base: R10, Index: RAX, Scale: 1}, X2)
 	f.MOVUPS(Mem{Base: R11, Index: RAX, Scale: 1}, X3)
-	f.MOVAPS(X0, X4)
-	f.UNPCKLPS(X1, X0) // a0 b0 a1 b1
-	f.UNPCKHPS(X1, X4) // a2 b2 a3 b3
-	f.MOVAPS(X2, X5)
-	f.UNPCKLPS(X3, X2) // c0 d0 c1 d1
-	f.UNPCKHPS(X3, X5) // c2 d2 c3 d3
-	f.MOVAPS(X0, X6)
-	f.UNPCKLPD(X2, X0) // a0 b0 c0 d0
-	f.UNPCKHPD(X2, X6) // a1 b1 c1 d1
-	f.MOVAPS(X4, X7)
-	f.UNPCKLPD(X5, X4) // a2 b2 c2 d2
-	f.UNPCKHPD(X5, X7) // a3 b3 c3 d3
+	// x, t = the low and the high halves of x and y interleaved.
+	unpack := func(lo, hi func(y, x Op), x, y, t Op) {
+		f.MOVAPS(x, t)
+		lo(y, x)
+		hi(y, t)
+	}
+	unpack(f.UNPCKLPS, f.UNPCKHPS, X0, X1, X4) // a0 b0 a1 b1, a2 b2 a3 b3
+	unpack(f.UNPCKLPS, f.UNPCKHPS, X2, X3, X5) // c0 d0 c1 d1, c2 d2 c3 d3
+	unpack(f.UNPCKLPD, f.UNPCKHPD, X0, X2, X6) // a0 b0 c0 d0, a1 b1 c1 d1
+	unpack(f.UNPCKLPD, f.UNPCKHPD, X4, X5, X7) // a2 b2 c2 d2, a3 b3 c3 d3
 	f.MOVUPS(X0, Mem{Base: RDI})
 	f.MOVUPS(X6, Mem{Base: RDI, Index: RDX, Scale: 1})
 	f.MOVUPS(X4, Mem{Base: RDI, Index: RDX, Scale: 2})

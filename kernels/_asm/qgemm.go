@@ -62,24 +62,11 @@ func (f *file) qgemm(g qgemmShape) {
 		sig = "func(kg int, a, b *byte, c *int8, ldc, mr int, bias *int32, scale *float32, zp int32, lo, hi float32)"
 	}
 	f.text(g.name, sig)
-	f.MOVQ(f.arg("kg"), RCX)
-	f.MOVQ(f.arg("a"), RSI)
-	f.MOVQ(f.arg("b"), RBX)
-	f.MOVQ(f.arg("c"), RDI)
-	f.MOVQ(f.arg("ldc"), R8)
-	f.MOVQ(f.arg("mr"), R9)
-	f.MOVQ(f.arg("bias"), RAX)
+	f.args("kg a b c ldc mr bias", RCX, RSI, RBX, RDI, R8, R9, RAX)
 	// A is packed row by row (QLayout.ARows), kg groups of 4 bytes a row:
-	// row i at SI + i·lda for rows 0..5 and DX + (i-6)·lda for rows 6..11,
-	// with R10 = lda, R12 = 3·lda and R13 = 5·lda (x86 addressing scales by
-	// 1, 2, 4 or 8 only).
+	// lda = kg (rowStrides).
 	f.MOVQ(RCX, R10)
-	f.SHLQ(U8(2), R10)
-	f.LEAQ(Mem{Base: R10, Index: R10, Scale: 2}, R12)
-	f.LEAQ(Mem{Base: R10, Index: R10, Scale: 4}, R13)
-	if g.mr > 6 {
-		f.LEAQ(Mem{Base: RSI, Index: R12, Scale: 2}, RDX)
-	}
+	bases := f.rowStrides(g.mr)
 	if v.masked {
 		f.MOVL(f.arg("nrMask"), R11L)
 		f.KMOVW(R11L, K1)
@@ -95,9 +82,8 @@ func (f *file) qgemm(g qgemmShape) {
 	}
 	step := func(s int) { f.qgemmStep(g, 4*s, s*g.bStep()) }
 	advance := func(groups int) {
-		f.ADDQ(U8(4*groups), RSI)
-		if g.mr > 6 {
-			f.ADDQ(U8(4*groups), RDX)
+		for _, b := range bases {
+			f.ADDQ(U8(4*groups), b)
 		}
 	}
 	f.CMPQ(RCX, U8(g.unroll))
@@ -141,7 +127,7 @@ func (f *file) qgemmStep(g qgemmShape, ao, bo int) {
 	f.qmov(v, Mem{Base: RBX, Disp: bo}, g.b(0))
 	f.qmov(v, Mem{Base: RBX, Disp: bo + w}, g.b(1))
 	for i := 0; i < g.mr; i++ {
-		m := qgemmRow(i, ao)
+		m := rowAddr(i, ao)
 		if v.masked {
 			// Four broadcast registers in turn let the loads run ahead.
 			a := v.V(2*g.mr + 2 + i%4)
@@ -157,21 +143,6 @@ func (f *file) qgemmStep(g qgemmShape, ao, bo int) {
 		f.VPMADDWD(g.b(1), a, t)
 		f.VPADDD(t, g.acc(i, 1), g.acc(i, 1))
 	}
-}
-
-// qgemmRow addresses byte o of row i of the packed A tile.
-func qgemmRow(i, o int) Mem {
-	bases := []GPPhysical{RSI, RDX}
-	m := Mem{Base: bases[i/6], Disp: o}
-	switch i % 6 {
-	case 1, 2, 4:
-		m.Index, m.Scale = R10, uint8(i%6)
-	case 3:
-		m.Index, m.Scale = R12, 1
-	case 5:
-		m.Index, m.Scale = R13, 1
-	}
-	return m
 }
 
 // vpdpbusd emits VPDPBUSD signed, unsigned, acc (Go operand order: acc +=
@@ -251,9 +222,7 @@ func (f *file) qgemmStore(g qgemmShape) {
 // layout.
 func (f *file) qwiden() {
 	f.text("qwidenAVX2", "func(dst *byte, src *int8, n int)")
-	f.MOVQ(f.arg("dst"), RDI)
-	f.MOVQ(f.arg("src"), RSI)
-	f.MOVQ(f.arg("n"), RCX)
+	f.args("dst src n", RDI, RSI, RCX)
 	f.SHRQ(U8(4), RCX)
 	f.JZ(LabelRef("wdone"))
 	f.Label("wloop")

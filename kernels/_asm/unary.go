@@ -68,13 +68,9 @@ func genUnary(f *file) {
 	f.doc("Erf and GELU kernels for AVX-512 and AVX2+FMA (declared in unary_amd64.go):",
 		"the Go twin's table-driven polynomials, one VPERMPS per coefficient;",
 		"see kernels/_asm/unary.go.")
-	for _, v := range []isa{avx512, avx2} {
+	for _, v := range tiers {
 		f.text("erf"+v.name, "func(kind uint32, tab *[24][8]float32, dst, src *float32, n int)")
-		f.MOVL(f.arg("kind"), EAX)
-		f.MOVQ(f.arg("tab"), R8)
-		f.MOVQ(f.arg("dst"), RDI)
-		f.MOVQ(f.arg("src"), RSI)
-		f.MOVQ(f.arg("n"), RCX)
+		f.args("kind tab dst src n", EAX, R8, RDI, RSI, RCX)
 		var r erfRegs
 		bcast := func(row int, d VecPhysical) { f.VBROADCASTSS(Mem{Base: R8, Disp: 32 * row}, d) }
 		if v.masked {
@@ -120,33 +116,17 @@ func genUnary(f *file) {
 // erfLoop runs erf (or GELU) over CX elements from SI to DI, one vector a
 // step, then on AVX-512 the tail under mask K1.
 func (f *file) erfLoop(v isa, r erfRegs, label string, gelu bool) {
-	w := v.bytes()
 	loop, tail := label+"loop", label+"tail"
+	op := func() { f.erfVec(v, r, gelu) }
 	f.Label(loop)
 	f.CMPQ(RCX, U8(v.lanes))
-	if v.masked {
-		f.JLT(LabelRef(tail))
-	} else {
-		f.JLT(LabelRef("done"))
-	}
-	f.VMOVUPS(Mem{Base: RSI}, v.V(0))
-	f.erfVec(v, r, gelu)
-	f.VMOVUPS(v.V(0), Mem{Base: RDI})
-	f.ADDQ(U8(w), RSI)
-	f.ADDQ(U8(w), RDI)
-	f.SUBQ(U8(v.lanes), RCX)
+	f.JLT(LabelRef(tailOrDone(v, tail)))
+	f.unaryVec(v, false, op)
+	f.advance(U8(v.bytes()), U8(v.lanes), RSI, RDI)
 	f.JMP(LabelRef(loop))
-	if !v.masked {
-		return
+	if v.masked {
+		f.maskedTail(tail, func() { f.unaryVec(v, true, op) })
 	}
-	f.Label(tail)
-	f.TESTQ(RCX, RCX)
-	f.JEQ(LabelRef("done"))
-	f.tailMask(K1)
-	f.VMOVUPS_Z(Mem{Base: RSI}, K1, v.V(0))
-	f.erfVec(v, r, gelu)
-	f.VMOVUPS(v.V(0), K1, Mem{Base: RDI})
-	f.JMP(LabelRef("done"))
 }
 
 // erfVec replaces V0 (x) by erf(x) or GELU(x); V1..V9 are temporaries.
