@@ -2,6 +2,7 @@ package reference
 
 import (
 	"fmt"
+	"iter"
 	"math"
 
 	"github.com/signet-go/signet/internal/shape"
@@ -18,6 +19,32 @@ type window struct {
 	kh, kw, sh, sw, dh, dw int
 	pt, pl, pb, pr         int
 	explicit               bool // pads came from "pads" (auto_pad NOTSET): ceil_mode applies
+}
+
+// tap is a kernel position (i, j) and the input position (ih, iw) it reads.
+type tap struct{ i, j, ih, iw int }
+
+// taps yields, row by row, the kernel positions of the window at output
+// (oh, ow) that fall inside the h×w input; the padding reads zero, so the
+// others contribute nothing.
+func (win *window) taps(oh, ow, h, w int) iter.Seq[tap] {
+	return func(yield func(tap) bool) {
+		for i := 0; i < win.kh; i++ {
+			ih := oh*win.sh - win.pt + i*win.dh
+			if ih < 0 || ih >= h {
+				continue
+			}
+			for j := 0; j < win.kw; j++ {
+				iw := ow*win.sw - win.pl + j*win.dw
+				if iw < 0 || iw >= w {
+					continue
+				}
+				if !yield(tap{i, j, ih, iw}) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // window reads kernel_shape, strides, dilations, pads and auto_pad for a
@@ -169,18 +196,8 @@ func conv2D(nd *node) error {
 					}
 					for c := 0; c < cg; c++ {
 						ci := g*cg + c
-						for i := 0; i < win.kh; i++ {
-							ih := oh*win.sh - win.pt + i*win.dh
-							if ih < 0 || ih >= H {
-								continue
-							}
-							for j := 0; j < win.kw; j++ {
-								iw := ow*win.sw - win.pl + j*win.dw
-								if iw < 0 || iw >= W {
-									continue
-								}
-								acc += x.f[((n*C+ci)*H+ih)*W+iw] * wt.f[((k*cg+c)*win.kh+i)*win.kw+j]
-							}
+						for t := range win.taps(oh, ow, H, W) {
+							acc += x.f[((n*C+ci)*H+t.ih)*W+t.iw] * wt.f[((k*cg+c)*win.kh+t.i)*win.kw+t.j]
 						}
 					}
 					if act != nil {
@@ -261,19 +278,9 @@ func maxPool(nd *node) error {
 		for oh := 0; oh < OH; oh++ {
 			for ow := 0; ow < OW; ow++ {
 				m := float32(math.Inf(-1))
-				for i := 0; i < win.kh; i++ {
-					ih := oh*win.sh - win.pt + i*win.dh
-					if ih < 0 || ih >= H {
-						continue
-					}
-					for j := 0; j < win.kw; j++ {
-						iw := ow*win.sw - win.pl + j*win.dw
-						if iw < 0 || iw >= W {
-							continue
-						}
-						if v := x[(nc*H+ih)*W+iw]; v > m || v != v {
-							m = v
-						}
+				for t := range win.taps(oh, ow, H, W) {
+					if v := x[(nc*H+t.ih)*W+t.iw]; v > m || v != v {
+						m = v
 					}
 				}
 				y[(nc*OH+oh)*OW+ow] = m

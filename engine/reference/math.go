@@ -65,20 +65,11 @@ func minOp(nd *node) error { return binaryOp(nd, func(a, b float32) float32 { re
 
 // prelu: y = x < 0 ? slope·x : x, the slope broadcast to X's shape.
 func prelu(nd *node) error {
-	if err := nd.checkAttrs(); err != nil {
-		return err
-	}
-	if err := nd.arity(2, 2, 1, 1); err != nil {
-		return err
-	}
-	x, err := nd.in(0)
+	in, err := nd.begin(2, 2, 1)
 	if err != nil {
 		return err
 	}
-	s, err := nd.in(1)
-	if err != nil {
-		return err
-	}
+	x, s := in[0], in[1]
 	if o, ok := shape.Broadcast(x.shape, s.shape); !ok || len(o) != len(x.shape) || product(o) != len(x.f) {
 		return fmt.Errorf("%w: slope of shape %v does not broadcast to X's %v", ErrShape, s.shape, x.shape)
 	}

@@ -3,6 +3,7 @@ package reference
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Layer normalisation and softmax, both in float64.
@@ -56,7 +57,7 @@ func layerNormalization(nd *node) error {
 		if t == nil {
 			continue
 		}
-		if !equalInts(t.shape, x.shape[first:last+1]) {
+		if !slices.Equal(t.shape, x.shape[first:last+1]) {
 			return fmt.Errorf("%w: input %d of shape %v, want the normalised dims %v", ErrShape, i+1, t.shape, x.shape[first:last+1])
 		}
 		par[i] = t.f
@@ -118,26 +119,36 @@ func layerNormalization(nd *node) error {
 	return nil
 }
 
+// vectors begins a node of one input and one output of the same shape that
+// maps each vector of x along axis ax, charging perElem work an element. It
+// returns x, y and the extents outer, n (along ax) and inner; all three are
+// 0 when y is empty, whose other dims need not have a product that fits.
+func vectors(nd *node, ax, perElem int64) (x *tensor, y []float32, outer, n, inner int, err error) {
+	in, err := nd.begin(1, 1, 1)
+	if err != nil {
+		return nil, nil, 0, 0, 0, err
+	}
+	x = in[0]
+	if len(x.shape) == 0 {
+		return nil, nil, 0, 0, 0, fmt.Errorf("%w: scalar input", ErrShape)
+	}
+	a, err := axis(ax, len(x.shape))
+	if err != nil {
+		return nil, nil, 0, 0, 0, err
+	}
+	if err := nd.work(perElem * int64(len(x.f))); err != nil {
+		return nil, nil, 0, 0, 0, err
+	}
+	if y, err = nd.out(0, x.shape); err != nil || len(y) == 0 {
+		return x, y, 0, 0, 0, err
+	}
+	return x, y, product(x.shape[:a]), x.shape[a], product(x.shape[a+1:]), nil
+}
+
 // softmax: along axis (default -1), y = e^(x-m) / Σ e^(x-m) with m the
 // vector's maximum (opset 13 semantics).
 func softmax(nd *node) error {
-	ax := nd.attrInt("axis", -1)
-	in, err := nd.begin(1, 1, 1)
-	if err != nil {
-		return err
-	}
-	x := in[0]
-	if len(x.shape) == 0 {
-		return fmt.Errorf("%w: scalar input", ErrShape)
-	}
-	outer, n, inner, _, _, err := axisRun(x, []int64{ax})
-	if err != nil {
-		return err
-	}
-	if err := nd.work(4 * int64(len(x.f))); err != nil {
-		return err
-	}
-	y, err := nd.out(0, x.shape)
+	x, y, outer, n, inner, err := vectors(nd, nd.attrInt("axis", -1), 4)
 	if err != nil {
 		return err
 	}
@@ -160,16 +171,4 @@ func softmax(nd *node) error {
 		}
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -150,29 +150,10 @@ func l2Normalize(nd *node) error {
 // normalize divides every vector along axis by max(norm, eps), the L1 norm
 // if p1 else L2, computed and divided in float64.
 func normalize(nd *node, ax int64, p1 bool, eps float64) error {
-	in, err := nd.begin(1, 1, 1)
+	x, y, outer, dim, inner, err := vectors(nd, ax, 3)
 	if err != nil {
 		return err
 	}
-	x := in[0]
-	if len(x.shape) == 0 {
-		return fmt.Errorf("%w: scalar input", ErrShape)
-	}
-	a, err := axis(ax, len(x.shape))
-	if err != nil {
-		return err
-	}
-	if err := nd.work(3 * int64(len(x.f))); err != nil {
-		return err
-	}
-	y, err := nd.out(0, x.shape)
-	if err != nil {
-		return err
-	}
-	if len(y) == 0 {
-		return nil // the axis products below may not fit an int
-	}
-	outer, dim, inner := product(x.shape[:a]), x.shape[a], product(x.shape[a+1:])
 	for o := 0; o < outer; o++ {
 		for i := 0; i < inner; i++ {
 			var s float64

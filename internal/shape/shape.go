@@ -15,8 +15,13 @@ import (
 // Prod returns the product of dims and true when every dim is non-negative
 // and the product (and every partial product) is at most limit. It returns
 // false, never a wrapped value, when it is not.
-func Prod(dims []int, limit int) (int, bool) {
-	n := 1
+func Prod(dims []int, limit int) (int, bool) { return prod(dims, limit) }
+
+// Prod64 is Prod for int64 dimensions.
+func Prod64(dims []int64, limit int64) (int64, bool) { return prod(dims, limit) }
+
+func prod[T int | int64](dims []T, limit T) (T, bool) {
+	n := T(1)
 	for _, d := range dims {
 		if d < 0 {
 			return 0, false
@@ -24,28 +29,6 @@ func Prod(dims []int, limit int) (int, bool) {
 		if d == 0 {
 			// A zero anywhere makes the product 0, but later factors must
 			// still be valid dimensions.
-			n = 0
-			continue
-		}
-		if n != 0 && n > limit/d {
-			return 0, false
-		}
-		n *= d
-	}
-	if n > limit {
-		return 0, false
-	}
-	return n, true
-}
-
-// Prod64 is Prod for int64 dimensions.
-func Prod64(dims []int64, limit int64) (int64, bool) {
-	n := int64(1)
-	for _, d := range dims {
-		if d < 0 {
-			return 0, false
-		}
-		if d == 0 {
 			n = 0
 			continue
 		}

@@ -70,12 +70,7 @@ func (p *pb) floats(field int, vs []float32, packed bool) {
 type enc struct{ packed, raw bool }
 
 func floatTensor(name string, dims []int64, vals []float32, e enc) *pb {
-	t := &pb{}
-	t.ints(1, dims, e.packed)
-	t.varint(2, dtFloat)
-	if name != "" {
-		t.str(8, name)
-	}
+	t := tensorHeader(name, dims, dtFloat, e)
 	if e.raw {
 		var q []byte
 		for _, v := range vals {
@@ -89,12 +84,7 @@ func floatTensor(name string, dims []int64, vals []float32, e enc) *pb {
 }
 
 func int64Tensor(name string, dims []int64, vals []int64, e enc) *pb {
-	t := &pb{}
-	t.ints(1, dims, e.packed)
-	t.varint(2, dtInt64)
-	if name != "" {
-		t.str(8, name)
-	}
+	t := tensorHeader(name, dims, dtInt64, e)
 	if e.raw {
 		var q []byte
 		for _, v := range vals {
@@ -103,6 +93,18 @@ func int64Tensor(name string, dims []int64, vals []int64, e enc) *pb {
 		t.bytes(9, q)
 	} else {
 		t.ints(7, vals, e.packed)
+	}
+	return t
+}
+
+// tensorHeader starts a TensorProto with its dims, data type and name; the
+// caller appends the data.
+func tensorHeader(name string, dims []int64, dataType int64, e enc) *pb {
+	t := &pb{}
+	t.ints(1, dims, e.packed)
+	t.varint(2, dataType)
+	if name != "" {
+		t.str(8, name)
 	}
 	return t
 }
@@ -120,9 +122,17 @@ func valueInfoPB(name string, elem int64, dims ...any) *pb {
 		}
 		shape.msg(1, dim)
 	}
+	return tensorValueInfo(name, elem, shape)
+}
+
+// tensorValueInfo writes a tensor ValueInfoProto with the given shape, or
+// with none when shape is nil.
+func tensorValueInfo(name string, elem int64, shape *pb) *pb {
 	tt := &pb{}
 	tt.varint(1, elem)
-	tt.msg(2, shape)
+	if shape != nil {
+		tt.msg(2, shape)
+	}
 	typ := &pb{}
 	typ.msg(1, tt)
 	v := &pb{}
@@ -133,50 +143,47 @@ func valueInfoPB(name string, elem int64, dims ...any) *pb {
 
 type attr = *pb
 
-func aInt(name string, v int64) attr {
+// attrHeader starts an AttributeProto with its name and type; the caller
+// appends the value.
+func attrHeader(name string, typ int64) *pb {
 	a := &pb{}
 	a.str(1, name)
-	a.varint(20, attrInt)
+	a.varint(20, typ)
+	return a
+}
+
+func aInt(name string, v int64) attr {
+	a := attrHeader(name, attrInt)
 	a.varint(3, v)
 	return a
 }
 
 func aFloat(name string, v float32) attr {
-	a := &pb{}
-	a.str(1, name)
-	a.varint(20, attrFloat)
+	a := attrHeader(name, attrFloat)
 	a.fixed32(2, math.Float32bits(v))
 	return a
 }
 
 func aString(name, v string) attr {
-	a := &pb{}
-	a.str(1, name)
-	a.varint(20, attrString)
+	a := attrHeader(name, attrString)
 	a.str(4, v)
 	return a
 }
 
 func aInts(name string, vs []int64, packed bool) attr {
-	a := &pb{}
-	a.str(1, name)
-	a.varint(20, attrInts)
+	a := attrHeader(name, attrInts)
 	a.ints(8, vs, packed)
 	return a
 }
 
 func aFloats(name string, vs []float32, packed bool) attr {
-	a := &pb{}
-	a.str(1, name)
-	a.varint(20, attrFloats)
+	a := attrHeader(name, attrFloats)
 	a.floats(7, vs, packed)
 	return a
 }
 
 func aTensor(name string, t *pb) attr {
-	a := &pb{}
-	a.str(1, name)
-	a.varint(20, attrTensor)
+	a := attrHeader(name, attrTensor)
 	a.msg(5, t)
 	return a
 }

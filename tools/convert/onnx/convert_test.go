@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -106,7 +107,7 @@ func TestBatchNormFoldAndFusion(t *testing.T) {
 		if got := m.Graph.Inputs[0].Shape; len(got) != 4 || got[0] != 1 {
 			t.Fatalf("input shape %v, want batch 1", got)
 		}
-		if got := m.Graph.Outputs[0].Shape; !equalDims(got, []int64{1, 4, 6, 6}) {
+		if got := m.Graph.Outputs[0].Shape; !slices.Equal(got, []int64{1, 4, 6, 6}) {
 			t.Fatalf("output shape %v", got)
 		}
 		// Every encoding of the same model must give the same native model.
@@ -229,7 +230,7 @@ func TestShapeSubgraphFolding(t *testing.T) {
 		}
 		wantOps(t, got, "Reshape")
 		shape, ok := got.Initializer(got.Graph.Nodes[0].Inputs[1])
-		if !ok || !equalDims(shape.Int64s(), []int64{1, 16}) {
+		if !ok || !slices.Equal(shape.Int64s(), []int64{1, 16}) {
 			t.Fatalf("opset %d: reshape target %v", opset, shape)
 		}
 		if rep.Folded != 5 {
@@ -248,7 +249,7 @@ func TestInputShapeOption(t *testing.T) {
 	m.node("Flatten", "flat", []string{"g"}, []string{"y"})
 	m.output("y", "N", 3)
 	got := mustConvert(t, m.bytes(), Options{InputShape: []int64{1, 3, 32, 48}})
-	if s := got.Graph.Inputs[0].Shape; !equalDims(s, []int64{1, 3, 32, 48}) {
+	if s := got.Graph.Inputs[0].Shape; !slices.Equal(s, []int64{1, 3, 32, 48}) {
 		t.Fatalf("input shape %v", s)
 	}
 	if _, err := Convert(m.bytes(), Options{InputShape: []int64{1, 4, 32, 48}}); !errors.Is(err, ErrOptions) {
@@ -380,7 +381,7 @@ func TestConstantNodes(t *testing.T) {
 		if w := initFloats(t, got, "W"); w[5] != values(8, 8)[5] {
 			t.Fatalf("Constant weights %v", w)
 		}
-		if s, _ := got.Initializer(got.Graph.Nodes[1].Inputs[1]); !equalDims(s.Int64s(), []int64{1, 36}) {
+		if s, _ := got.Initializer(got.Graph.Nodes[1].Inputs[1]); !slices.Equal(s.Int64s(), []int64{1, 36}) {
 			t.Fatalf("reshape target %v", s.Int64s())
 		}
 	}
@@ -435,14 +436,14 @@ func TestPoolsAndAutoPad(t *testing.T) {
 	m.output("y", 1, 2, 1, 1)
 	got := mustConvert(t, m.bytes(), Options{})
 	conv := &got.Graph.Nodes[0]
-	if p := attrOf(t, conv, "pads").Ints; !equalDims(p, []int64{1, 1, 1, 1}) {
+	if p := attrOf(t, conv, "pads").Ints; !slices.Equal(p, []int64{1, 1, 1, 1}) {
 		t.Fatalf("SAME_UPPER pads %v", p)
 	}
 	if _, ok := conv.Attr("auto_pad"); ok {
 		t.Fatal("auto_pad kept after resolving it")
 	}
 	// conv 7→4 (SAME, stride 2); maxpool k3 s2 ceil: 4→2; avgpool k2: 2→1.
-	if s := got.Graph.Outputs[0].Shape; !equalDims(s, []int64{1, 2, 1, 1}) {
+	if s := got.Graph.Outputs[0].Shape; !slices.Equal(s, []int64{1, 2, 1, 1}) {
 		t.Fatalf("output shape %v", s)
 	}
 }
@@ -455,7 +456,7 @@ func TestUnsqueezeBecomesReshape(t *testing.T) {
 	m.output("y", 1, 4, 1, 1)
 	got := mustConvert(t, m.bytes(), Options{})
 	wantOps(t, got, "Reshape")
-	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !equalDims(s.Int64s(), []int64{1, 4, 1, 1}) {
+	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !slices.Equal(s.Int64s(), []int64{1, 4, 1, 1}) {
 		t.Fatalf("target %v", s.Int64s())
 	}
 }
@@ -497,7 +498,7 @@ func TestReadTensor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if tn.DType != model.Float32 || !equalDims(tn.Shape, []int64{2, 2}) || tn.Float32s()[2] != 3.25 || tn.Name != "t" {
+		if tn.DType != model.Float32 || !slices.Equal(tn.Shape, []int64{2, 2}) || tn.Float32s()[2] != 3.25 || tn.Name != "t" {
 			t.Fatalf("%+v: %+v", e, tn)
 		}
 		ti, err := ReadTensor(int64Tensor("i", []int64{3}, []int64{-1, 7, 1 << 40}, e).b)
@@ -554,7 +555,7 @@ func TestMatMulShapes(t *testing.T) {
 		{[]int64{1, 2, 4}, []int64{6, 4, 3}, []int64{6, 2, 3}},
 	} {
 		got, err := matmulShape(tc.a, tc.b)
-		if err != nil || !equalDims(got, tc.want) {
+		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("matmul %v × %v = %v, %v; want %v", tc.a, tc.b, got, err, tc.want)
 		}
 	}
@@ -617,7 +618,7 @@ func TestCastSqueezeAndUnaryFolding(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantOps(t, got, "Reshape", "Mul")
-	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !equalDims(s.Int64s(), []int64{1, 3}) {
+	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !slices.Equal(s.Int64s(), []int64{1, 3}) {
 		t.Fatalf("squeeze target %v", s.Int64s())
 	}
 	c := initFloats(t, got, got.Graph.Nodes[1].Inputs[1])

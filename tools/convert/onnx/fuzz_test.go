@@ -5,24 +5,14 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
 	"testing"
 
+	"github.com/signet-go/signet/internal/testalloc"
 	"github.com/signet-go/signet/model"
 )
 
 func isSentinel(err error) bool {
 	return errors.Is(err, ErrMalformed) || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrOptions)
-}
-
-// allocated returns the bytes f allocates (cumulative, so independent of
-// when the collector runs).
-func allocated(f func()) uint64 {
-	var a, b runtime.MemStats
-	runtime.ReadMemStats(&a)
-	f()
-	runtime.ReadMemStats(&b)
-	return b.TotalAlloc - a.TotalAlloc
 }
 
 // convertAllocBound is what converting and encoding n bytes of ONNX may
@@ -48,7 +38,7 @@ func checkConvert(t *testing.T, data []byte, encode bool) {
 	var m *model.Model
 	var rep *Report
 	var err error
-	a := allocated(func() {
+	a := testalloc.Bytes(func() {
 		m, rep, err = convert(data, Options{})
 		if err == nil && encode {
 			var b []byte
@@ -158,7 +148,7 @@ func FuzzReadTensor(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var tn model.Tensor
 		var err error
-		a := allocated(func() { tn, err = ReadTensor(data) })
+		a := testalloc.Bytes(func() { tn, err = ReadTensor(data) })
 		if bound := readTensorAllocBound(len(data)); a > bound {
 			t.Fatalf("reading %d bytes allocated %d bytes, bound %d", len(data), a, bound)
 		}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/signet-go/signet/internal/shape"
+	"github.com/signet-go/signet/internal/testalloc"
 )
 
 // refSlice is ONNX Slice (opsets 10–17) for one axis, written from the
@@ -131,7 +133,7 @@ func TestSliceExtremeSteps(t *testing.T) {
 		m.node("Slice", "sl", []string{"x", "s", "e", "a", "p"}, []string{"y"})
 		m.output("y", 1, 1)
 		got := mustConvert(t, m.bytes(), Options{})
-		if s := got.Graph.Outputs[0].Shape; !equalDims(s, []int64{1, 1}) {
+		if s := got.Graph.Outputs[0].Shape; !slices.Equal(s, []int64{1, 1}) {
 			t.Fatalf("Slice %+v: output shape %v, want [1 1]", c, s)
 		}
 		// Constant input: the folded value.
@@ -154,14 +156,7 @@ func TestSliceExtremeSteps(t *testing.T) {
 
 // inputNoShape declares a float tensor input without a shape.
 func (m *mb) inputNoShape(name string) {
-	tt := &pb{}
-	tt.varint(1, dtFloat)
-	typ := &pb{}
-	typ.msg(1, tt)
-	v := &pb{}
-	v.str(1, name)
-	v.msg(2, typ)
-	m.inputs = append(m.inputs, v)
+	m.inputs = append(m.inputs, tensorValueInfo(name, dtFloat, nil))
 }
 
 // refusal is a model the converter must refuse with a given sentinel.
@@ -488,7 +483,7 @@ func TestLongNameManyOutputsBoundedAlloc(t *testing.T) {
 	})
 	for op, data := range map[string][]byte{"Relu": relu, "Split": split} {
 		var err error
-		a := allocated(func() { _, err = Convert(data, Options{}) })
+		a := testalloc.Bytes(func() { _, err = Convert(data, Options{}) })
 		if err != nil && !isSentinel(err) {
 			t.Fatalf("%s: %v", op, err)
 		}

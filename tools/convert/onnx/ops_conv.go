@@ -267,21 +267,15 @@ func (x *nctx) pool() error {
 	if err != nil {
 		return err
 	}
-	ceil, err := x.getInt("ceil_mode")
+	ceil, err := x.getFlag("ceil_mode")
 	if err != nil {
 		return err
 	}
-	if ceil != 0 && ceil != 1 {
-		return x.malformed("ceil_mode %d", ceil)
-	}
 	attrs := append(w.attrs(), intAttr("ceil_mode", ceil))
 	if x.d.attr("count_include_pad") != nil {
-		cip, err := x.getInt("count_include_pad")
+		cip, err := x.getFlag("count_include_pad")
 		if err != nil {
 			return err
-		}
-		if cip != 0 && cip != 1 {
-			return x.malformed("count_include_pad %d", cip)
 		}
 		attrs = append(attrs, intAttr("count_include_pad", cip))
 	}

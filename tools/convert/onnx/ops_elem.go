@@ -173,18 +173,13 @@ func (x *nctx) clipBounds() (float32, float32, error) {
 		hi = v
 	}
 	for i, p := range []*float32{&lo, &hi} {
-		name := x.in(i + 1)
-		if name == "" {
-			continue
+		v, err := x.scalarIn(i+1, "bound")
+		if err != nil {
+			return 0, 0, err
 		}
-		v := x.c.consts[name]
-		if v == nil {
-			return 0, 0, x.unsupported("bound %q is not a constant", name)
+		if v != nil {
+			*p = v.floats()[0]
 		}
-		if v.numel() != 1 {
-			return 0, 0, x.malformed("bound %q has %d elements, want 1", name, v.numel())
-		}
-		*p = v.floats()[0]
 	}
 	return lo, hi, nil
 }

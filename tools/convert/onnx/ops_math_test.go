@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/signet-go/signet/model"
@@ -182,7 +183,7 @@ func TestMathFolding(t *testing.T) {
 	m.node("Reshape", "r", []string{"x", "shape"}, []string{"y"})
 	m.output("y", 3, 2)
 	got = mustConvert(t, m.bytes(), Options{})
-	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !equalDims(s.Int64s(), []int64{3, 2}) {
+	if s, _ := got.Initializer(got.Graph.Nodes[0].Inputs[1]); !slices.Equal(s.Int64s(), []int64{3, 2}) {
 		t.Fatalf("folded shape %v", s.Int64s())
 	}
 }

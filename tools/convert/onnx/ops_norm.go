@@ -129,27 +129,6 @@ func (x *nctx) lpNorm() error {
 	return x.emit(x.d.native, []string{x.in(0)}, []model.Attr{intAttr("axis", axis), intAttr("p", p)}, s)
 }
 
-// reduceAxes resolves ReduceMean/ReduceL2 axes (attribute in opsets 11–17;
-// absent means all axes) and keepdims.
-func (x *nctx) reduceAxes(rank int) ([]int64, int64, error) {
-	keep, err := x.getInt("keepdims")
-	if err != nil {
-		return nil, 0, err
-	}
-	if keep != 0 && keep != 1 {
-		return nil, 0, x.malformed("keepdims %d", keep)
-	}
-	if len(x.n.inputs) > 1 && x.in(1) != "" {
-		return nil, 0, x.unsupported("axes as an input (opset 18)")
-	}
-	axes, ok, err := x.getInts("axes")
-	if err != nil {
-		return nil, 0, err
-	}
-	out, err := x.normAxes(rank, axes, ok)
-	return out, keep, err
-}
-
 // normAxes normalises reduction axes (ok false: absent, meaning all axes)
 // for an input of rank rank (-1: unknown), refusing repeated axes.
 func (x *nctx) normAxes(rank int, axes []int64, ok bool) ([]int64, error) {
@@ -205,13 +184,32 @@ func reducedShape(s, axes []int64, keep bool) []int64 {
 	return out
 }
 
+// reduce translates ReduceMean, ReduceL2, ReduceMax and ReduceMin, whose
+// axes are an attribute in opsets 11–17 (absent: all axes).
 func (x *nctx) reduce() error {
+	keep, err := x.getFlag("keepdims")
+	if err != nil {
+		return err
+	}
+	if len(x.n.inputs) > 1 && x.in(1) != "" {
+		return x.unsupported("axes as an input (opset 18)")
+	}
+	axes, ok, err := x.getInts("axes")
+	if err != nil {
+		return err
+	}
+	return x.emitReduce(axes, ok, keep)
+}
+
+// emitReduce emits the native reduction of input 0 over axes (ok false:
+// absent, meaning all axes).
+func (x *nctx) emitReduce(axes []int64, ok bool, keep int64) error {
 	s, known := x.shape(x.in(0))
 	rank := -1
 	if known {
 		rank = len(s)
 	}
-	axes, keep, err := x.reduceAxes(rank)
+	axes, err := x.normAxes(rank, axes, ok)
 	if err != nil {
 		return err
 	}
@@ -226,19 +224,13 @@ func (x *nctx) reduce() error {
 // 13 and a constant input from it; with noop_with_empty_axes and no axes it
 // is the identity.
 func (x *nctx) reduceSum() error {
-	keep, err := x.getInt("keepdims")
+	keep, err := x.getFlag("keepdims")
 	if err != nil {
 		return err
 	}
-	if keep != 0 && keep != 1 {
-		return x.malformed("keepdims %d", keep)
-	}
-	noop, err := x.getInt("noop_with_empty_axes")
+	noop, err := x.getFlag("noop_with_empty_axes")
 	if err != nil {
 		return err
-	}
-	if noop != 0 && noop != 1 {
-		return x.malformed("noop_with_empty_axes %d", noop)
 	}
 	var axes []int64
 	var ok bool
@@ -265,22 +257,11 @@ func (x *nctx) reduceSum() error {
 		}
 		ok = ok && len(axes) > 0
 	}
-	s, known := x.shape(x.in(0))
 	if !ok && noop == 1 {
+		s, _ := x.shape(x.in(0))
 		return x.emit("Identity", []string{x.in(0)}, nil, s)
 	}
-	rank := -1
-	if known {
-		rank = len(s)
-	}
-	if axes, err = x.normAxes(rank, axes, ok); err != nil {
-		return err
-	}
-	var out []int64
-	if known {
-		out = reducedShape(s, axes, keep == 1)
-	}
-	return x.emit(x.d.native, []string{x.in(0)}, []model.Attr{intsAttr("axes", axes), intAttr("keepdims", keep)}, out)
+	return x.emitReduce(axes, ok, keep)
 }
 
 // layerNorm translates LayerNormalization (opset 17): the axes axis..rank-1

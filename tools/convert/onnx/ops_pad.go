@@ -61,14 +61,11 @@ func (x *nctx) pad() error {
 			return x.malformed("pads of type %s and shape %v", typeName(p.onnxType), p.shape)
 		}
 		pads = p.ints()
-		if name := x.in(2); name != "" {
-			v := x.cin(2)
-			if v == nil {
-				return x.unsupported("constant_value %q is not a constant", name)
-			}
-			if v.numel() != 1 {
-				return x.malformed("constant_value %q has %d elements, want 1", name, v.numel())
-			}
+		v, err := x.scalarIn(2, "constant_value")
+		if err != nil {
+			return err
+		}
+		if v != nil {
 			value = v.floats()[0]
 		}
 	} else {

@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
@@ -132,7 +133,7 @@ func (x *nctx) reshape() error {
 		return x.fail("", err)
 	}
 	shapeName := x.in(1)
-	if !equalDims(out, target) && !hasUnknown(out) {
+	if !slices.Equal(out, target) && !hasUnknown(out) {
 		// Store the resolved shape so the engine never interprets 0 and -1.
 		shapeName = x.c.addConst(x.name+"_shape", &cval{onnxType: dtInt64, shape: []int64{int64(len(out))}, i: out})
 	}

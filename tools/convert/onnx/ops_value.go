@@ -61,22 +61,35 @@ func (x *nctx) identity() error {
 }
 
 func (x *nctx) dropout() error {
-	if name := x.in(2); name != "" {
-		v := x.cin(2)
-		if v == nil {
-			return x.unsupported("training_mode %q is not a constant", name)
-		}
-		if v.numel() != 1 {
-			return x.malformed("training_mode %q has %d elements, want 1", name, v.numel())
-		}
-		for _, t := range v.ints() {
-			if t != 0 {
-				return x.unsupported("training_mode true")
-			}
-		}
+	v, err := x.scalarIn(2, "training_mode")
+	if err != nil {
+		return err
+	}
+	if v != nil && v.ints()[0] != 0 {
+		return x.unsupported("training_mode true")
 	}
 	s, _ := x.shape(x.in(0))
 	return x.emit("Dropout", []string{x.in(0)}, nil, s)
+}
+
+// constantValues are Constant's value_* attributes: the type each must
+// have and the constant it holds.
+var constantValues = map[string]struct {
+	typ   int32
+	value func(a *attrProto) *cval
+}{
+	"value_float": {attrFloat, func(a *attrProto) *cval {
+		return &cval{onnxType: dtFloat, shape: []int64{}, f: []float32{a.f}}
+	}},
+	"value_floats": {attrFloats, func(a *attrProto) *cval {
+		return &cval{onnxType: dtFloat, shape: []int64{int64(len(a.floats))}, f: append([]float32{}, a.floats...)}
+	}},
+	"value_int": {attrInt, func(a *attrProto) *cval {
+		return &cval{onnxType: dtInt64, shape: []int64{}, i: []int64{a.i}}
+	}},
+	"value_ints": {attrInts, func(a *attrProto) *cval {
+		return &cval{onnxType: dtInt64, shape: []int64{int64(len(a.ints))}, i: append([]int64{}, a.ints...)}
+	}},
 }
 
 func (x *nctx) constant() error {
@@ -94,28 +107,15 @@ func (x *nctx) constant() error {
 		if v, err = decodeTensor(a.t); err != nil {
 			return fmt.Errorf("%s node %q: %w", x.op, x.name, err)
 		}
-	case "value_float":
-		if err := x.wantAttr(a, attrFloat); err != nil {
-			return err
-		}
-		v = &cval{onnxType: dtFloat, shape: []int64{}, f: []float32{a.f}}
-	case "value_floats":
-		if err := x.wantAttr(a, attrFloats); err != nil {
-			return err
-		}
-		v = &cval{onnxType: dtFloat, shape: []int64{int64(len(a.floats))}, f: append([]float32{}, a.floats...)}
-	case "value_int":
-		if err := x.wantAttr(a, attrInt); err != nil {
-			return err
-		}
-		v = &cval{onnxType: dtInt64, shape: []int64{}, i: []int64{a.i}}
-	case "value_ints":
-		if err := x.wantAttr(a, attrInts); err != nil {
-			return err
-		}
-		v = &cval{onnxType: dtInt64, shape: []int64{int64(len(a.ints))}, i: append([]int64{}, a.ints...)}
 	default:
-		return x.unsupported("attribute %q", a.name)
+		c, ok := constantValues[a.name]
+		if !ok {
+			return x.unsupported("attribute %q", a.name)
+		}
+		if err := x.wantAttr(a, c.typ); err != nil {
+			return err
+		}
+		v = c.value(a)
 	}
 	x.setConst(0, v)
 	return nil

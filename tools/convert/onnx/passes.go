@@ -2,7 +2,9 @@ package onnx
 
 import (
 	"fmt"
+	"iter"
 	"math"
+	"slices"
 
 	"github.com/signet-go/signet/model"
 )
@@ -35,6 +37,20 @@ func (c *conv) live() []*gnode {
 	}
 	c.nodes = out
 	return out
+}
+
+// liveOp yields the live nodes of operator op, passing over those an
+// earlier rewrite of the same pass has killed; each live node counts as
+// work, as in a plain loop over live.
+func (c *conv) liveOp(op string) iter.Seq[*gnode] {
+	return func(yield func(*gnode) bool) {
+		for _, n := range c.live() {
+			c.rep.work++
+			if n.op == op && !n.dead && !yield(n) {
+				return
+			}
+		}
+	}
 }
 
 // uses counts the consumers of each value; graph outputs count as consumers.
@@ -109,7 +125,7 @@ func (c *conv) removeIdentities() {
 		case "Expand":
 			in, ok1 := c.shapes[n.inputs[0]]
 			out, ok2 := c.shapes[n.outputs[0]]
-			if !ok1 || !ok2 || !equalDims(in, out) || hasUnknown(out) {
+			if !ok1 || !ok2 || !slices.Equal(in, out) || hasUnknown(out) {
 				continue
 			}
 		default:
@@ -175,11 +191,7 @@ func (c *conv) removeIdentities() {
 func (c *conv) foldBatchNorm() {
 	prod := c.producers()
 	uses := c.uses()
-	for _, bn := range c.live() {
-		c.rep.work++
-		if bn.op != model.OpBatchNormalization {
-			continue
-		}
+	for bn := range c.liveOp(model.OpBatchNormalization) {
 		cv := prod[bn.inputs[0]]
 		if cv == nil || cv.op != model.OpConv || uses[bn.inputs[0]] != 1 || c.isOutput(bn.inputs[0]) {
 			continue
@@ -241,11 +253,7 @@ func (c *conv) foldBatchNorm() {
 func (c *conv) rewriteSiLU() {
 	prod := c.producers()
 	uses := c.uses()
-	for _, mul := range c.live() {
-		c.rep.work++
-		if mul.op != model.OpMul || mul.dead {
-			continue
-		}
+	for mul := range c.liveOp(model.OpMul) {
 		for side := 0; side < 2; side++ {
 			s, x := mul.inputs[side], mul.inputs[1-side]
 			sg := prod[s]
@@ -275,11 +283,7 @@ func (c *conv) rewriteL2Normalize() {
 		}
 		return nil
 	}
-	for _, div := range c.live() {
-		c.rep.work++
-		if div.op != model.OpDiv || div.dead {
-			continue
-		}
+	for div := range c.liveOp(model.OpDiv) {
 		x := div.inputs[0]
 		p := only(div.inputs[1])
 		if p == nil {
@@ -312,7 +316,7 @@ func (c *conv) rewriteL2Normalize() {
 		if expand != nil {
 			xs, ok1 := c.shapes[x]
 			es, ok2 := c.shapes[expand.outputs[0]]
-			if !ok1 || !ok2 || !equalDims(xs, es) {
+			if !ok1 || !ok2 || !slices.Equal(xs, es) {
 				continue
 			}
 			expand.dead = true

@@ -27,11 +27,7 @@ func (c *conv) rewriteGELU() {
 		}
 		return u[0].n, u[0].i
 	}
-	for _, erf := range c.live() {
-		c.rep.work++
-		if erf.op != model.OpErf || erf.dead {
-			continue
-		}
+	for erf := range c.liveOp(model.OpErf) {
 		scale := prod[erf.inputs[0]]
 		if scale == nil || scale.dead || len(cons[erf.inputs[0]]) != 1 || c.isOutput(erf.inputs[0]) {
 			continue

@@ -157,11 +157,7 @@ func (c *conv) rewriteLayerNorm() {
 		return v.f[0], true
 	}
 	cons := c.consumers()
-	for _, div := range c.live() {
-		c.rep.work++
-		if div.op != model.OpDiv || div.dead {
-			continue
-		}
+	for div := range c.liveOp(model.OpDiv) {
 		d := div.inputs[0]
 		sq := only(div.inputs[1], model.OpSqrt)
 		if sq == nil {
@@ -279,7 +275,7 @@ func sameReduction(a, b *gnode) ([]int64, bool) {
 	bx, _ := b.attr("axes")
 	ak, _ := a.attr("keepdims")
 	bk, _ := b.attr("keepdims")
-	if ak.Int != 1 || bk.Int != 1 || len(ax.Ints) == 0 || !equalDims(ax.Ints, bx.Ints) {
+	if ak.Int != 1 || bk.Int != 1 || len(ax.Ints) == 0 || !slices.Equal(ax.Ints, bx.Ints) {
 		return nil, false
 	}
 	return ax.Ints, true
@@ -338,7 +334,7 @@ func (c *conv) expandParam(name string, s []int64, first, last int) string {
 	}
 	copy(full[len(s)-len(v.shape):], v.shape)
 	sub := full[first : last+1]
-	if equalDims(sub, dims) && len(v.shape) == len(dims) {
+	if slices.Equal(sub, dims) && len(v.shape) == len(dims) {
 		return name
 	}
 	idx := broadcastIndex(dims, sub)

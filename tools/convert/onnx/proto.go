@@ -113,11 +113,8 @@ func parseModel(data []byte) (*modelProto, error) {
 		return nil, err
 	}
 	m := &modelProto{}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return nil, err
-		}
+	err = r.each(func(r *reader, f field) (err error) {
+		var b []byte
 		switch f.num {
 		case 1:
 			m.irVersion, err = f.int64("ir_version")
@@ -126,52 +123,40 @@ func parseModel(data []byte) (*modelProto, error) {
 		case 3:
 			m.producerVersion, err = f.str("producer_version")
 		case 7:
-			var b []byte
 			if b, err = f.bytes("graph"); err == nil {
 				if m.graph != nil {
 					// proto2 merges repeated occurrences of a message field;
 					// no exporter writes two graphs, so refuse rather than merge.
-					return nil, fmt.Errorf("%w: model has more than one graph", ErrMalformed)
+					return fmt.Errorf("%w: model has more than one graph", ErrMalformed)
 				}
 				m.graph, err = parseGraph(r, b)
 			}
 		case 8:
-			var b []byte
 			if b, err = f.bytes("opset_import"); err == nil {
 				var o opsetID
 				o, err = parseOpset(r, b)
 				m.opsets = append(m.opsets, o)
 			}
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return m, nil
 }
 
-func parseOpset(parent *reader, b []byte) (opsetID, error) {
-	var o opsetID
-	r, err := parent.sub(b)
-	if err != nil {
-		return o, err
-	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return o, err
-		}
+func parseOpset(parent *reader, b []byte) (o opsetID, err error) {
+	err = parent.message(b, func(_ *reader, f field) (err error) {
 		switch f.num {
 		case 1:
 			o.domain, err = f.str("opset domain")
 		case 2:
 			o.version, err = f.int64("opset version")
 		}
-		if err != nil {
-			return o, err
-		}
-	}
-	return o, nil
+		return err
+	})
+	return o, err
 }
 
 // countFields counts the fields of message b by number, for the repeated
@@ -182,25 +167,18 @@ func parseOpset(parent *reader, b []byte) (opsetID, error) {
 func countFields(b []byte, want ...int32) ([5]int, bool) {
 	var n [5]int
 	r := reader{buf: b}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return n, false
-		}
+	err := r.each(func(_ *reader, f field) error {
 		for i, w := range want {
 			if f.num == w {
 				n[i]++
 			}
 		}
-	}
-	return n, true
+		return nil
+	})
+	return n, err == nil
 }
 
 func parseGraph(parent *reader, b []byte) (*graphProto, error) {
-	r, err := parent.sub(b)
-	if err != nil {
-		return nil, err
-	}
 	g := &graphProto{}
 	if n, ok := countFields(b, 1, 5, 11, 12, 13); ok {
 		g.nodes = make([]nodeProto, 0, n[0])
@@ -209,11 +187,7 @@ func parseGraph(parent *reader, b []byte) (*graphProto, error) {
 		g.outputs = make([]valueInfo, 0, n[3])
 		g.valueInfo = make([]valueInfo, 0, n[4])
 	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return nil, err
-		}
+	err := parent.message(b, func(r *reader, f field) (err error) {
 		var sub []byte
 		switch f.num {
 		case 1:
@@ -246,29 +220,21 @@ func parseGraph(parent *reader, b []byte) (*graphProto, error) {
 			_, err = f.bytes("sparse_initializer")
 			g.sparse++
 		}
-		if err != nil {
-			return nil, err
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return g, nil
 }
 
-func parseNode(parent *reader, b []byte) (nodeProto, error) {
-	var n nodeProto
-	r, err := parent.sub(b)
-	if err != nil {
-		return n, err
-	}
+func parseNode(parent *reader, b []byte) (n nodeProto, err error) {
 	if c, ok := countFields(b, 1, 2, 5); ok {
 		n.inputs = make([]string, 0, c[0])
 		n.outputs = make([]string, 0, c[1])
 		n.attrs = make([]attrProto, 0, c[2])
 	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return n, err
-		}
+	err = parent.message(b, func(r *reader, f field) (err error) {
 		var s string
 		switch f.num {
 		case 1:
@@ -293,24 +259,13 @@ func parseNode(parent *reader, b []byte) (nodeProto, error) {
 				n.attrs = append(n.attrs, a)
 			}
 		}
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+		return err
+	})
+	return n, err
 }
 
-func parseAttr(parent *reader, b []byte) (attrProto, error) {
-	var a attrProto
-	r, err := parent.sub(b)
-	if err != nil {
-		return a, err
-	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return a, err
-		}
+func parseAttr(parent *reader, b []byte) (a attrProto, err error) {
+	err = parent.message(b, func(r *reader, f field) (err error) {
 		switch f.num {
 		case 1:
 			a.name, err = f.str("attribute name")
@@ -346,9 +301,10 @@ func parseAttr(parent *reader, b []byte) (attrProto, error) {
 			_, err = f.bytes("attribute")
 			a.hasOther = true
 		}
-		if err != nil {
-			return a, err
-		}
+		return err
+	})
+	if err != nil {
+		return a, err
 	}
 	if a.typ == attrUndefined {
 		// Old writers leave type unset; infer it from the one field present.
@@ -381,15 +337,7 @@ func parseTensor(parent *reader, b []byte) (*tensorProto, error) {
 }
 
 func parseTensorInto(parent *reader, b []byte, t *tensorProto) error {
-	r, err := parent.sub(b)
-	if err != nil {
-		return err
-	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return err
-		}
+	return parent.message(b, func(_ *reader, f field) (err error) {
 		switch f.num {
 		case 1:
 			t.dims, err = appendVarints(t.dims, f, "tensor dims")
@@ -419,24 +367,12 @@ func parseTensorInto(parent *reader, b []byte, t *tensorProto) error {
 		case 14:
 			t.dataLocation, err = f.int32("data_location")
 		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+		return err
+	})
 }
 
-func parseValueInfo(parent *reader, b []byte) (valueInfo, error) {
-	var v valueInfo
-	r, err := parent.sub(b)
-	if err != nil {
-		return v, err
-	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return v, err
-		}
+func parseValueInfo(parent *reader, b []byte) (v valueInfo, err error) {
+	err = parent.message(b, func(r *reader, f field) (err error) {
 		switch f.num {
 		case 1:
 			v.name, err = f.str("value name")
@@ -446,103 +382,68 @@ func parseValueInfo(parent *reader, b []byte) (valueInfo, error) {
 				err = parseType(r, sub, &v)
 			}
 		}
-		if err != nil {
-			return v, err
-		}
-	}
-	return v, nil
+		return err
+	})
+	return v, err
 }
 
 // parseType reads TypeProto; only tensor_type (field 1) matters, any other
 // kind (sequence, map, optional) leaves isTensor false.
 func parseType(parent *reader, b []byte, v *valueInfo) error {
-	r, err := parent.sub(b)
-	if err != nil {
-		return err
-	}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return err
-		}
+	return parent.message(b, func(r *reader, f field) error {
 		if f.num != 1 {
-			continue
+			return nil
 		}
 		sub, err := f.bytes("tensor_type")
 		if err != nil {
 			return err
 		}
 		v.isTensor = true
-		tr, err := r.sub(sub)
-		if err != nil {
-			return err
-		}
-		for !tr.done() {
-			tf, err := tr.next()
-			if err != nil {
-				return err
-			}
-			switch tf.num {
+		return r.message(sub, func(r *reader, f field) (err error) {
+			switch f.num {
 			case 1:
-				v.elemType, err = tf.int32("elem_type")
+				v.elemType, err = f.int32("elem_type")
 			case 2:
 				var sb []byte
-				if sb, err = tf.bytes("shape"); err == nil {
+				if sb, err = f.bytes("shape"); err == nil {
 					v.hasShape = true
-					v.dims, err = parseShape(tr, sb)
+					v.dims, err = parseShape(r, sb)
 				}
 			}
-			if err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+			return err
+		})
+	})
 }
 
 func parseShape(parent *reader, b []byte) ([]int64, error) {
-	r, err := parent.sub(b)
-	if err != nil {
-		return nil, err
-	}
 	dims := []int64{}
-	for !r.done() {
-		f, err := r.next()
-		if err != nil {
-			return nil, err
-		}
+	err := parent.message(b, func(r *reader, f field) error {
 		if f.num != 1 {
-			continue
+			return nil
 		}
 		sub, err := f.bytes("dim")
 		if err != nil {
-			return nil, err
-		}
-		dr, err := r.sub(sub)
-		if err != nil {
-			return nil, err
+			return err
 		}
 		d := int64(-1)
-		for !dr.done() {
-			df, err := dr.next()
-			if err != nil {
-				return nil, err
-			}
-			switch df.num {
+		err = r.message(sub, func(_ *reader, f field) (err error) {
+			switch f.num {
 			case 1:
-				d, err = df.int64("dim_value")
+				d, err = f.int64("dim_value")
 				if err == nil && d < 0 {
 					err = fmt.Errorf("%w: negative dim_value %d", ErrMalformed, d)
 				}
 			case 2:
-				_, err = df.bytes("dim_param")
+				_, err = f.bytes("dim_param")
 				d = -1
 			}
-			if err != nil {
-				return nil, err
-			}
-		}
+			return err
+		})
 		dims = append(dims, d)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return dims, nil
 }

@@ -227,6 +227,23 @@ func (x *nctx) cin(i int) *cval {
 	return x.c.consts[name]
 }
 
+// scalarIn returns input i, called what in errors, which must be a
+// one-element constant; nil when the node omits it.
+func (x *nctx) scalarIn(i int, what string) (*cval, error) {
+	name := x.in(i)
+	if name == "" {
+		return nil, nil
+	}
+	v := x.c.consts[name]
+	if v == nil {
+		return nil, x.unsupported("%s %q is not a constant", what, name)
+	}
+	if v.numel() != 1 {
+		return nil, x.malformed("%s %q has %d elements, want 1", what, name, v.numel())
+	}
+	return v, nil
+}
+
 func (x *nctx) shape(name string) ([]int64, bool) {
 	s, ok := x.c.shapes[name]
 	return s, ok
@@ -269,28 +286,41 @@ func (x *nctx) spec(name string, typ int32) (*attrSpec, error) {
 
 // getInt returns int attribute name, or its declared default when absent.
 func (x *nctx) getInt(name string) (int64, error) {
-	s, err := x.spec(name, attrInt)
+	return getScalar(x, name, attrInt, func(a *attrProto) int64 { return a.i }, func(s *attrSpec) int64 { return s.i })
+}
+
+// getFlag returns int attribute name, or its declared default when absent,
+// refusing any value but 0 and 1.
+func (x *nctx) getFlag(name string) (int64, error) {
+	v, err := x.getInt(name)
 	if err != nil {
 		return 0, err
 	}
-	a := x.attr(name)
-	if a == nil {
-		return s.i, nil
+	if v != 0 && v != 1 {
+		return 0, x.malformed("%s %d", name, v)
 	}
-	return a.i, x.wantAttr(a, attrInt)
+	return v, nil
 }
 
 // getFloat returns float attribute name, or its declared default when absent.
 func (x *nctx) getFloat(name string) (float32, error) {
-	s, err := x.spec(name, attrFloat)
+	return getScalar(x, name, attrFloat, func(a *attrProto) float32 { return a.f }, func(s *attrSpec) float32 { return s.f })
+}
+
+// getScalar returns the attribute name of type typ as the node sets it
+// (fromNode) or, when the node omits it, as the operator declares its
+// default (fromSpec).
+func getScalar[T any](x *nctx, name string, typ int32, fromNode func(*attrProto) T, fromSpec func(*attrSpec) T) (T, error) {
+	s, err := x.spec(name, typ)
 	if err != nil {
-		return 0, err
+		var zero T
+		return zero, err
 	}
 	a := x.attr(name)
 	if a == nil {
-		return s.f, nil
+		return fromSpec(s), nil
 	}
-	return a.f, x.wantAttr(a, attrFloat)
+	return fromNode(a), x.wantAttr(a, typ)
 }
 
 // getInts returns ints attribute name and whether the node has it: the
@@ -311,15 +341,7 @@ func (x *nctx) getInts(name string) ([]int64, bool, error) {
 
 // getString returns string attribute name, or its declared default when absent.
 func (x *nctx) getString(name string) (string, error) {
-	s, err := x.spec(name, attrString)
-	if err != nil {
-		return "", err
-	}
-	a := x.attr(name)
-	if a == nil {
-		return s.s, nil
-	}
-	return string(a.s), x.wantAttr(a, attrString)
+	return getScalar(x, name, attrString, func(a *attrProto) string { return string(a.s) }, func(s *attrSpec) string { return s.s })
 }
 
 // setConst records output i as a folded constant.
@@ -385,18 +407,6 @@ func (x *nctx) normAxis(axis int64, rank int) (int64, error) {
 		axis += int64(rank)
 	}
 	return axis, nil
-}
-
-func equalDims(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func hasUnknown(d []int64) bool {

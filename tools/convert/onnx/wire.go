@@ -49,6 +49,31 @@ func (r *reader) sub(b []byte) (*reader, error) { return newReader(b, r.depth+1)
 
 func (r *reader) done() bool { return r.pos >= len(r.buf) }
 
+// each calls fn for every field left in r's message, stopping at the first
+// error. fn gets r as well: it is the parent of any message the field embeds.
+func (r *reader) each(fn func(r *reader, f field) error) error {
+	for !r.done() {
+		f, err := r.next()
+		if err != nil {
+			return err
+		}
+		if err := fn(r, f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// message decodes b as a message embedded one level below r, calling fn for
+// each of its fields.
+func (r *reader) message(b []byte, fn func(r *reader, f field) error) error {
+	sub, err := r.sub(b)
+	if err != nil {
+		return err
+	}
+	return sub.each(fn)
+}
+
 // varint decodes a base-128 varint from b, returning the value and the number
 // of bytes used. It rejects encodings longer than 10 bytes or overflowing 64 bits.
 func varint(b []byte) (uint64, int, error) {
@@ -200,37 +225,39 @@ func appendVarints(dst []int64, f field, what string) ([]int64, error) {
 }
 
 func appendFloats(dst []float32, f field, what string) ([]float32, error) {
-	switch f.wt {
-	case wireFixed32:
-		return append(dst, math.Float32frombits(uint32(f.v))), nil
-	case wireBytes:
-		if len(f.b)%4 != 0 {
-			return nil, fmt.Errorf("%w: packed %s length %d not a multiple of 4", ErrMalformed, what, len(f.b))
-		}
-		if dst == nil {
-			dst = make([]float32, 0, len(f.b)/4)
-		}
-		for i := 0; i < len(f.b); i += 4 {
-			dst = append(dst, math.Float32frombits(binary.LittleEndian.Uint32(f.b[i:])))
-		}
-		return dst, nil
-	}
-	return nil, fmt.Errorf("%w: field %d (%s) has wire type %d", ErrMalformed, f.num, what, f.wt)
+	return appendFixed(dst, f, what, wireFixed32, func(bits uint64) float32 { return math.Float32frombits(uint32(bits)) })
 }
 
 func appendDoubles(dst []float64, f field, what string) ([]float64, error) {
+	return appendFixed(dst, f, what, wireFixed64, math.Float64frombits)
+}
+
+// appendFixed appends a repeated fixed-width field, 4 bytes an element for
+// wireFixed32 and 8 for wireFixed64; fromBits turns an element's raw
+// little-endian bits into T.
+func appendFixed[T float32 | float64](dst []T, f field, what string, wt uint8, fromBits func(uint64) T) ([]T, error) {
 	switch f.wt {
-	case wireFixed64:
-		return append(dst, math.Float64frombits(f.v)), nil
+	case wt:
+		return append(dst, fromBits(f.v)), nil
 	case wireBytes:
-		if len(f.b)%8 != 0 {
-			return nil, fmt.Errorf("%w: packed %s length %d not a multiple of 8", ErrMalformed, what, len(f.b))
+		size := 8
+		if wt == wireFixed32 {
+			size = 4
+		}
+		if len(f.b)%size != 0 {
+			return nil, fmt.Errorf("%w: packed %s length %d not a multiple of %d", ErrMalformed, what, len(f.b), size)
 		}
 		if dst == nil {
-			dst = make([]float64, 0, len(f.b)/8)
+			dst = make([]T, 0, len(f.b)/size)
 		}
-		for i := 0; i < len(f.b); i += 8 {
-			dst = append(dst, math.Float64frombits(binary.LittleEndian.Uint64(f.b[i:])))
+		for i := 0; i < len(f.b); i += size {
+			var bits uint64
+			if size == 4 {
+				bits = uint64(binary.LittleEndian.Uint32(f.b[i:]))
+			} else {
+				bits = binary.LittleEndian.Uint64(f.b[i:])
+			}
+			dst = append(dst, fromBits(bits))
 		}
 		return dst, nil
 	}
