@@ -21,34 +21,38 @@ func actAVX512(kind uint32, a, b float32, dst, src *float32, n int)
 //go:noescape
 func actAVX2(kind uint32, a, b float32, dst, src *float32, n int)
 
-func actAVX512Go(a Act, dst, src []float32) {
-	if !actAsmKind(a) {
-		if !mathAVX512Go(a, dst, src) { // unary_amd64.go
-			actGeneric(a, dst, src)
-		}
+const (
+	unaryActAVX2 unaryAsmID = iota
+	unaryErfAVX2
+)
+
+// unaryAsm calls kernel id (erf's takes no parameters a, b).
+func unaryAsm(id unaryAsmID, kind uint32, a, b float32, dst, src *float32, n int) {
+	if id == unaryErfAVX2 {
+		erfAVX2(kind, &erfVecTab, dst, src, n)
 		return
 	}
-	actAVX512(uint32(a.Kind), a.A, a.B, &dst[0], &src[0], len(dst))
+	actAVX2(kind, a, b, dst, src, n)
+}
+
+func actAVX512Go(a Act, dst, src []float32) {
+	switch {
+	case actAsmKind(a):
+		actAVX512(uint32(a.Kind), a.A, a.B, &dst[0], &src[0], len(dst))
+	case mathAsmKind(a.Kind):
+		erfAVX512(uint32(a.Kind), &erfVecTab, &dst[0], &src[0], len(dst))
+	default:
+		actGeneric(a, dst, src)
+	}
 }
 
 func actAVX2Go(a Act, dst, src []float32) {
-	if !actAsmKind(a) {
-		if !mathAVX2Go(a, dst, src) { // unary_amd64.go
-			actGeneric(a, dst, src)
-		}
-		return
-	}
-	// Whole vectors, then the tail through an 8-lane buffer, so tail
-	// elements get exactly the bits the vector loop would give them.
-	n := len(dst)
-	body := n &^ 7
-	if body > 0 {
-		actAVX2(uint32(a.Kind), a.A, a.B, &dst[0], &src[0], body)
-	}
-	if body < n {
-		var buf [8]float32
-		t := copy(buf[:], src[body:n])
-		actAVX2(uint32(a.Kind), a.A, a.B, &buf[0], &buf[0], 8)
-		copy(dst[body:n], buf[:t])
+	switch {
+	case actAsmKind(a):
+		vecUnary(unaryActAVX2, 8, uint32(a.Kind), a.A, a.B, dst, src)
+	case mathAsmKind(a.Kind):
+		vecUnary(unaryErfAVX2, 8, uint32(a.Kind), 0, 0, dst, src)
+	default:
+		actGeneric(a, dst, src)
 	}
 }

@@ -13,22 +13,17 @@ package kernels
 //go:noescape
 func actNEON(kind uint32, a, b float32, dst, src *float32, n int)
 
+const unaryActNEON unaryAsmID = 0
+
+// unaryAsm calls actNEON, the one unary kernel (id is unaryActNEON).
+func unaryAsm(_ unaryAsmID, kind uint32, a, b float32, dst, src *float32, n int) {
+	actNEON(kind, a, b, dst, src, n)
+}
+
 func actNEONGo(a Act, dst, src []float32) {
 	if !actAsmKind(a) {
 		actGeneric(a, dst, src)
 		return
 	}
-	// Whole vectors, then the tail through a 4-lane buffer, so tail
-	// elements get exactly the bits the vector loop would give them.
-	n := len(dst)
-	body := n &^ 3
-	if body > 0 {
-		actNEON(uint32(a.Kind), a.A, a.B, &dst[0], &src[0], body)
-	}
-	if body < n {
-		var buf [4]float32
-		t := copy(buf[:], src[body:n])
-		actNEON(uint32(a.Kind), a.A, a.B, &buf[0], &buf[0], 4)
-		copy(dst[body:n], buf[:t])
-	}
+	vecUnary(unaryActNEON, 4, uint32(a.Kind), a.A, a.B, dst, src)
 }

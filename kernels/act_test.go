@@ -199,11 +199,18 @@ func TestActTiersAgainstGoTwin(t *testing.T) {
 // depend on where it sits (vector body, tail mask or tail buffer): a
 // tensor split differently over threads must give the same bits.
 func TestActPositionIndependent(t *testing.T) {
-	r := testrand.New(3004)
-	x := actInputs(r, 200)
+	checkPositionIndependent(t, actInputs(testrand.New(3004), 200), actKinds,
+		func(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) },
+		func(a Act) string { return fmt.Sprint(a) })
+}
+
+// checkPositionIndependent checks, on every tier, that each kind's result
+// for an element of x is the same (same) whether x is done whole or in
+// pieces of several lengths; name labels a kind in failures.
+func checkPositionIndependent(t *testing.T, x []float32, kinds []Act, same func(a, b float32) bool, name func(Act) string) {
 	forEachTier(t, func(t *testing.T, tier Tier) {
 		el := ElemFor(tier)
-		for _, a := range actKinds {
+		for _, a := range kinds {
 			whole := make([]float32, len(x))
 			el.Apply(a, whole, x)
 			for _, cut := range []int{1, 3, 7, 9, 15, 17, 31, 33, 50} {
@@ -213,8 +220,8 @@ func TestActPositionIndependent(t *testing.T) {
 					el.Apply(a, part[lo:hi], x[lo:hi])
 				}
 				for i := range whole {
-					if math.Float32bits(part[i]) != math.Float32bits(whole[i]) {
-						t.Fatalf("%v %v: [%d] = %v in pieces of %d, %v whole", tier, a, i, part[i], cut, whole[i])
+					if !same(part[i], whole[i]) {
+						t.Fatalf("%v %s: [%d] = %v in pieces of %d, %v whole", tier, name(a), i, part[i], cut, whole[i])
 					}
 				}
 			}
@@ -479,15 +486,7 @@ func BenchmarkAct(b *testing.B) {
 	y := make([]float32, n)
 	for _, tier := range Available() {
 		for _, a := range []Act{{Kind: ActSiLU}, {Kind: ActSigmoid}, {Kind: ActHardSwish}, {Kind: ActClamp, A: 0, B: 6}, {Kind: ActLeakyRelu, A: 0.1}, {Kind: ActHardSigmoid, A: 0.2, B: 0.5}} {
-			b.Run(fmt.Sprintf("%v/%v", tier, a), func(b *testing.B) {
-				el := ElemFor(tier)
-				b.SetBytes(4 * n)
-				cpu := startCPUTimer(b)
-				for b.Loop() {
-					el.Apply(a, y, x)
-				}
-				b.ReportMetric(cpu()*1e9/float64(b.N)/n, "cpu-ns/elem")
-			})
+			benchElem(b, fmt.Sprintf("%v/%v", tier, a), tier, n, func(el Elem) { el.Apply(a, y, x) })
 		}
 	}
 }
@@ -498,14 +497,20 @@ func BenchmarkElemBinary(b *testing.B) {
 	x, z := actInputs(r, n), actInputs(r, n)
 	y := make([]float32, n)
 	for _, tier := range Available() {
-		b.Run(tier.String()+"/add", func(b *testing.B) {
-			el := ElemFor(tier)
-			b.SetBytes(4 * n)
-			cpu := startCPUTimer(b)
-			for b.Loop() {
-				el.Add(y, x, z)
-			}
-			b.ReportMetric(cpu()*1e9/float64(b.N)/n, "cpu-ns/elem")
-		})
+		benchElem(b, tier.String()+"/add", tier, n, func(el Elem) { el.Add(y, x, z) })
 	}
+}
+
+// benchElem runs op, an element-wise kernel call over n elements on tier's
+// Elem, as sub-benchmark name and reports its CPU time per element.
+func benchElem(b *testing.B, name string, tier Tier, n int, op func(el Elem)) {
+	b.Run(name, func(b *testing.B) {
+		el := ElemFor(tier)
+		b.SetBytes(int64(4 * n))
+		cpu := startCPUTimer(b)
+		for b.Loop() {
+			op(el)
+		}
+		b.ReportMetric(cpu()*1e9/float64(b.N)/float64(n), "cpu-ns/elem")
+	})
 }

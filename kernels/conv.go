@@ -102,28 +102,20 @@ func (cv *ConvGemm) ScratchLen() int { return cv.Group[0].ScratchLen() }
 
 // Pointwise reports whether the convolution is a 1×1, stride-1, unpadded one
 // whose A matrix is the input itself.
-func (cv *ConvGemm) Pointwise() bool {
-	p := &cv.P
-	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
-		p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
-}
+func (cv *ConvGemm) Pointwise() bool { return cv.P.pointwise() }
 
 // RunTasks computes tasks lo .. hi-1 of the convolution of NHWC input in
 // into NHWC out (see GemmRange; task order is group, M tile, panel chunk).
 func (cv *ConvGemm) RunTasks(lo, hi int, in, out, scratch []float32) {
-	per := cv.Group[0].Tiles() * cv.split
-	for lo < hi {
-		g := lo / per
-		end := min(hi, (g+1)*per)
+	groupTasks(lo, hi, cv.Group[0].Tiles()*cv.split, func(g, lo, hi int) {
 		op := &cv.Group[g]
 		c := out[g*cv.Kgrp:]
 		if cv.Pointwise() {
-			GemmRange(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
+			GemmRange(op, DenseA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo, hi, scratch, cv.Post)
 		} else {
-			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.seg, zeros: cv.zeros}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch, cv.Post)
+			GemmRange(op, convA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, seg: cv.seg, zeros: cv.zeros}, c, cv.P.K, cv.split, lo, hi, scratch, cv.Post)
 		}
-		lo = end
-	}
+	})
 }
 
 // RunTask computes task t; see RunTasks.
@@ -195,18 +187,11 @@ func (a convA) PackA(dst []float32, MR, m0, mr, k0, k1 int) {
 	}
 	p := a.p
 	dst = dst[:(k1-k0)*MR]
-	ohw := p.OH * p.OW
 	// Base input coordinates of each of the tile's output pixels.
 	var ih0, iw0, nb [maxPackRows]int
 	for i := 0; i < mr; i++ {
-		m := m0 + i
-		n := m / ohw
-		r := m - n*ohw
-		oh := r / p.OW
-		ow := r - oh*p.OW
-		ih0[i] = oh*p.StrideH - p.PadT
-		iw0[i] = ow*p.StrideW - p.PadL
-		nb[i] = n * p.H
+		n, h, w := p.windowOrigin(m0 + i)
+		ih0[i], iw0[i], nb[i] = h, w, n*p.H
 	}
 	var src [maxPackRows][]float32
 	// Without groups and dilation along W, the taps kw..KW-1 of one kernel row
@@ -377,15 +362,8 @@ func (a convA) packRowwise(dst []float32, MR, m0, mr, k0, k1 int) {
 	if mr < MR {
 		clear(dst)
 	}
-	ohw := p.OH * p.OW
 	for i := 0; i < mr; i++ {
-		m := m0 + i
-		n := m / ohw
-		r := m - n*ohw
-		oh := r / p.OW
-		ow := r - oh*p.OW
-		ih0 := oh*p.StrideH - p.PadT
-		iw0 := ow*p.StrideW - p.PadL
+		n, ih0, iw0 := p.windowOrigin(m0 + i)
 		for k := k0; k < k1; {
 			tap := k / a.cg
 			ci := k - tap*a.cg

@@ -40,7 +40,7 @@
 // (`go generate ./kernels`; CI fails when the committed files differ from
 // what it writes): one source per kernel family with the ISA (AVX2 ymm,
 // AVX-512 zmm) and tile shape as parameters, one constant table
-// (consts_amd64.s), and Go constants read through go_asm.h. The arm64
+// (at the top of kernels_amd64.s), and Go constants read through go_asm.h. The arm64
 // assembly is hand-written, NEON through the assembler's vector mnemonics
 // and WORD-encoded instructions where it has none (see neon_arm64.h), and
 // takes its constants from the same table (consts_arm64.s) and go_asm.h. Each assembly routine's declaration states, as a Go loop,

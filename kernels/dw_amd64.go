@@ -4,7 +4,7 @@ package kernels
 
 import "unsafe"
 
-// The depthwise kernels in dw_amd64.s. A row kernel walks channel blocks
+// The depthwise kernels in kernels_amd64.s. A row kernel walks channel blocks
 // outermost, keeping the block's bias and KH·KW weights in registers, and
 // the npix pixels innermost, each tap one fused multiply-add with the input
 // as memory operand. In terms of dwRowGeneric (KH = KW = 3 or 5, V = 16 or

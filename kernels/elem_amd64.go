@@ -3,7 +3,7 @@
 package kernels
 
 func init() {
-	registerElem(AVX2, "f32-elem-avx2", &elemImpl{act: actAVX2Go, add: addAVX2Go, mul: mulAVX2Go})
+	registerElem(AVX2, "f32-elem-avx2", &elemImpl{act: actAVX2Go, add: addVec, mul: mulVec})
 	registerElem(AVX512, "f32-elem-avx512", &elemImpl{act: actAVX512Go, add: addAVX512Go, mul: mulAVX512Go})
 }
 
@@ -27,18 +27,7 @@ func elemBinAVX2(op uint32, dst, a, b *float32, n int)
 func addAVX512Go(dst, a, b []float32) { elemBinAVX512(elemAdd, &dst[0], &a[0], &b[0], len(dst)) }
 func mulAVX512Go(dst, a, b []float32) { elemBinAVX512(elemMul, &dst[0], &a[0], &b[0], len(dst)) }
 
-func addAVX2Go(dst, a, b []float32) {
-	body := len(dst) &^ 7
-	if body > 0 {
-		elemBinAVX2(elemAdd, &dst[0], &a[0], &b[0], body)
-	}
-	addGeneric(dst[body:], a[body:], b[body:])
-}
+const elemVecLanes = 8 // the lanes of elemBinVec
 
-func mulAVX2Go(dst, a, b []float32) {
-	body := len(dst) &^ 7
-	if body > 0 {
-		elemBinAVX2(elemMul, &dst[0], &a[0], &b[0], body)
-	}
-	mulGeneric(dst[body:], a[body:], b[body:])
-}
+// elemBinVec is the unmasked kernel elemVec runs.
+func elemBinVec(op uint32, dst, a, b *float32, n int) { elemBinAVX2(op, dst, a, b, n) }

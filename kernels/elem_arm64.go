@@ -3,7 +3,7 @@
 package kernels
 
 func init() {
-	registerElem(NEON, "f32-elem-neon", &elemImpl{act: actNEONGo, add: addNEONGo, mul: mulNEONGo})
+	registerElem(NEON, "f32-elem-neon", &elemImpl{act: actNEONGo, add: addVec, mul: mulVec})
 }
 
 // elemBinNEON computes, for n a multiple of 4,
@@ -17,18 +17,7 @@ func init() {
 //go:noescape
 func elemBinNEON(op uint32, dst, a, b *float32, n int)
 
-func addNEONGo(dst, a, b []float32) {
-	body := len(dst) &^ 3
-	if body > 0 {
-		elemBinNEON(elemAdd, &dst[0], &a[0], &b[0], body)
-	}
-	addGeneric(dst[body:], a[body:], b[body:])
-}
+const elemVecLanes = 4 // the lanes of elemBinVec
 
-func mulNEONGo(dst, a, b []float32) {
-	body := len(dst) &^ 3
-	if body > 0 {
-		elemBinNEON(elemMul, &dst[0], &a[0], &b[0], body)
-	}
-	mulGeneric(dst[body:], a[body:], b[body:])
-}
+// elemBinVec is the kernel elemVec runs.
+func elemBinVec(op uint32, dst, a, b *float32, n int) { elemBinNEON(op, dst, a, b, n) }

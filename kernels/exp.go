@@ -7,7 +7,7 @@ import "math"
 // [-87, 88] it defers to math.Exp so overflow, underflow to subnormals, ±Inf
 // and NaN behave exactly as there. It is the Go twin's exponential.
 //
-// The SIMD tiers (act_amd64.s, act_arm64.s) compute the exponential of
+// The SIMD tiers (kernels_amd64.s, act_arm64.s) compute the exponential of
 // Sigmoid and SiLU with one algorithm, bit-identical on AVX-512, AVX2 and
 // NEON: x clamped to [-104, 89], n = round(x·log2e), r = x - n·ln2 in two
 // fused steps, the Cephes degree-7 polynomial by fused Horner steps, and

@@ -7,8 +7,10 @@
 
 package kernels
 
+var gemmKernNEON = asmGemm{MR: 8, NR: 12}
+
 func init() {
-	registerGemm(GemmMicrokernel{Name: "f32-gemm-8x12-neon", Tier: NEON, MR: 8, NR: 12, Fn: gemmNEON})
+	registerGemm(gemmKernNEON.microkernel("f32-gemm-8x12-neon", NEON, false))
 }
 
 // gemm8x12NEON computes one tile of the GemmMicrokernel contract with
@@ -24,7 +26,7 @@ func init() {
 //		}
 //	}
 //
-// k may be 0. Rows ≥ mr are neither read nor written; gemmNEON routes edge
+// k may be 0. Rows ≥ mr are neither read nor written; asmGemm.edge routes edge
 // tiles with nr < 12 through a scratch tile.
 //
 //go:noescape
@@ -43,34 +45,10 @@ func fmaPeakLoop(t Tier) (loop func(n int), flopsPerIter int) {
 	return nil, 0
 }
 
-func gemmNEON(k int, a, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
-	if mr <= 0 || nr <= 0 {
-		return
-	}
-	checkTile(8, 12, k, a, b, c, ldc, mr, nr, bias, accumulate)
+// gemmAsmRun calls the kernel on one checked tile of all 12 columns (g is
+// gemmKernNEON; A is always packed).
+func gemmAsmRun(g *asmGemm, k int, a *float32, _, _, _ int, b, c []float32, ldc, mr, nr int, bias []float32, epi *Epilogue, accumulate, final bool) {
 	kind, lo, hi := epiArgs(epi, final)
-	if nr == 12 {
-		bp, acc := biasArgs(bias, accumulate)
-		gemm8x12NEON(k, ptrOf(a), ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi)
-		return
-	}
-	// Edge tile: the kernel always works on 12 columns, so run it on a
-	// scratch tile and copy the valid nr columns in and out.
-	var tile [8 * 12]float32
-	var bt [12]float32
-	var bp *float32
-	acc := 0
-	if accumulate {
-		acc = 1
-		for i := 0; i < mr; i++ {
-			copy(tile[i*12:i*12+nr], c[i*ldc:i*ldc+nr])
-		}
-	} else if bias != nil {
-		copy(bt[:nr], bias[:nr])
-		bp = &bt[0]
-	}
-	gemm8x12NEON(k, ptrOf(a), ptrOf(b), &tile[0], 12, mr, bp, kind, acc, lo, hi)
-	for i := 0; i < mr; i++ {
-		copy(c[i*ldc:i*ldc+nr], tile[i*12:i*12+nr])
-	}
+	bp, acc := biasArgs(bias, accumulate)
+	gemm8x12NEON(k, a, ptrOf(b), &c[0], ldc, mr, bp, kind, acc, lo, hi)
 }

@@ -103,23 +103,8 @@ func BenchmarkGemmMicroK(b *testing.B) {
 // second: the driver's packing, in-place reads and blocking around the
 // microkernel, which BenchmarkGemmMicro measures alone.
 func BenchmarkConvGemm(b *testing.B) {
-	cases := []struct {
-		name string
-		p    ConvParams
-	}{
-		{"resnet18-conv1-7x7s2-c3", ConvParams{N: 1, C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3, PadB: 3, PadR: 3}},
-		{"resnet18-layer1-3x3-c64", ConvParams{N: 1, C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"resnet18-layer3-3x3-c256", ConvParams{N: 1, C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"resnet18-layer4-3x3-c512", ConvParams{N: 1, C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"mobilenetv2-1x1-c144-k24", ConvParams{N: 1, C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
-		{"mobilenetv2-1x1-c96-k576", ConvParams{N: 1, C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
-	}
-	for _, cs := range cases {
+	for _, cs := range convBenchCases(b) {
 		p := cs.p
-		p.DilH, p.DilW, p.Group = 1, 1, 1
-		if !p.Resolve() {
-			b.Fatalf("%s does not resolve", cs.name)
-		}
 		b.Run(cs.name, func(b *testing.B) {
 			w := make([]float32, p.K*p.C*p.KH*p.KW)
 			for i := range w {
@@ -141,4 +126,30 @@ func BenchmarkConvGemm(b *testing.B) {
 			reportGFLOPs(b, flops*float64(b.N), cpu())
 		})
 	}
+}
+
+// convBenchCases are convolution layers of ResNet18 and MobileNetV2 at
+// 224×224, resolved.
+func convBenchCases(b *testing.B) []convBenchCase {
+	cases := []convBenchCase{
+		{"resnet18-conv1-7x7s2-c3", ConvParams{N: 1, C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3, PadB: 3, PadR: 3}},
+		{"resnet18-layer1-3x3-c64", ConvParams{N: 1, C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"resnet18-layer3-3x3-c256", ConvParams{N: 1, C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"resnet18-layer4-3x3-c512", ConvParams{N: 1, C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
+		{"mobilenetv2-1x1-c144-k24", ConvParams{N: 1, C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
+		{"mobilenetv2-1x1-c96-k576", ConvParams{N: 1, C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
+	}
+	for i := range cases {
+		p := &cases[i].p
+		p.DilH, p.DilW, p.Group = 1, 1, 1
+		if !p.Resolve() {
+			b.Fatalf("%s does not resolve", cases[i].name)
+		}
+	}
+	return cases
+}
+
+type convBenchCase struct {
+	name string
+	p    ConvParams
 }

@@ -35,20 +35,9 @@ func LayerNorm(x, y []float32, n, inner int, scale, bias []float32, eps float32,
 	}
 	e := float64(eps)
 	if inner == 1 {
+		mu := sum64(x) / float64(n)
 		var s0, s1, s2, s3 float64
 		k := 0
-		for ; k+4 <= n; k += 4 {
-			s0 += float64(x[k])
-			s1 += float64(x[k+1])
-			s2 += float64(x[k+2])
-			s3 += float64(x[k+3])
-		}
-		for ; k < n; k++ {
-			s0 += float64(x[k])
-		}
-		mu := ((s0 + s1) + (s2 + s3)) / float64(n)
-		s0, s1, s2, s3 = 0, 0, 0, 0
-		k = 0
 		for ; k+4 <= n; k += 4 {
 			d0, d1 := float64(x[k])-mu, float64(x[k+1])-mu
 			d2, d3 := float64(x[k+2])-mu, float64(x[k+3])-mu
@@ -119,4 +108,21 @@ func LayerNorm(x, y []float32, n, inner int, scale, bias []float32, eps float32,
 			rstd[j] = float32(r)
 		}
 	}
+}
+
+// sum64 is the float64 sum of x in four interleaved partial sums (four
+// independent dependency chains), combined as (s0+s1)+(s2+s3).
+func sum64(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	k := 0
+	for ; k+4 <= len(x); k += 4 {
+		s0 += float64(x[k])
+		s1 += float64(x[k+1])
+		s2 += float64(x[k+2])
+		s3 += float64(x[k+3])
+	}
+	for ; k < len(x); k++ {
+		s0 += float64(x[k])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

@@ -100,6 +100,17 @@ func prodInts(s []int) int {
 	return n
 }
 
+// normShape draws the shape of accuracy test it: n ≤ 1000 elements along
+// the normalised axis, and every fourth test a strided one (inner > 1).
+func normShape(r *rand.Rand, it int) (n, inner int) {
+	n, inner = 1+r.IntN(1000), 1
+	if it%4 == 3 {
+		inner = 1 + r.IntN(9)
+		n = 1 + r.IntN(200)
+	}
+	return n, inner
+}
+
 // TestSoftmaxAccuracy measures every tier's Softmax against the float64
 // loop, in ulps of the float64 answer (see Softmax's doc).
 func TestSoftmaxAccuracy(t *testing.T) {
@@ -108,12 +119,7 @@ func TestSoftmaxAccuracy(t *testing.T) {
 		r := rand.New(rand.NewPCG(41, 42))
 		var worst [2]float64
 		for it := 0; it < 2000; it++ {
-			n := 1 + r.IntN(1000)
-			inner := 1
-			if it%4 == 3 {
-				inner = 1 + r.IntN(9)
-				n = 1 + r.IntN(200)
-			}
+			n, inner := normShape(r, it)
 			if it%100 == 0 {
 				n = 1000
 			}
@@ -184,12 +190,7 @@ func TestLayerNormAccuracy(t *testing.T) {
 	r := rand.New(rand.NewPCG(51, 52))
 	var worst, worstStat float64
 	for it := 0; it < 3000; it++ {
-		n := 1 + r.IntN(1000)
-		inner := 1
-		if it%4 == 3 {
-			inner = 1 + r.IntN(9)
-			n = 1 + r.IntN(200)
-		}
+		n, inner := normShape(r, it)
 		x := loopFloats(r, n*inner)
 		offset := []float32{0, 1, 100, 1e4}[it%4]
 		for i := range x {
@@ -245,20 +246,7 @@ func TestLayerNormAccuracy(t *testing.T) {
 }
 
 func TestReduceExt(t *testing.T) {
-	r := rand.New(rand.NewPCG(61, 62))
-	dims := []int{2, 3, 4, 5}
-	x := loopFloats(r, 2*3*4*5)
-	strides := []int{60, 20, 5, 1}
-	for mask := 1; mask < 16; mask++ {
-		var rd, rs, kd, ks []int
-		for d := range dims {
-			if mask&(1<<d) != 0 {
-				rd, rs = append(rd, dims[d]), append(rs, strides[d])
-			} else {
-				kd, ks = append(kd, dims[d]), append(ks, strides[d])
-			}
-		}
-		inner, outer := NewStrided(rd, rs), NewStrided(kd, ks)
+	forReduceMasks(rand.New(rand.NewPCG(61, 62)), func(mask int, x []float32, inner, outer Strided) {
 		for i := 0; i < outer.Len(); i++ {
 			base := outer.Offset(i)
 			var sum float64
@@ -278,7 +266,7 @@ func TestReduceExt(t *testing.T) {
 				t.Fatalf("mask %b output %d: min %v, want %v", mask, i, got, lo)
 			}
 		}
-	}
+	})
 	nan := float32(math.NaN())
 	s := NewStrided([]int{3}, []int{1})
 	for _, v := range [][]float32{{nan, 1, 2}, {1, nan, 2}, {1, 2, nan}} {

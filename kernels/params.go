@@ -77,3 +77,34 @@ func avgPoolSpan(start, k, in, pb, pe int, countPad bool) int {
 	}
 	return max(hi-lo, 0)
 }
+
+// windowOrigin returns the batch index of output pixel m (pixels in N, OH,
+// OW order) and the input coordinates of its window's first tap, which may
+// lie in the padding.
+func (p *ConvParams) windowOrigin(m int) (n, ih0, iw0 int) {
+	ohw := p.OH * p.OW
+	n = m / ohw
+	r := m - n*ohw
+	oh := r / p.OW
+	ow := r - oh*p.OW
+	return n, oh*p.StrideH - p.PadT, ow*p.StrideW - p.PadL
+}
+
+// pointwise reports whether p is a 1×1, stride-1, unpadded convolution,
+// whose A matrix is the NHWC input itself.
+func (p *ConvParams) pointwise() bool {
+	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
+		p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
+}
+
+// groupTasks cuts tasks lo .. hi-1 of a grouped convolution, per tasks
+// each group, at group boundaries and calls run with each group g and its
+// own task range.
+func groupTasks(lo, hi, per int, run func(g, lo, hi int)) {
+	for lo < hi {
+		g := lo / per
+		end := min(hi, (g+1)*per)
+		run(g, lo-g*per, end-g*per)
+		lo = end
+	}
+}

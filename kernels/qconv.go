@@ -63,28 +63,20 @@ func (cv *QConv) ScratchLen() int { return cv.Group[0].ScratchLen() }
 
 // Pointwise reports whether the convolution is a 1×1, stride-1, unpadded
 // one whose A matrix is the input itself.
-func (cv *QConv) Pointwise() bool {
-	p := &cv.P
-	return p.KH == 1 && p.KW == 1 && p.StrideH == 1 && p.StrideW == 1 &&
-		p.PadT == 0 && p.PadL == 0 && p.PadB == 0 && p.PadR == 0
-}
+func (cv *QConv) Pointwise() bool { return cv.P.pointwise() }
 
 // RunTasks computes tasks lo .. hi-1 (order: group, M tile, panel chunk)
 // of the convolution of NHWC input in into NHWC out.
 func (cv *QConv) RunTasks(lo, hi int, in, out []int8, scratch []byte) {
-	per := cv.Group[0].Tiles() * cv.split
-	for lo < hi {
-		g := lo / per
-		end := min(hi, (g+1)*per)
+	groupTasks(lo, hi, cv.Group[0].Tiles()*cv.split, func(g, lo, hi int) {
 		op := &cv.Group[g]
 		c := out[g*cv.Kgrp:]
 		if cv.Pointwise() {
-			QGemmRange(op, DenseQA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch)
+			QGemmRange(op, DenseQA{Data: in[g*cv.Cgrp:], LD: cv.P.C}, c, cv.P.K, cv.split, lo, hi, scratch)
 		} else {
-			QGemmRange(op, qconvA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, za: cv.ZA}, c, cv.P.K, cv.split, lo-g*per, end-g*per, scratch)
+			QGemmRange(op, qconvA{p: &cv.P, in: in, c0: g * cv.Cgrp, cg: cv.Cgrp, za: cv.ZA}, c, cv.P.K, cv.split, lo, hi, scratch)
 		}
-		lo = end
-	}
+	})
 }
 
 // qconvA gathers the im2col rows of an NHWC int8 input for one group.
@@ -103,15 +95,8 @@ func (a qconvA) PackQA(dst []byte, l QLayout, m0, mr, K int) {
 	p := a.p
 	dst = dst[:l.ALen(K)]
 	whole := a.cg == p.C && p.DilW == 1
-	ohw := p.OH * p.OW
 	for i := 0; i < mr; i++ {
-		m := m0 + i
-		n := m / ohw
-		r := m - n*ohw
-		oh := r / p.OW
-		ow := r - oh*p.OW
-		ih0 := oh*p.StrideH - p.PadT
-		iw0 := ow*p.StrideW - p.PadL
+		n, ih0, iw0 := p.windowOrigin(m0 + i)
 		if l.ARows {
 			a.packRow(l, l.aRow(dst, i), n, ih0, iw0)
 			continue

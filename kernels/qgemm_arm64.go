@@ -6,11 +6,17 @@
 
 package kernels
 
-import "unsafe"
+const (
+	qgemmAsmNEONDot qgemmAsmID = iota
+	qgemmAsmNEONMull
+)
 
 var (
-	qgemmNEONDot  = QGemmMicrokernel{Name: "qs8-gemm-8x12c4-neondot", Tier: NEON, QLayout: qlayoutNEONDot, Fn: qgemmNEONDotFn}
-	qgemmNEONMull = QGemmMicrokernel{Name: "qs8-gemm-8x8-neonmull", Tier: NEON, QLayout: qlayoutNEONMull, Fn: qgemmNEONMullFn}
+	qgemmKernNEONDot  = asmQGemm{id: qgemmAsmNEONDot, l: &qlayoutNEONDot}
+	qgemmKernNEONMull = asmQGemm{id: qgemmAsmNEONMull, l: &qlayoutNEONMull}
+
+	qgemmNEONDot  = qgemmKernNEONDot.microkernel("qs8-gemm-8x12c4-neondot", NEON)
+	qgemmNEONMull = qgemmKernNEONMull.microkernel("qs8-gemm-8x8-neonmull", NEON)
 )
 
 func init() {
@@ -78,52 +84,13 @@ func qgemm8x12c4NEONDot(kg int, a, b *byte, c *int8, ldc, mr int, bias *int32, s
 //go:noescape
 func qgemm8x8NEONMull(kg int, a, b *byte, c *int8, ldc, mr int, bias *int32, scale *float32, zp int32, lo, hi float32)
 
-// checkQTile panics, as slice indexing would, when the slices are too
-// short for the tile the assembly is about to touch.
-func checkQTile(l *QLayout, kg int, a, b []byte, c []int8, ldc, mr, nr int, bias []int32, scale []float32) {
-	if mr > l.MR || nr > l.NR || kg < 0 || ldc < nr {
-		panic("kernels: int8 GEMM tile arguments out of range")
-	}
-	_ = a[:kg*l.MR*l.KR*l.esize()]
-	_ = b[:kg*l.NR*l.KR*l.esize()]
-	_ = c[:(mr-1)*ldc+nr]
-	_ = bias[:l.NR]
-	_ = scale[:l.NR]
-}
-
-func bytePtr(s []byte) *byte {
-	if len(s) == 0 {
-		return nil
-	}
-	return unsafe.SliceData(s)
-}
-
-// qgemmNEONRun calls kern on c when the tile is full width, and otherwise
-// on a scratch tile whose valid nr columns it copies out (the kernels store
-// whole rows).
-func qgemmNEONRun(kern func(kg int, a, b *byte, c *int8, ldc, mr int, bias *int32, scale *float32, zp int32, lo, hi float32),
-	l *QLayout, kg int, a, b []byte, c []int8, ldc, mr, nr int, bias []int32, scale []float32, out *QOut) {
-	if mr <= 0 || nr <= 0 {
-		return
-	}
-	checkQTile(l, kg, a, b, c, ldc, mr, nr, bias, scale)
+// qgemmAsmRun calls g's kernel on one checked tile of all NR columns.
+func qgemmAsmRun(g *asmQGemm, kg int, a, b *byte, c *int8, ldc, mr, _ int, bias *int32, scale *float32, out *QOut) {
 	lo, hi := out.bounds()
 	zp := int32(out.ZeroPoint)
-	if nr == l.NR {
-		kern(kg, bytePtr(a), bytePtr(b), &c[0], ldc, mr, &bias[0], &scale[0], zp, lo, hi)
+	if g.id == qgemmAsmNEONDot {
+		qgemm8x12c4NEONDot(kg, a, b, c, ldc, mr, bias, scale, zp, lo, hi)
 		return
 	}
-	var tile [8 * 12]int8
-	kern(kg, bytePtr(a), bytePtr(b), &tile[0], l.NR, mr, &bias[0], &scale[0], zp, lo, hi)
-	for i := 0; i < mr; i++ {
-		copy(c[i*ldc:i*ldc+nr], tile[i*l.NR:i*l.NR+nr])
-	}
-}
-
-func qgemmNEONDotFn(kg int, a, b []byte, c []int8, ldc, mr, nr int, bias []int32, scale []float32, out *QOut) {
-	qgemmNEONRun(qgemm8x12c4NEONDot, &qlayoutNEONDot, kg, a, b, c, ldc, mr, nr, bias, scale, out)
-}
-
-func qgemmNEONMullFn(kg int, a, b []byte, c []int8, ldc, mr, nr int, bias []int32, scale []float32, out *QOut) {
-	qgemmNEONRun(qgemm8x8NEONMull, &qlayoutNEONMull, kg, a, b, c, ldc, mr, nr, bias, scale, out)
+	qgemm8x8NEONMull(kg, a, b, c, ldc, mr, bias, scale, zp, lo, hi)
 }

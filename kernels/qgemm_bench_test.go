@@ -60,26 +60,36 @@ func BenchmarkQGemm(b *testing.B) {
 			fc := make([]float32, M*N)
 			fscratch := make([]float32, fop.ScratchLen())
 
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			var tq, tf float64
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := threadSeconds()
-				QGemmRange(&qop, DenseQA{Data: qa, LD: K}, qc, N, 1, 0, qop.Tiles(), qscratch)
-				t1 := threadSeconds()
-				GemmRange(&fop, DenseA{Data: fa, LD: K}, fc, N, 1, 0, fop.Tiles(), fscratch, Act{})
-				t2 := threadSeconds()
-				tq += t1 - t0
-				tf += t2 - t1
-			}
-			ops := 2 * float64(M) * float64(N) * float64(K) * float64(b.N)
-			b.ReportMetric(ops/tq/1e9, "int8-GOP/s")
-			b.ReportMetric(ops/tf/1e9, "fp32-GFLOP/s")
-			b.ReportMetric(tf/tq, "int8/fp32")
-			b.ReportMetric(0, "ns/op") // two GEMMs a loop: the rates above are the measure
+			benchInt8VsFP32(b, 2*float64(M)*float64(N)*float64(K),
+				func() { QGemmRange(&qop, DenseQA{Data: qa, LD: K}, qc, N, 1, 0, qop.Tiles(), qscratch) },
+				func() { GemmRange(&fop, DenseA{Data: fa, LD: K}, fc, N, 1, 0, fop.Tiles(), fscratch, Act{}) })
 		})
 	}
+}
+
+// benchInt8VsFP32 runs q and f, an int8 and an fp32 computation of ops
+// operations each, alternately b.N times on one thread and reports both
+// rates over the thread's CPU time and their ratio (above 1: int8 is
+// faster).
+func benchInt8VsFP32(b *testing.B, ops float64, q, f func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var tq, tf float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := threadSeconds()
+		q()
+		t1 := threadSeconds()
+		f()
+		t2 := threadSeconds()
+		tq += t1 - t0
+		tf += t2 - t1
+	}
+	ops *= float64(b.N)
+	b.ReportMetric(ops/tq/1e9, "int8-GOP/s")
+	b.ReportMetric(ops/tf/1e9, "fp32-GFLOP/s")
+	b.ReportMetric(tf/tq, "int8/fp32")
+	b.ReportMetric(0, "ns/op") // two computations a loop: the rates above are the measure
 }
 
 // BenchmarkQConv is BenchmarkQGemm for whole convolution layers (NHWC,
@@ -87,23 +97,8 @@ func BenchmarkQGemm(b *testing.B) {
 // QGemmFor(Best()) against ConvGemm on Gemm(Best()), one thread, in one
 // loop.
 func BenchmarkQConv(b *testing.B) {
-	cases := []struct {
-		name string
-		p    ConvParams
-	}{
-		{"resnet18-conv1-7x7s2-c3", ConvParams{N: 1, C: 3, H: 224, W: 224, K: 64, KH: 7, KW: 7, StrideH: 2, StrideW: 2, PadT: 3, PadL: 3, PadB: 3, PadR: 3}},
-		{"resnet18-layer1-3x3-c64", ConvParams{N: 1, C: 64, H: 56, W: 56, K: 64, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"resnet18-layer3-3x3-c256", ConvParams{N: 1, C: 256, H: 14, W: 14, K: 256, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"resnet18-layer4-3x3-c512", ConvParams{N: 1, C: 512, H: 7, W: 7, K: 512, KH: 3, KW: 3, StrideH: 1, StrideW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}},
-		{"mobilenetv2-1x1-c144-k24", ConvParams{N: 1, C: 144, H: 56, W: 56, K: 24, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
-		{"mobilenetv2-1x1-c96-k576", ConvParams{N: 1, C: 96, H: 14, W: 14, K: 576, KH: 1, KW: 1, StrideH: 1, StrideW: 1}},
-	}
-	for _, cs := range cases {
+	for _, cs := range convBenchCases(b) {
 		p := cs.p
-		p.DilH, p.DilW, p.Group = 1, 1, 1
-		if !p.Resolve() {
-			b.Fatalf("%s does not resolve", cs.name)
-		}
 		b.Run(cs.name, func(b *testing.B) {
 			r := testrand.New(21 << 8)
 			nw := p.K * p.C * p.KH * p.KW
@@ -121,24 +116,9 @@ func BenchmarkQConv(b *testing.B) {
 			fout := make([]float32, p.N*p.K*p.OH*p.OW)
 			fscratch := make([]float32, fcv.ScratchLen())
 
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			var tq, tf float64
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				t0 := threadSeconds()
-				qcv.RunTasks(0, qcv.Tasks(), qin, qout, qscratch)
-				t1 := threadSeconds()
-				fcv.RunTasks(0, fcv.Tasks(), fin, fout, fscratch)
-				t2 := threadSeconds()
-				tq += t1 - t0
-				tf += t2 - t1
-			}
-			ops := 2 * float64(p.OH*p.OW*p.K*p.C*p.KH*p.KW) * float64(b.N)
-			b.ReportMetric(ops/tq/1e9, "int8-GOP/s")
-			b.ReportMetric(ops/tf/1e9, "fp32-GFLOP/s")
-			b.ReportMetric(tf/tq, "int8/fp32")
-			b.ReportMetric(0, "ns/op")
+			benchInt8VsFP32(b, 2*float64(p.OH*p.OW*p.K*p.C*p.KH*p.KW),
+				func() { qcv.RunTasks(0, qcv.Tasks(), qin, qout, qscratch) },
+				func() { fcv.RunTasks(0, fcv.Tasks(), fin, fout, fscratch) })
 		})
 	}
 }

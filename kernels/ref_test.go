@@ -23,19 +23,9 @@ func Conv2DRef(p *ConvParams, x, w, bias, y []float32) {
 					}
 					for c := 0; c < cg; c++ {
 						ci := g*cg + c
-						for kh := 0; kh < p.KH; kh++ {
-							ih := oh*p.StrideH - p.PadT + kh*p.DilH
-							if ih < 0 || ih >= p.H {
-								continue
-							}
-							for kw := 0; kw < p.KW; kw++ {
-								iw := ow*p.StrideW - p.PadL + kw*p.DilW
-								if iw < 0 || iw >= p.W {
-									continue
-								}
-								acc += x[((n*p.C+ci)*p.H+ih)*p.W+iw] * w[((k*cg+c)*p.KH+kh)*p.KW+kw]
-							}
-						}
+						windowTaps(p, oh, ow, func(kh, kw, ih, iw int) {
+							acc += x[((n*p.C+ci)*p.H+ih)*p.W+iw] * w[((k*cg+c)*p.KH+kh)*p.KW+kw]
+						})
 					}
 					y[((n*p.K+k)*p.OH+oh)*p.OW+ow] = acc
 				}
@@ -44,28 +34,38 @@ func Conv2DRef(p *ConvParams, x, w, bias, y []float32) {
 	}
 }
 
+// windowTaps calls f for each tap (kh, kw) of output pixel (oh, ow)'s
+// window that lies inside the H×W input, at input pixel (ih, iw).
+func windowTaps(p *ConvParams, oh, ow int, f func(kh, kw, ih, iw int)) {
+	for kh := 0; kh < p.KH; kh++ {
+		ih := oh*p.StrideH - p.PadT + kh*p.DilH
+		if ih < 0 || ih >= p.H {
+			continue
+		}
+		for kw := 0; kw < p.KW; kw++ {
+			iw := ow*p.StrideW - p.PadL + kw*p.DilW
+			if iw < 0 || iw >= p.W {
+				continue
+			}
+			f(kh, kw, ih, iw)
+		}
+	}
+}
+
 // MaxPoolRef is the reference max pooling over NCHW tensors. Padding never
 // wins (it is skipped, as if -Inf). A window with no valid element yields -Inf.
 func MaxPoolRef(p *PoolParams, x, y []float32) {
+	win := &ConvParams{H: p.H, W: p.W, KH: p.KH, KW: p.KW, StrideH: p.StrideH, StrideW: p.StrideW,
+		DilH: p.DilH, DilW: p.DilW, PadT: p.PadT, PadL: p.PadL}
 	for nc := 0; nc < p.N*p.C; nc++ {
 		for oh := 0; oh < p.OH; oh++ {
 			for ow := 0; ow < p.OW; ow++ {
 				m := float32(math.Inf(-1))
-				for kh := 0; kh < p.KH; kh++ {
-					ih := oh*p.StrideH - p.PadT + kh*p.DilH
-					if ih < 0 || ih >= p.H {
-						continue
+				windowTaps(win, oh, ow, func(_, _, ih, iw int) {
+					if v := x[(nc*p.H+ih)*p.W+iw]; v > m || v != v {
+						m = v
 					}
-					for kw := 0; kw < p.KW; kw++ {
-						iw := ow*p.StrideW - p.PadL + kw*p.DilW
-						if iw < 0 || iw >= p.W {
-							continue
-						}
-						if v := x[(nc*p.H+ih)*p.W+iw]; v > m || v != v {
-							m = v
-						}
-					}
-				}
+				})
 				y[(nc*p.OH+oh)*p.OW+ow] = m
 			}
 		}

@@ -47,18 +47,7 @@ func (e Elem) Softmax(x, y []float32, n, inner int, scratch []float32) {
 				}
 			}
 		}
-		var s0, s1, s2, s3 float64
-		k := 0
-		for ; k+4 <= n; k += 4 {
-			s0 += float64(y[k])
-			s1 += float64(y[k+1])
-			s2 += float64(y[k+2])
-			s3 += float64(y[k+3])
-		}
-		for ; k < n; k++ {
-			s0 += float64(y[k])
-		}
-		s := float32((s0 + s1) + (s2 + s3))
+		s := float32(sum64(y))
 		for k := range y {
 			y[k] /= s
 		}

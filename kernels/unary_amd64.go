@@ -42,32 +42,3 @@ var erfVecTab = func() (t [24][8]float32) {
 
 // mathAsmKind reports whether a kind of unary.go has SIMD kernels here.
 func mathAsmKind(k ActKind) bool { return k == ActErf || k == ActGELU }
-
-// mathAVX512Go runs a on the AVX-512 kernels when they have it.
-func mathAVX512Go(a Act, dst, src []float32) bool {
-	if !mathAsmKind(a.Kind) {
-		return false
-	}
-	erfAVX512(uint32(a.Kind), &erfVecTab, &dst[0], &src[0], len(dst))
-	return true
-}
-
-// mathAVX2Go is mathAVX512Go on AVX2: whole vectors, then the tail through
-// an 8-lane buffer, so tail elements get the bits the vector loop gives.
-func mathAVX2Go(a Act, dst, src []float32) bool {
-	if !mathAsmKind(a.Kind) {
-		return false
-	}
-	n := len(dst)
-	body := n &^ 7
-	if body > 0 {
-		erfAVX2(uint32(a.Kind), &erfVecTab, &dst[0], &src[0], body)
-	}
-	if body < n {
-		var buf [8]float32
-		t := copy(buf[:], src[body:n])
-		erfAVX2(uint32(a.Kind), &erfVecTab, &buf[0], &buf[0], 8)
-		copy(dst[body:n], buf[:t])
-	}
-	return true
-}

@@ -252,26 +252,7 @@ func TestUnaryTiers(t *testing.T) {
 // it sits (vector body, mask or buffer tail), so any split over threads
 // gives the same tensor.
 func TestUnaryPositionIndependent(t *testing.T) {
-	x := actInputs(testrand.New(3005), 200)
-	forEachTier(t, func(t *testing.T, tier Tier) {
-		el := ElemFor(tier)
-		for _, a := range mathKinds {
-			whole := make([]float32, len(x))
-			el.Apply(a, whole, x)
-			for _, cut := range []int{1, 3, 7, 9, 15, 17, 31, 33, 50} {
-				part := make([]float32, len(x))
-				for lo := 0; lo < len(x); lo += cut {
-					hi := min(lo+cut, len(x))
-					el.Apply(a, part[lo:hi], x[lo:hi])
-				}
-				for i := range whole {
-					if !sameBits(part[i], whole[i]) {
-						t.Fatalf("%v %s: [%d] = %v in pieces of %d, %v whole", tier, a.mathName(), i, part[i], cut, whole[i])
-					}
-				}
-			}
-		}
-	})
+	checkPositionIndependent(t, actInputs(testrand.New(3005), 200), mathKinds, sameBits, Act.mathName)
 }
 
 func sameBits(a, b float32) bool {
