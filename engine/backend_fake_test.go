@@ -260,15 +260,10 @@ func (t *fakeTransfer) Run(x backend.Exec) {
 
 // runOutputs runs e once on ins (RunMulti) in a session of its own and
 // returns the outputs.
-func runOutputs(t *testing.T, e *Engine, ins [][]float32) [][]float32 {
+func runOutputs(t testing.TB, e *Engine, ins [][]float32) [][]float32 {
 	t.Helper()
-	outs := make([][]float32, len(e.OutputShapes()))
-	for i, sh := range e.OutputShapes() {
-		outs[i] = make([]float32, prod(sh))
-	}
-	s := e.NewSession()
-	defer s.Close()
-	if err := s.RunMulti(ins, outs); err != nil {
+	outs, err := runMulti(e, ins)
+	if err != nil {
 		t.Fatalf("RunMulti: %v", err)
 	}
 	return outs

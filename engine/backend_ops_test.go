@@ -3,11 +3,9 @@ package engine
 import (
 	"fmt"
 	"math"
-	"math/rand"
 	"testing"
 
 	"github.com/signet-go/signet/engine/internal/backend"
-	"github.com/signet-go/signet/engine/reference"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -294,16 +292,7 @@ func TestBackendOps(t *testing.T) {
 						for k := range kinds {
 							lowered[k] = true
 						}
-						r := rand.New(rand.NewSource(21))
-						var ins [][]float32
-						for _, sh := range e.InputShapes() {
-							ins = append(ins, randInput(r, prod(sh)))
-						}
-						outs := runOutputs(t, e, ins)
-						want, err := reference.Run(m, ins)
-						if err != nil {
-							t.Fatalf("reference: %v", err)
-						}
+						outs, want := runBoth(t, m, e, 21)
 						for i := range want {
 							if len(outs[i]) != len(want[i]) {
 								t.Fatalf("output %d: %d values, reference %d", i, len(outs[i]), len(want[i]))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/signet-go/signet/engine/reference"
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -429,8 +430,8 @@ func (p *diffProg) windowAttrs(h, w int, dilation, poolPads, square bool) ([]mod
 	case 1, 2:
 		lower := p.s.chance(2)
 		attrs = append(attrs, strA("auto_pad", map[bool]string{false: "SAME_UPPER", true: "SAME_LOWER"}[lower]))
-		pads[0], pads[2] = samePad(h, kh, sh, dh, lower)
-		pads[1], pads[3] = samePad(w, kw, sw, dw, lower)
+		pads[0], pads[2] = shape.SamePad(h, kh, sh, dh, lower)
+		pads[1], pads[3] = shape.SamePad(w, kw, sw, dw, lower)
 	default:
 		if pads != [4]int{} || p.s.chance(2) {
 			attrs = append(attrs, ints("pads", int64(pads[0]), int64(pads[1]), int64(pads[2]), int64(pads[3])))
@@ -632,7 +633,7 @@ func (p *diffProg) gemm(x diffVal) bool {
 		in = append(in, p.constant([]int{M, 1}, 0.3, false))
 	case 6: // a runtime C of rank ≤ 2 that broadcasts to [M, N]
 		for _, v := range p.pool {
-			if o, ok := broadcastShapes([]int{M, N}, v.shape); ok && len(v.shape) <= 2 && slices.Equal(o, []int{M, N}) && diffSize(v.shape) > 0 {
+			if o, ok := shape.Broadcast([]int{M, N}, v.shape); ok && len(v.shape) <= 2 && slices.Equal(o, []int{M, N}) && diffSize(v.shape) > 0 {
 				in = append(in, v.name)
 				break
 			}
@@ -782,7 +783,7 @@ func (p *diffProg) binary(x diffVal) bool {
 		// A runtime operand that broadcasts with x.
 		var cands []diffVal
 		for _, v := range p.pool {
-			if o, ok := broadcastShapes(x.shape, v.shape); ok && diffSize(o) <= p.maxElems {
+			if o, ok := shape.Broadcast(x.shape, v.shape); ok && diffSize(o) <= p.maxElems {
 				cands = append(cands, v)
 			}
 		}
@@ -798,7 +799,7 @@ func (p *diffProg) binary(x diffVal) bool {
 	if op != model.OpDiv && p.s.chance(3) {
 		a, b = b, a
 	}
-	o, _ := broadcastShapes(a.shape, b.shape)
+	o, _ := shape.Broadcast(a.shape, b.shape)
 	if diffSize(o) > p.maxElems {
 		return false
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"image"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/signet-go/signet/engine/reference"
@@ -69,14 +70,14 @@ func TestInt64InitializerOutput(t *testing.T) {
 	if err := s.RunMulti([][]float32{{1, -1, 2, -2}}, outs); err != nil {
 		t.Fatal(err)
 	}
-	if want := []float32{7, -2, 1 << 20}; !equalF32(outs[1], want) {
+	if want := []float32{7, -2, 1 << 20}; !slices.Equal(outs[1], want) {
 		t.Errorf("int64 output = %v, want %v", outs[1], want)
 	}
 	ref, err := reference.Run(m, [][]float32{{1, -1, 2, -2}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !equalF32(ref[1], outs[1]) {
+	if !slices.Equal(ref[1], outs[1]) {
 		t.Errorf("reference int64 output = %v, engine %v", ref[1], outs[1])
 	}
 
@@ -86,18 +87,6 @@ func TestInt64InitializerOutput(t *testing.T) {
 	if _, err := New(b.build(t, "big"), Options{}); !errors.Is(err, ErrUnsupported) {
 		t.Errorf("inexact int64 output: err = %v, want ErrUnsupported", err)
 	}
-}
-
-func equalF32(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Shape products past int64 wrapped around (1×3×2³²×2³² became 0 elements)

@@ -95,6 +95,45 @@ func randInput(r *rand.Rand, n int) []float32 {
 	return x
 }
 
+// randInputs draws one random tensor per input of e.
+func randInputs(r *rand.Rand, e *Engine) [][]float32 {
+	var inputs [][]float32
+	for _, sh := range e.InputShapes() {
+		inputs = append(inputs, randInput(r, prod(sh)))
+	}
+	return inputs
+}
+
+// buffers returns one zeroed tensor per shape.
+func buffers(shapes [][]int) [][]float32 {
+	bufs := make([][]float32, len(shapes))
+	for i, sh := range shapes {
+		bufs[i] = make([]float32, prod(sh))
+	}
+	return bufs
+}
+
+// runMulti runs ins through a fresh session of e and returns the outputs.
+func runMulti(e *Engine, ins [][]float32) ([][]float32, error) {
+	s := e.NewSession()
+	defer s.Close()
+	outs := buffers(e.OutputShapes())
+	return outs, s.RunMulti(ins, outs)
+}
+
+// runBoth runs one set of random inputs drawn from seed through e, an
+// engine of m, and through reference.Run of m.
+func runBoth(t testing.TB, m *model.Model, e *Engine, seed int64) (got, want [][]float32) {
+	t.Helper()
+	inputs := randInputs(rand.New(rand.NewSource(seed)), e)
+	got = runOutputs(t, e, inputs)
+	want, err := reference.Run(m, inputs)
+	if err != nil {
+		t.Fatalf("reference: %v", err)
+	}
+	return got, want
+}
+
 // compareToReference runs m with the engine and with reference.Run and checks
 // max|d| ≤ 1e-4·max|ref| for every output.
 func compareToReference(t *testing.T, m *model.Model, opts Options) {
@@ -103,24 +142,7 @@ func compareToReference(t *testing.T, m *model.Model, opts Options) {
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	s := e.NewSession()
-	defer s.Close()
-	r := rand.New(rand.NewSource(99))
-	var inputs [][]float32
-	for _, sh := range e.InputShapes() {
-		inputs = append(inputs, randInput(r, prod(sh)))
-	}
-	outs := make([][]float32, len(e.OutputShapes()))
-	for i, sh := range e.OutputShapes() {
-		outs[i] = make([]float32, prod(sh))
-	}
-	if err := s.RunMulti(inputs, outs); err != nil {
-		t.Fatalf("RunMulti: %v", err)
-	}
-	want, err := reference.Run(m, inputs)
-	if err != nil {
-		t.Fatalf("reference: %v", err)
-	}
+	outs, want := runBoth(t, m, e, 99)
 	for i := range want {
 		if len(want[i]) != len(outs[i]) {
 			t.Fatalf("output %d: %d values, reference has %d", i, len(outs[i]), len(want[i]))
@@ -279,21 +301,7 @@ func TestNetworksMatchReference(t *testing.T) {
 
 // runAll runs a model once with a fixed input and returns every output.
 func runAll(t testing.TB, e *Engine) [][]float32 {
-	s := e.NewSession()
-	defer s.Close()
-	r := rand.New(rand.NewSource(5))
-	var inputs [][]float32
-	for _, sh := range e.InputShapes() {
-		inputs = append(inputs, randInput(r, prod(sh)))
-	}
-	outs := make([][]float32, len(e.OutputShapes()))
-	for i, sh := range e.OutputShapes() {
-		outs[i] = make([]float32, prod(sh))
-	}
-	if err := s.RunMulti(inputs, outs); err != nil {
-		t.Fatalf("RunMulti: %v", err)
-	}
-	return outs
+	return runOutputs(t, e, randInputs(rand.New(rand.NewSource(5)), e))
 }
 
 func TestBitIdenticalAcrossThreads(t *testing.T) {
@@ -619,13 +627,7 @@ func TestEveryNetworkRunsWithoutAllocating(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := e.NewSession()
-			var inputs, outs [][]float32
-			for _, sh := range e.InputShapes() {
-				inputs = append(inputs, make([]float32, prod(sh)))
-			}
-			for _, sh := range e.OutputShapes() {
-				outs = append(outs, make([]float32, prod(sh)))
-			}
+			inputs, outs := buffers(e.InputShapes()), buffers(e.OutputShapes())
 			// Warm up first: the runtime creates an OS thread or two the
 			// first times the workers sleep and wake, which is not the
 			// steady state this test is about.

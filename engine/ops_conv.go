@@ -70,24 +70,13 @@ func (c *compiler) window2D(h, w, kh, kw int, allowDilation bool) (window, error
 	case "VALID":
 	case "SAME_UPPER", "SAME_LOWER":
 		lower := ap == "SAME_LOWER"
-		win.pt, win.pb = samePad(h, win.kh, win.sh, win.dh, lower)
-		win.pl, win.pr = samePad(w, win.kw, win.sw, win.dw, lower)
+		win.pt, win.pb = shape.SamePad(h, win.kh, win.sh, win.dh, lower)
+		win.pl, win.pr = shape.SamePad(w, win.kw, win.sw, win.dw, lower)
 		win.autoPadSame, win.autoLower = true, lower
 	default:
 		return win, c.errf(ErrUnsupported, "auto_pad %q", ap)
 	}
 	return win, nil
-}
-
-// samePad splits the padding that makes out = ceil(in/stride); the odd one
-// goes at the end (SAME_UPPER) or the beginning (SAME_LOWER).
-func samePad(in, k, s, d int, lower bool) (int, int) {
-	out := (in + s - 1) / s
-	total := max(0, (out-1)*s+(k-1)*d+1-in)
-	if lower {
-		return total - total/2, total / 2
-	}
-	return total / 2, total - total/2
 }
 
 func (c *compiler) buildConv() error {

@@ -2,8 +2,10 @@ package engine
 
 import (
 	"math"
+	"slices"
 
 	"github.com/signet-go/signet/engine/internal/backend"
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 )
@@ -36,12 +38,7 @@ func (c *compiler) buildUnary() error {
 			return c.errf(ErrUnsupported, "unknown unary op")
 		}
 	}
-	xv := &c.p.vals[x]
-	out, err := c.output(0, xv.shape, xv.layout)
-	if err != nil {
-		return err
-	}
-	return c.lowerNode(&backend.Unary{Act: act}, []int{x}, []int{out}, int64(c.p.vals[out].size), x)
+	return c.lowerLike(&backend.Unary{Act: act}, x, 1)
 }
 
 // broadcastStrides returns, for each logical dim of an output of rank r, the
@@ -60,15 +57,11 @@ func broadcastStrides(v *value, oshape []int) []int {
 }
 
 func (c *compiler) buildBinary() error {
-	a, err := c.in(0)
+	a, b, err := c.in2()
 	if err != nil {
 		return err
 	}
-	b, err := c.in(1)
-	if err != nil {
-		return err
-	}
-	oshape, ok := broadcastShapes(c.p.vals[a].shape, c.p.vals[b].shape)
+	oshape, ok := shape.Broadcast(c.p.vals[a].shape, c.p.vals[b].shape)
 	if !ok {
 		return c.errf(ErrShape, "shapes %v and %v do not broadcast", c.p.vals[a].shape, c.p.vals[b].shape)
 	}
@@ -91,7 +84,7 @@ func (c *compiler) buildBinary() error {
 	}
 	op := map[string]byte{model.OpAdd: '+', model.OpSub: '-', model.OpMul: '*', model.OpDiv: '/',
 		model.OpMax: backend.BinMax, model.OpMin: backend.BinMin, model.OpPow: backend.BinPow, model.OpPRelu: backend.BinPRelu}[c.node.Op]
-	if c.node.Op == model.OpPRelu && !sameShape(oshape, c.p.vals[a].shape) {
+	if c.node.Op == model.OpPRelu && !slices.Equal(oshape, c.p.vals[a].shape) {
 		return c.errf(ErrShape, "slope of shape %v does not broadcast to X's %v", c.p.vals[b].shape, c.p.vals[a].shape)
 	}
 	inplace := -1
@@ -99,24 +92,12 @@ func (c *compiler) buildBinary() error {
 	// positions (same shape and layout).
 	for _, cand := range []int{a, b} {
 		cv := &c.p.vals[cand]
-		if !cv.isConst && cv.size == ov.size && cv.layout == ov.layout && sameShape(cv.shape, oshape) {
+		if !cv.isConst && cv.size == ov.size && cv.layout == ov.layout && slices.Equal(cv.shape, oshape) {
 			inplace = cand
 			break
 		}
 	}
 	return c.lowerNode(&backend.Binary{Op: op, Dims: phys, SY: ys, SA: pa, SB: pb}, []int{a, b}, []int{out}, int64(ov.size), inplace)
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func (c *compiler) buildBatchNorm() error {
@@ -160,9 +141,5 @@ func (c *compiler) buildBatchNorm() error {
 	phys := xv.physShape()
 	pa := xv.physAxis(1)
 	args.Outer, args.Inner = prod(phys[:pa]), prod(phys[pa+1:])
-	out, err := c.output(0, xv.shape, xv.layout)
-	if err != nil {
-		return err
-	}
-	return c.lowerNode(args, []int{x}, []int{out}, 2*int64(c.p.vals[out].size), x)
+	return c.lowerLike(args, x, 2)
 }

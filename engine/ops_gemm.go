@@ -6,11 +6,7 @@ import (
 )
 
 func (c *compiler) buildGemm() error {
-	a, err := c.in(0)
-	if err != nil {
-		return err
-	}
-	b, err := c.in(1)
+	a, b, err := c.in2()
 	if err != nil {
 		return err
 	}
@@ -44,7 +40,7 @@ func (c *compiler) buildGemm() error {
 	var cshape []int
 	if ci >= 0 {
 		cshape = c.p.vals[ci].shape
-		if _, ok := broadcastShapes([]int{M, N}, cshape); !ok || len(cshape) > 2 {
+		if _, ok := shape.Broadcast([]int{M, N}, cshape); !ok || len(cshape) > 2 {
 			return c.errf(ErrShape, "C %v does not broadcast to [%d %d]", cshape, M, N)
 		}
 	}
@@ -78,11 +74,7 @@ func (c *compiler) buildGemm() error {
 }
 
 func (c *compiler) buildMatMul() error {
-	a, err := c.in(0)
-	if err != nil {
-		return err
-	}
-	b, err := c.in(1)
+	a, b, err := c.in2()
 	if err != nil {
 		return err
 	}
@@ -109,7 +101,7 @@ func (c *compiler) buildMatMul() error {
 	if K != K2 {
 		return c.errf(ErrShape, "inner dimensions differ: %v and %v", as, bs)
 	}
-	batch, ok := broadcastShapes(ea[:len(ea)-2], eb[:len(eb)-2])
+	batch, ok := shape.Broadcast(ea[:len(ea)-2], eb[:len(eb)-2])
 	if !ok {
 		return c.errf(ErrShape, "batch dimensions of %v and %v do not broadcast", as, bs)
 	}
@@ -146,30 +138,4 @@ func batchStrides(s []int, rank, mat int) []int {
 		stride *= bd[i]
 	}
 	return st
-}
-
-// broadcastShapes returns the multidirectional broadcast of a and b.
-func broadcastShapes(a, b []int) ([]int, bool) {
-	r := max(len(a), len(b))
-	out := make([]int, r)
-	for i := 0; i < r; i++ {
-		da, db := 1, 1
-		if j := i - (r - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (r - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		case db == 1:
-			out[i] = da
-		default:
-			return nil, false
-		}
-	}
-	return out, true
 }

@@ -24,11 +24,7 @@ var mathActs = map[string]kernels.Act{
 // X's rank makes it the unary x^y (kernels.ActPow), anything else the
 // broadcasting binary op.
 func (c *compiler) buildPow() error {
-	x, err := c.in(0)
-	if err != nil {
-		return err
-	}
-	y, err := c.in(1)
+	x, y, err := c.in2()
 	if err != nil {
 		return err
 	}
@@ -37,11 +33,7 @@ func (c *compiler) buildPow() error {
 		return c.buildBinary()
 	}
 	act := kernels.Act{Kind: kernels.ActPow, A: yv.konst[0]}
-	out, err := c.output(0, xv.shape, xv.layout)
-	if err != nil {
-		return err
-	}
-	return c.lowerNode(&backend.Unary{Act: act}, []int{x}, []int{out}, int64(c.p.vals[out].size), x)
+	return c.lowerLike(&backend.Unary{Act: act}, x, 1)
 }
 
 // fusedActivation is c.activation (plan.go) knowing GELU as well, the

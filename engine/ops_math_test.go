@@ -1,9 +1,11 @@
 package engine
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
 )
 
@@ -38,7 +40,7 @@ func TestPowLowering(t *testing.T) {
 		if len(ls) != 1 || !strings.HasPrefix(ls[0].Kernel, tc.kernel) {
 			t.Errorf("%s: layers %+v, want one %s", tc.name, ls, tc.kernel)
 		}
-		if s := e.OutputShapes()[0]; !sameShape(s, tc.shape) {
+		if s := e.OutputShapes()[0]; !slices.Equal(s, tc.shape) {
 			t.Errorf("%s: output shape %v, want %v", tc.name, s, tc.shape)
 		}
 	}
@@ -83,7 +85,7 @@ func (p *diffProg) math(x diffVal) bool {
 			sh := p.bcastShape(x.shape)
 			b = diffVal{p.constant(sh, 1, false), sh}
 		}
-		o, ok := broadcastShapes(x.shape, b.shape)
+		o, ok := shape.Broadcast(x.shape, b.shape)
 		if !ok || diffSize(o) > p.maxElems {
 			return false
 		}

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"slices"
+
 	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/kernels"
@@ -171,7 +173,7 @@ func (c *compiler) buildLayerNorm() error {
 		if err != nil {
 			return err
 		}
-		if !sameShape(vshape, xshape[first:last+1]) {
+		if !slices.Equal(vshape, xshape[first:last+1]) {
 			return c.errf(ErrShape, "input %d of shape %v, want the normalised dims %v", i+1, vshape, xshape[first:last+1])
 		}
 		if err := c.reserve(n); err != nil {

@@ -413,9 +413,5 @@ func (c *compiler) buildNormalize() error {
 	phys := xv.physShape()
 	pa := xv.physAxis(ax)
 	st.Outer, st.N, st.Stride = prod(phys[:pa]), phys[pa], prod(phys[pa+1:])
-	out, err := c.output(0, xv.shape, xv.layout)
-	if err != nil {
-		return err
-	}
-	return c.lowerNode(st, []int{x}, []int{out}, 3*int64(xv.size), x)
+	return c.lowerLike(st, x, 3)
 }

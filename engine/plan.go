@@ -404,6 +404,16 @@ func (c *compiler) inRaw(i int) (int, error) {
 	return id, nil
 }
 
+// in2 returns inputs 0 and 1 of the current node, as in does.
+func (c *compiler) in2() (int, int, error) {
+	a, err := c.in(0)
+	if err != nil {
+		return -1, -1, err
+	}
+	b, err := c.in(1)
+	return a, b, err
+}
+
 // optIn is like in but returns -1 for an omitted optional input.
 func (c *compiler) optIn(i int) (int, error) {
 	if i >= len(c.node.Inputs) || c.node.Inputs[i] == "" {
@@ -514,6 +524,17 @@ func (c *compiler) copyArgs(out int, srcStrides []int, base int, label string) *
 // writing out, output 0 possibly in inplace's buffer) and appends the step.
 func (c *compiler) lowerNode(args backend.Args, in, out []int, flops int64, inplace int) error {
 	return c.lower(&backend.Op{Name: c.node.Name, OpType: c.node.Op, In: in, Out: out, Args: args}, flops, inplace)
+}
+
+// lowerLike lowers an op whose output 0 has x's shape and layout and may
+// overwrite x, costing flopsPerElem per element.
+func (c *compiler) lowerLike(args backend.Args, x int, flopsPerElem int64) error {
+	xv := &c.p.vals[x]
+	out, err := c.output(0, xv.shape, xv.layout)
+	if err != nil {
+		return err
+	}
+	return c.lowerNode(args, []int{x}, []int{out}, flopsPerElem*int64(c.p.vals[out].size), x)
 }
 
 // lowerAux lowers a conversion the planner inserted, keeping the first

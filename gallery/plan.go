@@ -497,8 +497,17 @@ func (r *Report) String() string {
 		verb = fmt.Sprintf("more exemplars for class %d", r.ClassID)
 	}
 	fmt.Fprintf(&b, "Enrolment plan: %q (%s), %d exemplars (%d held out)\n", r.Label, verb, r.NewExemplars, r.NewValidation)
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "measure\tvalue\n")
+	// table starts an aligned table under title (none for "") with a
+	// header row of tab-separated columns.
+	table := func(title, header string) *tabwriter.Writer {
+		if title != "" {
+			b.WriteString("\n" + title + "\n")
+		}
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, header)
+		return tw
+	}
+	tw := table("", "measure\tvalue")
 	if r.ValidationSamples > 0 {
 		fmt.Fprintf(tw, "validation samples\t%d\n", r.ValidationSamples)
 		fmt.Fprintf(tw, "accuracy before\t%.2f%%\n", 100*r.AccuracyBefore)
@@ -525,18 +534,14 @@ func (r *Report) String() string {
 	fmt.Fprintf(tw, "applied threshold\t%.4f\n", r.AppliedThreshold)
 	tw.Flush()
 	if len(r.Nearest) > 0 {
-		b.WriteString("\nNearest existing classes\n")
-		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "id\tlabel\tcosine\n")
+		tw = table("Nearest existing classes", "id\tlabel\tcosine")
 		for _, n := range r.Nearest {
 			fmt.Fprintf(tw, "%d\t%s\t%.4f\n", n.ID, textsafe.Cell(n.Label), n.Cosine)
 		}
 		tw.Flush()
 	}
 	if len(r.Flips) > 0 {
-		b.WriteString("\nFlipped validation samples\n")
-		tw = tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintf(tw, "kind\tsource\ttrue\tbefore\tafter\tscore before\tscore after\tnewcomer score\n")
+		tw = table("Flipped validation samples", "kind\tsource\ttrue\tbefore\tafter\tscore before\tscore after\tnewcomer score")
 		for i, f := range r.Flips {
 			kind := "negative"
 			if i >= r.NegativeFlips {

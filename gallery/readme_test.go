@@ -10,18 +10,26 @@ import (
 	"testing"
 )
 
-// The Go snippet in README.md ("Using it from Go") is the body of
-// Example_engine, so it compiles and its output is checked. This test keeps
-// the two identical: edit the example, then paste its body into the README.
-func TestReadmeSnippetIsExample(t *testing.T) {
+// readmeAfter returns the repository README from the end of marker on,
+// failing t with what when it has none.
+func readmeAfter(t *testing.T, marker, what string) string {
+	t.Helper()
 	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, ok := strings.Cut(string(readme), "\n## Using it from Go\n")
+	_, rest, ok := strings.Cut(string(readme), marker)
 	if !ok {
-		t.Fatal(`README.md has no "## Using it from Go" section`)
+		t.Fatal("README.md has no " + what)
 	}
+	return rest
+}
+
+// The Go snippet in README.md ("Using it from Go") is the body of
+// Example_engine, so it compiles and its output is checked. This test keeps
+// the two identical: edit the example, then paste its body into the README.
+func TestReadmeSnippetIsExample(t *testing.T) {
+	section := readmeAfter(t, "\n## Using it from Go\n", `"## Using it from Go" section`)
 	_, snippet, ok := strings.Cut(section, "```go\n")
 	if !ok {
 		t.Fatal("the section has no ```go block")
@@ -76,14 +84,7 @@ func TestReadmeSnippetIsExample(t *testing.T) {
 // README.md's "Dependencies:" line names exactly the modules go.mod
 // requires directly (it once named a test library go.mod never had).
 func TestReadmeDependenciesAreGoMod(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, deps, ok := strings.Cut(string(readme), "\nDependencies: ")
-	if !ok {
-		t.Fatal(`README.md has no "Dependencies: " line`)
-	}
+	deps := readmeAfter(t, "\nDependencies: ", `"Dependencies: " line`)
 	deps, _, _ = strings.Cut(deps, "\n\n")
 	var named []string
 	for i, part := range strings.Split(deps, "`") {

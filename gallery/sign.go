@@ -30,29 +30,14 @@ var ErrSignature = sign.ErrSignature
 // Sign returns the signature of the gallery file held in data, made with
 // priv at time t. data must decode: a signature vouches for a valid file.
 func Sign(data []byte, priv ed25519.PrivateKey, t time.Time) (*sign.Signature, error) {
-	g, err := Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	return sign.Sign(sign.KindGallery, priv, g.Fingerprint(), data, t)
+	return sign.SignDecoded(sign.KindGallery, Decode, priv, data, t)
 }
 
 // VerifySignature checks sig, a signature record, against the gallery file
 // held in data and keys, and only then decodes data. It does not check the
 // encoder (OpenVerified does).
 func VerifySignature(data, sig []byte, keys []ed25519.PublicKey) (*Gallery, *sign.Signature, error) {
-	s, err := sign.Verify(sign.KindGallery, sig, data, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	g, err := Decode(data)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.CheckFingerprint("encoder", g.Fingerprint()); err != nil {
-		return nil, nil, err
-	}
-	return g, s, nil
+	return sign.VerifyDecoded(sign.KindGallery, "encoder", Decode, data, sig, keys)
 }
 
 // OpenVerified is Open for a gallery file that must carry a valid

@@ -49,33 +49,20 @@ func (r *reader) need(what string, n uint64) bool {
 	return true
 }
 
+// fixed reads an n-byte value with get.
+func fixed[T any](r *reader, what string, n int, get func([]byte) T) (v T) {
+	if r.need(what, uint64(n)) {
+		v = get(r.buf[r.pos:])
+		r.pos += n
+	}
+	return v
+}
+
 func (r *reader) u8(what string) uint8 {
-	if !r.need(what, 1) {
-		return 0
-	}
-	v := r.buf[r.pos]
-	r.pos++
-	return v
+	return fixed(r, what, 1, func(b []byte) uint8 { return b[0] })
 }
-
-func (r *reader) u32(what string) uint32 {
-	if !r.need(what, 4) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint32(r.buf[r.pos:])
-	r.pos += 4
-	return v
-}
-
-func (r *reader) u64(what string) uint64 {
-	if !r.need(what, 8) {
-		return 0
-	}
-	v := binary.LittleEndian.Uint64(r.buf[r.pos:])
-	r.pos += 8
-	return v
-}
-
+func (r *reader) u32(what string) uint32  { return fixed(r, what, 4, binary.LittleEndian.Uint32) }
+func (r *reader) u64(what string) uint64  { return fixed(r, what, 8, binary.LittleEndian.Uint64) }
 func (r *reader) f32(what string) float32 { return math.Float32frombits(r.u32(what)) }
 
 // count reads an element count and checks it against limit and against the
@@ -117,42 +104,30 @@ func (r *reader) str(what string, limit int) string {
 
 func (r *reader) ident(what string) string { return r.str(what, MaxNameLen) }
 
-// dims reads a rank-prefixed shape; nil for rank 0, so that decoded models
-// compare equal to models built with nil shapes.
-func (r *reader) dims(what string) []int64 {
-	n := r.count(what, MaxRank, 8)
+// list reads n elements with read; nil for none (or after an error), so
+// that decoded models compare equal to models built with nil slices.
+func list[T any](r *reader, n int, read func() T) []T {
 	if r.err != nil || n == 0 {
 		return nil
 	}
-	d := make([]int64, n)
-	for i := range d {
-		d[i] = int64(r.u64(what))
+	v := make([]T, n)
+	for i := range v {
+		v[i] = read()
 	}
-	return d
+	return v
+}
+
+// dims reads a rank-prefixed shape.
+func (r *reader) dims(what string) []int64 {
+	return list(r, r.count(what, MaxRank, 8), func() int64 { return int64(r.u64(what)) })
 }
 
 func (r *reader) f32s(what string, limit int) []float32 {
-	n := r.count(what, limit, 4)
-	if r.err != nil || n == 0 {
-		return nil
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = r.f32(what)
-	}
-	return v
+	return list(r, r.count(what, limit, 4), func() float32 { return r.f32(what) })
 }
 
 func (r *reader) strs(what string) []string {
-	n := r.count(what+" count", MaxNodeIO, 4)
-	if r.err != nil || n == 0 {
-		return nil
-	}
-	v := make([]string, n)
-	for i := range v {
-		v[i] = r.ident(what)
-	}
-	return v
+	return list(r, r.count(what+" count", MaxNodeIO, 4), func() string { return r.ident(what) })
 }
 
 func (r *reader) enter(item string, index int) { r.item, r.index, r.name = item, index, "" }

@@ -32,6 +32,17 @@ func replaceAll(t testing.TB, b []byte, which, old, new string) {
 	copy(sec, bytes.ReplaceAll(sec, []byte(old), []byte(new)))
 }
 
+// putTensor64 returns an edit that writes v at byte off of the graph
+// section's record of tensor name (dtype at 0, first dim at 5, data offset
+// at 13, data length at 21 for a rank-1 tensor).
+func putTensor64(name string, off int, v uint64) func(*testing.T, []byte) []byte {
+	return func(t *testing.T, b []byte) []byte {
+		sec := section(t, b, "graph")
+		le.PutUint64(sec[tensorRecord(t, sec, name)+off:], v)
+		return b
+	}
+}
+
 // TestMalformed decodes deliberately broken files. Cases marked fix have
 // their checksums recomputed after the damage, so they test the parser and
 // the validation behind the checksums, as a buggy or hostile writer would.
@@ -88,27 +99,15 @@ func TestMalformed(t *testing.T) {
 			le.PutUint32(sec[find(t, sec, lp("Conv"), 0)-4:], 0xffffffff)
 			return b
 		}, model.ErrCorrupt, "exceeds limit"},
-		{"huge tensor length", true, func(t *testing.T, b []byte) []byte {
-			sec := section(t, b, "graph")
-			le.PutUint64(sec[tensorRecord(t, sec, "conv.bias")+21:], 1<<62)
-			return b
-		}, model.ErrCorrupt, "outside"},
-		{"tensor offset out of range", true, func(t *testing.T, b []byte) []byte {
-			sec := section(t, b, "graph")
-			le.PutUint64(sec[tensorRecord(t, sec, "fc.bias")+13:], 1<<20)
-			return b
-		}, model.ErrCorrupt, "outside"},
+		{"huge tensor length", true, putTensor64("conv.bias", 21, 1<<62), model.ErrCorrupt, "outside"},
+		{"tensor offset out of range", true, putTensor64("fc.bias", 13, 1<<20), model.ErrCorrupt, "outside"},
 		{"misaligned tensor offset", true, func(t *testing.T, b []byte) []byte {
 			sec := section(t, b, "graph")
 			at := tensorRecord(t, sec, "conv.bias") + 13
 			le.PutUint64(sec[at:], le.Uint64(sec[at:])+4)
 			return b
 		}, model.ErrCorrupt, "not 64-byte aligned"},
-		{"overlapping tensors", true, func(t *testing.T, b []byte) []byte {
-			sec := section(t, b, "graph")
-			le.PutUint64(sec[tensorRecord(t, sec, "conv.bias")+13:], 0)
-			return b
-		}, model.ErrCorrupt, "follow each other"},
+		{"overlapping tensors", true, putTensor64("conv.bias", 13, 0), model.ErrCorrupt, "follow each other"},
 		{"tensor rank above limit", true, func(t *testing.T, b []byte) []byte {
 			sec := section(t, b, "graph")
 			le.PutUint32(sec[tensorRecord(t, sec, "conv.bias")+1:], 200)
@@ -121,16 +120,8 @@ func TestMalformed(t *testing.T) {
 			copy(sec[find(t, sec, []byte("conv.out"), 1):], "conv.xyz")
 			return b
 		}, model.ErrInvalidGraph, `input "conv.xyz" is not defined`},
-		{"zero dim", true, func(t *testing.T, b []byte) []byte {
-			sec := section(t, b, "graph")
-			le.PutUint64(sec[tensorRecord(t, sec, "conv.bias")+5:], 0)
-			return b
-		}, model.ErrInvalidGraph, "dimension 0 is 0"},
-		{"negative dim", true, func(t *testing.T, b []byte) []byte {
-			sec := section(t, b, "graph")
-			le.PutUint64(sec[tensorRecord(t, sec, "conv.bias")+5:], ^uint64(0))
-			return b
-		}, model.ErrInvalidGraph, "dimension 0 is -1, must be >= 1"},
+		{"zero dim", true, putTensor64("conv.bias", 5, 0), model.ErrInvalidGraph, "dimension 0 is 0"},
+		{"negative dim", true, putTensor64("conv.bias", 5, ^uint64(0)), model.ErrInvalidGraph, "dimension 0 is -1, must be >= 1"},
 		{"graph input dim -2", true, func(t *testing.T, b []byte) []byte {
 			sec := section(t, b, "graph")
 			le.PutUint64(sec[find(t, sec, lp("image"), 0)+13+8:], uint64(1<<64-2))

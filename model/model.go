@@ -122,7 +122,15 @@ func (m *Model) Close() error {
 	return c()
 }
 
-func validateShape(what, name string, shape []int64, dynamicOK bool) error {
+// checkValue checks the name and shape of graph input, initializer or graph
+// output index; dynamicOK admits -1 dimensions.
+func checkValue(what string, index int, name string, shape []int64, dynamicOK bool) error {
+	if name == "" {
+		return errf(ErrInvalidGraph, "%s %d has an empty name", what, index)
+	}
+	if len(name) > MaxNameLen {
+		return errf(ErrInvalidGraph, "%s %d: name is %d bytes, limit %d", what, index, len(name), MaxNameLen)
+	}
 	if len(shape) > MaxRank {
 		return errf(ErrInvalidGraph, "%s %q: rank %d exceeds limit %d", what, name, len(shape), MaxRank)
 	}
@@ -135,16 +143,6 @@ func validateShape(what, name string, shape []int64, dynamicOK bool) error {
 			allowed = ">= 1 or -1"
 		}
 		return errf(ErrInvalidGraph, "%s %q: dimension %d is %d, must be %s", what, name, i, d, allowed)
-	}
-	return nil
-}
-
-func checkName(what string, index int, name string) error {
-	if name == "" {
-		return errf(ErrInvalidGraph, "%s %d has an empty name", what, index)
-	}
-	if len(name) > MaxNameLen {
-		return errf(ErrInvalidGraph, "%s %d: name is %d bytes, limit %d", what, index, len(name), MaxNameLen)
 	}
 	return nil
 }
@@ -184,10 +182,7 @@ func validateGraph(g *Graph) error {
 	}
 	for i := range g.Inputs {
 		v := &g.Inputs[i]
-		if err := checkName("graph input", i, v.Name); err != nil {
-			return err
-		}
-		if err := validateShape("graph input", v.Name, v.Shape, true); err != nil {
+		if err := checkValue("graph input", i, v.Name, v.Shape, true); err != nil {
 			return err
 		}
 		if err := define(v.Name, byInput); err != nil {
@@ -196,10 +191,7 @@ func validateGraph(g *Graph) error {
 	}
 	for i := range g.Initializers {
 		t := &g.Initializers[i]
-		if err := checkName("initializer", i, t.Name); err != nil {
-			return err
-		}
-		if err := validateShape("initializer", t.Name, t.Shape, false); err != nil {
+		if err := checkValue("initializer", i, t.Name, t.Shape, false); err != nil {
 			return err
 		}
 		size := t.DType.Size()
@@ -282,10 +274,7 @@ func validateGraph(g *Graph) error {
 	seen := make(map[string]bool, len(g.Outputs))
 	for i := range g.Outputs {
 		v := &g.Outputs[i]
-		if err := checkName("graph output", i, v.Name); err != nil {
-			return err
-		}
-		if err := validateShape("graph output", v.Name, v.Shape, true); err != nil {
+		if err := checkValue("graph output", i, v.Name, v.Shape, true); err != nil {
 			return err
 		}
 		if seen[v.Name] {

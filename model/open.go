@@ -6,6 +6,8 @@ import (
 	"math"
 	"os"
 	"unsafe"
+
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 // openRead is Open without memory mapping: the whole file is read into the
@@ -18,19 +20,11 @@ func openRead(path string) (*Model, error) { return readChecked(path, nil) }
 // readChecked is openRead with check, when not nil, run on the file's bytes
 // before they are decoded (OpenSigned verifies the signature there).
 func readChecked(path string, check func([]byte) error) (*Model, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path, math.MaxInt-Alignment, "read")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
-	if size > math.MaxInt-Alignment {
-		return nil, fmt.Errorf("%s: %w", path, errf(ErrCorrupt, "file is %d bytes, too large to read", size))
-	}
 	buf := make([]byte, int(size)+Alignment)
 	skip := int(-uintptr(unsafe.Pointer(&buf[0])) & (Alignment - 1))
 	data := buf[skip : skip+int(size) : skip+int(size)]
@@ -38,6 +32,21 @@ func readChecked(path string, check func([]byte) error) (*Model, error) {
 		return nil, fmt.Errorf("model: reading %s: %w", path, err)
 	}
 	return decodeChecked(path, data, check)
+}
+
+// openSized opens path and returns its size, refusing a file of more than
+// limit bytes, too large to verb ("read", "map") here.
+func openSized(path string, limit int64, verb string) (*os.File, int64, error) {
+	f, st, err := safefile.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	size := st.Size()
+	if size > limit {
+		f.Close()
+		return nil, 0, fmt.Errorf("%s: %w", path, errf(ErrCorrupt, "file is %d bytes, too large to %s", size, verb))
+	}
+	return f, size, nil
 }
 
 // decodeChecked runs check, when not nil, on data, the bytes of the file at

@@ -21,21 +21,13 @@ func Open(path string) (*Model, error) { return openChecked(path, nil) }
 // openChecked is Open with check, when not nil, run on the mapped bytes
 // before they are decoded: the bytes checked are the bytes used.
 func openChecked(path string, check func([]byte) error) (*Model, error) {
-	f, err := os.Open(path)
+	f, size, err := openSized(path, math.MaxInt, "map")
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close() // the mapping outlives the descriptor
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	size := st.Size()
 	if size == 0 {
 		return nil, fmt.Errorf("%s: %w", path, errf(ErrTruncated, "file is empty"))
-	}
-	if size > math.MaxInt {
-		return nil, fmt.Errorf("%s: %w", path, errf(ErrCorrupt, "file is %d bytes, too large to map", size))
 	}
 	data, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {

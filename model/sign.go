@@ -17,29 +17,14 @@ var ErrSignature = sign.ErrSignature
 // valid model. The signature covers every byte of the file (size and
 // SHA-256) and the model's fingerprint; see FORMAT.md, "Signatures".
 func Sign(data []byte, priv ed25519.PrivateKey, t time.Time) (*sign.Signature, error) {
-	m, err := Decode(data)
-	if err != nil {
-		return nil, err
-	}
-	return sign.Sign(sign.KindModel, priv, m.Fingerprint(), data, t)
+	return sign.SignDecoded(sign.KindModel, Decode, priv, data, t)
 }
 
 // VerifySignature checks sig, a signature record, against the model file
 // held in data and keys, then decodes data: untrusted bytes never reach the
 // decoder. Errors for the signature wrap ErrSignature.
 func VerifySignature(data, sig []byte, keys []ed25519.PublicKey) (*Model, *sign.Signature, error) {
-	s, err := sign.Verify(sign.KindModel, sig, data, keys)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := Decode(data)
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := s.CheckFingerprint("model", m.Fingerprint()); err != nil {
-		return nil, nil, err
-	}
-	return m, s, nil
+	return sign.VerifyDecoded(sign.KindModel, "model", Decode, data, sig, keys)
 }
 
 // OpenSigned is Open for a file that must carry a valid signature by one

@@ -116,21 +116,32 @@ func refuseExisting(path string) error {
 	return err
 }
 
+// Open opens path for reading and returns its FileInfo with it; when Stat
+// fails the file is closed again.
+func Open(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
+}
+
 // ReadFile reads path whole, refusing with ErrTooLarge a file of more than
 // max bytes: by its size before reading anything, and again if it grew while
 // read (only max+1 bytes are ever read). With regular set, anything but a
 // regular file (a device, a FIFO, a directory) is refused with
 // ErrNotRegular; a symlink is followed.
 func ReadFile(path string, max int64, regular bool) ([]byte, error) {
-	f, err := os.Open(path)
+	f, st, err := Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	if regular && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%w: %s", ErrNotRegular, path)
 	}

@@ -246,6 +246,38 @@ func (s *Signature) CheckFingerprint(what string, fp [32]byte) error {
 		ErrSignature, what, hex.EncodeToString(s.Fingerprint[:8]), hex.EncodeToString(fp[:8]))
 }
 
+// Fingerprinted is a decoded file whose fingerprint a signature states.
+type Fingerprinted interface{ Fingerprint() [32]byte }
+
+// SignDecoded is Sign for a file that decode must accept first, signed with
+// the fingerprint of what it decodes to (model.Sign, gallery.Sign).
+func SignDecoded[T Fingerprinted](kind Kind, decode func([]byte) (T, error), priv ed25519.PrivateKey, data []byte, t time.Time) (*Signature, error) {
+	f, err := decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return Sign(kind, priv, f.Fingerprint(), data, t)
+}
+
+// VerifyDecoded runs Verify, and only then decodes data and checks the
+// fingerprint it states (CheckFingerprint, naming it what): untrusted bytes
+// never reach decode.
+func VerifyDecoded[T Fingerprinted](kind Kind, what string, decode func([]byte) (T, error), data, sig []byte, keys []ed25519.PublicKey) (T, *Signature, error) {
+	var zero T
+	s, err := Verify(kind, sig, data, keys)
+	if err != nil {
+		return zero, nil, err
+	}
+	f, err := decode(data)
+	if err != nil {
+		return zero, nil, err
+	}
+	if err := s.CheckFingerprint(what, f.Fingerprint()); err != nil {
+		return zero, nil, err
+	}
+	return f, s, nil
+}
+
 func checkKeys(keys []ed25519.PublicKey) error {
 	if len(keys) == 0 {
 		return fmt.Errorf("%w: no trusted keys given, every file is refused", ErrSignature)

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -18,11 +19,11 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/signet-go/signet/internal/npy"
+	"github.com/signet-go/signet/tools/bench/internal/host"
 	"github.com/signet-go/signet/tools/bench/internal/repo"
 )
 
@@ -84,7 +85,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bench: loading ONNX Runtime from %q: %v\n", cfg.ortLib, err)
 		return 1
 	}
-	loadBefore := loadAverage()
+	loadBefore := host.LoadAverage()
 	var results []result
 	failed := false
 	for _, path := range cfg.models {
@@ -104,7 +105,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			results = append(results, r)
 		}
 	}
-	env := describeEnv(version) + fmt.Sprintf("\nLoad average (1 min) of the machine: %s before the runs, %s after", loadBefore, loadAverage())
+	env := describeEnv(version) + fmt.Sprintf("\nLoad average (1 min) of the machine: %s before the runs, %s after", loadBefore, host.LoadAverage())
 	table := formatTable(cfg, results)
 	fmt.Fprintln(stdout, env)
 	fmt.Fprintln(stdout, table)
@@ -158,18 +159,12 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	if cfg.ortLib == "" {
 		return nil, errors.New("no ONNX Runtime library: pass -ort-lib or set ONNXRUNTIME_LIB (run.sh does both)")
 	}
-	for _, s := range strings.Split(*threads, ",") {
-		t, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || t < 1 {
-			return nil, fmt.Errorf("bad thread count %q", s)
-		}
-		cfg.threads = append(cfg.threads, t)
-	}
 	var err error
-	if cfg.root = *root; cfg.root == "" {
-		if cfg.root, err = repo.Root(); err != nil {
-			return nil, err
-		}
+	if cfg.threads, err = host.Threads(*threads); err != nil {
+		return nil, err
+	}
+	if cfg.root, err = repo.RootOr(*root); err != nil {
+		return nil, err
 	}
 	if *models != "" {
 		for _, m := range strings.Split(*models, ",") {
@@ -394,21 +389,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 func describeEnv(ortVersion string) string {
 	return fmt.Sprintf("CPU: %s (%d logical CPUs; %s)\nDate: %s\nGo: %s %s/%s\nONNX Runtime: %s (CPU execution provider)",
-		cpuModel(), runtime.NumCPU(), cpuFeatures(), time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		cmp.Or(host.CPUModel(), "unknown"), runtime.NumCPU(), cpuFeatures(), time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 		runtime.Version(), runtime.GOOS, runtime.GOARCH, ortVersion)
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return "unknown"
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "unknown"
 }
 
 // cpuFeatures lists the SIMD features that decide which kernels either engine
@@ -436,17 +418,4 @@ func cpuFeatures() string {
 		return "no SIMD features of interest"
 	}
 	return strings.Join(have, " ")
-}
-
-// loadAverage is the 1-minute load average: on a shared machine it says how
-// much the numbers were disturbed by other work.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
 }

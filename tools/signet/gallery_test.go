@@ -143,8 +143,7 @@ func TestGalleryWorkflow(t *testing.T) {
 	wantEqual(t, listLabels(t, f), []string{"red", "blue"}, "labels")
 
 	// classify: held-out images of each class.
-	code, out, errs = runCLI(t, "classify", "-model", f.model, "-gallery", f.gal, "-json", f.img("red", 5), f.img("blue", 5))
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "classify", "-model", f.model, "-gallery", f.gal, "-json", f.img("red", 5), f.img("blue", 5))
 	raw := decodeLines[map[string]any](t, out)
 	if len(raw) != 2 {
 		t.Fatalf("%d records:\n%s", len(raw), out)
@@ -161,25 +160,21 @@ func TestGalleryWorkflow(t *testing.T) {
 			t.Errorf("classify %s: %+v", r.File, r)
 		}
 	}
-	code, out, errs = runCLI(t, "classify", "-model", f.model, "-gallery", f.gal, f.img("red", 5))
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "classify", "-model", f.model, "-gallery", f.gal, f.img("red", 5))
 	wantContains(t, out, "DECISION")
 
 	// report leaves the file alone.
 	before := readBytes(t, f.gal)
-	code, out, errs = runCLI(t, "report", "-model", f.model, "-gallery", f.gal, "-label", "green", filepath.Join(f.data, "green"))
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "report", "-model", f.model, "-gallery", f.gal, "-label", "green", filepath.Join(f.data, "green"))
 	wantContains(t, out, "not committed")
 	wantContains(t, out, "Nearest existing classes")
 	wantEqual(t, readBytes(t, f.gal), before, "gallery bytes after report")
 
 	// rename, calibrate, remove, rollback.
-	code, _, errs = runCLI(t, "rename", "-gallery", f.gal, "-label", "blue", "-to", "navy")
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "rename", "-gallery", f.gal, "-label", "blue", "-to", "navy")
 	wantEqual(t, listLabels(t, f), []string{"red", "navy"}, "labels after rename")
 
-	code, out, errs = runCLI(t, "calibrate", "-gallery", f.gal, "-far", "0.1", "-json")
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "calibrate", "-gallery", f.gal, "-far", "0.1", "-json")
 	var cal struct {
 		Saved       bool `json:"saved"`
 		Calibration struct {
@@ -194,32 +189,27 @@ func TestGalleryWorkflow(t *testing.T) {
 	if !cal.Saved || cal.Calibration.TargetFAR != 0.1 || len(cal.Calibration.Classes) != 2 || cal.Calibration.Classes[0].Impostors == 0 {
 		t.Errorf("calibrate: %+v", cal)
 	}
-	code, out, errs = runCLI(t, "list", "-gallery", f.gal)
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "list", "-gallery", f.gal)
 	wantContains(t, out, "navy")
 	wantContains(t, out, "GAR")
 
-	code, _, errs = runCLI(t, "remove", "-gallery", f.gal, "-id", "1")
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "remove", "-gallery", f.gal, "-id", "1")
 	wantEqual(t, listLabels(t, f), []string{"navy"}, "labels after remove")
 	code, _, errs = runCLI(t, "remove", "-gallery", f.gal, "-label", "red")
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "unknown class")
 
-	code, out, errs = runCLI(t, "rollback", "-gallery", f.gal)
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "rollback", "-gallery", f.gal)
 	wantContains(t, out, "restored")
 	wantEqual(t, listLabels(t, f), []string{"red", "navy"}, "labels after rollback")
 
 	// reembed moves the gallery to a new model; the old model is refused.
-	code, out, errs = runCLI(t, "reembed", "-model", f.model2, "-gallery", f.gal)
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "reembed", "-model", f.model2, "-gallery", f.gal)
 	wantContains(t, out, "re-embedded 10 exemplars")
 	code, _, errs = runCLI(t, "classify", "-model", f.model, "-gallery", f.gal, f.img("red", 5))
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "encoder mismatch")
-	code, out, errs = runCLI(t, "classify", "-model", f.model2, "-gallery", f.gal, "-json", f.img("red", 5))
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "classify", "-model", f.model2, "-gallery", f.gal, "-json", f.img("red", 5))
 	if r := decodeLines[classifyRecord](t, out); len(r) != 1 || r[0].Top[0].Label != "red" {
 		t.Errorf("after reembed: %+v", r)
 	}
@@ -361,8 +351,7 @@ func TestEval(t *testing.T) {
 	wantCode(t, code, exitOK, errs)
 	wantEqual(t, out2, out, "second run")
 
-	code, out, errs = runCLI(t, "eval", "-model", f.model, "-data", f.data, "-ways", "3", "-shots", "1", "-episodes", "10")
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "eval", "-model", f.model, "-data", f.data, "-ways", "3", "-shots", "1", "-episodes", "10")
 	wantContains(t, out, "3-way 1-shot")
 	wantContains(t, out, "accuracy")
 

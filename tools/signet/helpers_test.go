@@ -23,6 +23,14 @@ func wantCode(t *testing.T, got, want int, stderr string) {
 	}
 }
 
+// runOK runs one signet invocation that must succeed and returns its stdout.
+func runOK(t *testing.T, args ...string) string {
+	t.Helper()
+	code, out, errs := runCLI(t, args...)
+	wantCode(t, code, exitOK, errs)
+	return out
+}
+
 func wantContains(t *testing.T, s, sub string) {
 	t.Helper()
 	if !strings.Contains(s, sub) {

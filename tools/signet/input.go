@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"image"
 	"io"
-	"os"
 
 	"github.com/signet-go/signet/internal/imagedec"
 	"github.com/signet-go/signet/internal/npy"
+	"github.com/signet-go/signet/internal/safefile"
 )
 
 var npyMagic = []byte("\x93NUMPY")
@@ -75,13 +75,8 @@ const maxStreamBytes = 8*imagedec.MaxPixels + 1<<20
 // openInput opens path for reading with seeks: a regular file as it is,
 // anything else (a pipe) read into memory up to maxStreamBytes.
 func openInput(path string) (io.ReadSeeker, func() error, error) {
-	f, err := os.Open(path)
+	f, fi, err := safefile.Open(path)
 	if err != nil {
-		return nil, nil, err
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
 		return nil, nil, err
 	}
 	if fi.IsDir() {

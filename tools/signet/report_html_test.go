@@ -116,8 +116,7 @@ func TestEnrollHTML(t *testing.T) {
 
 	// A forced enrolment commits; its page names the gallery it was
 	// planned against, the file as it was before.
-	code, _, errs = runCLI(t, append(args, "-force")...)
-	wantCode(t, code, exitOK, errs)
+	runOK(t, append(args, "-force")...)
 	wantContains(t, readPage(t, page), sha256Hex(before))
 }
 
@@ -257,8 +256,7 @@ func TestReviewPageInBrowser(t *testing.T) {
 	code, out, errs := runCLI(t, args...)
 	wantCode(t, code, exitOK, errs)
 	wantContains(t, out, "not committed")
-	code, _, errs = runCLI(t, "list", "-gallery", gal, "-html", overview)
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "list", "-gallery", gal, "-html", overview)
 
 	html := readPage(t, page)
 	wantSections(t, html, reportSections)

@@ -96,8 +96,7 @@ func TestSignVerifyCLI(t *testing.T) {
 
 	// A legitimate edit invalidates the gallery's signature; re-signing
 	// restores it.
-	code, _, errs = runCLI(t, "rename", "-gallery", f.gal, "-label", "red", "-to", "crimson")
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "rename", "-gallery", f.gal, "-label", "red", "-to", "crimson")
 	code, out, errs = runCLI(t, "verify", "-pub", pub, "-json", f.model, f.gal)
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "1 of 2 file(s) refused")
@@ -106,10 +105,8 @@ func TestSignVerifyCLI(t *testing.T) {
 	if !*rows[0].OK || *rows[1].OK || !strings.Contains(rows[1].Error, "content does not match") {
 		t.Fatalf("verify after an edit: %+v", rows)
 	}
-	code, _, errs = runCLI(t, "sign", "-key", priv, f.gal)
-	wantCode(t, code, exitOK, errs)
-	code, _, errs = runCLI(t, "verify", "-pub", pub, f.gal)
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "sign", "-key", priv, f.gal)
+	runOK(t, "verify", "-pub", pub, f.gal)
 
 	// Wrong key; a signature moved from the model to the gallery.
 	code, out, errs = runCLI(t, "verify", "-pub", otherPub, f.model)
@@ -149,8 +146,7 @@ func TestSignCLIRefusals(t *testing.T) {
 	code, out, errs := runCLI(t, "verify", "-pub", pub, f.model)
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, out, "unsigned")
-	code, _, errs = runCLI(t, "sign", "-key", priv, f.model)
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "sign", "-key", priv, f.model)
 	rec := readBytes(t, f.model+".sig")
 	must(t, os.WriteFile(f.model+".sig", rec[:100], 0o644))
 	code, out, errs = runCLI(t, "verify", "-pub", pub, f.model)
@@ -206,16 +202,14 @@ func TestBundleCLIFlow(t *testing.T) {
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "use -force")
 
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-check", b1)
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "unbundle", "-pub", pub, "-check", b1)
 	wantContains(t, out, "nothing installed")
 	code, _, errs = runCLI(t, "unbundle", "-pub", otherPub, "-check", b1)
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "not trusted")
 
 	fleet := filepath.Join(f.dir, "fleet")
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, "-json", b1)
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "unbundle", "-pub", pub, "-dir", fleet, "-json", b1)
 	var r unbundleResult
 	must(t, json.Unmarshal([]byte(out), &r))
 	if r.Action != "installed" || r.Release != "release-000001" || r.Manifest.Note != note || len(r.Manifest.Enrolments) != 2 ||
@@ -237,16 +231,12 @@ func TestBundleCLIFlow(t *testing.T) {
 	// not needed: a new name) and installed next to the first.
 	enrol("green")
 	b2 := filepath.Join(f.dir, "r2.sgb")
-	code, _, errs = runCLI(t, "bundle", "-model", f.model, "-gallery", f.gal, "-key", priv, "-o", b2)
-	wantCode(t, code, exitOK, errs)
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, b2)
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "bundle", "-model", f.model, "-gallery", f.gal, "-key", priv, "-o", b2)
+	out = runOK(t, "unbundle", "-pub", pub, "-dir", fleet, b2)
 	wantContains(t, out, "as release-000002; previous: release-000001")
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, "-rollback")
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "unbundle", "-pub", pub, "-dir", fleet, "-rollback")
 	wantContains(t, out, "back to release-000001")
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, "-status")
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "unbundle", "-pub", pub, "-dir", fleet, "-status")
 	wantContains(t, out, "current release release-000001 verifies")
 	wantContains(t, out, "2 classes")
 
@@ -258,13 +248,11 @@ func TestBundleCLIFlow(t *testing.T) {
 	code, _, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, badPath)
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "signature check failed")
-	code, out, errs = runCLI(t, "unbundle", "-pub", pub, "-dir", fleet, "-status")
-	wantCode(t, code, exitOK, errs)
+	out = runOK(t, "unbundle", "-pub", pub, "-dir", fleet, "-status")
 	wantContains(t, out, "current release release-000001 verifies")
 
 	// A report that does not describe what ships is refused.
-	code, _, errs = runCLI(t, "rename", "-gallery", f.gal, "-label", "blue", "-to", "navy")
-	wantCode(t, code, exitOK, errs)
+	runOK(t, "rename", "-gallery", f.gal, "-label", "blue", "-to", "navy")
 	code, _, errs = runCLI(t, "bundle", "-model", f.model, "-gallery", f.gal, "-key", priv, "-report", blueReport, "-o", filepath.Join(f.dir, "r3.sgb"))
 	wantCode(t, code, exitRuntime, errs)
 	wantContains(t, errs, "no such class")

@@ -20,6 +20,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -36,6 +37,7 @@ import (
 	"time"
 
 	"github.com/signet-go/signet/internal/procmem"
+	"github.com/signet-go/signet/tools/bench/internal/host"
 	"github.com/signet-go/signet/tools/bench/internal/repo"
 )
 
@@ -123,7 +125,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("no models given")
 	}
 	var err error
-	if cfg.threads, err = parseThreads(*threads); err != nil {
+	if cfg.threads, err = host.Threads(*threads); err != nil {
 		return nil, err
 	}
 	for _, m := range cfg.models {
@@ -131,27 +133,13 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 			return nil, fmt.Errorf("%s: want a .sgn or .onnx file", m)
 		}
 	}
-	if cfg.root = *root; cfg.root == "" {
-		if cfg.root, err = repo.Root(); err != nil {
-			return nil, err
-		}
+	if cfg.root, err = repo.RootOr(*root); err != nil {
+		return nil, err
 	}
 	if cfg.root, err = filepath.Abs(cfg.root); err != nil {
 		return nil, err
 	}
 	return cfg, nil
-}
-
-func parseThreads(s string) ([]int, error) {
-	var out []int
-	for _, p := range strings.Split(s, ",") {
-		t, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || t < 1 {
-			return nil, fmt.Errorf("bad thread count %q", p)
-		}
-		out = append(out, t)
-	}
-	return out, nil
 }
 
 func compare(cfg *config, stdout, stderr io.Writer) error {
@@ -185,7 +173,7 @@ func compare(cfg *config, stdout, stderr io.Writer) error {
 		}
 	}
 
-	loadBefore := loadAverage()
+	loadBefore := host.LoadAverage()
 	started := time.Now().UTC()
 	// samples[model][thread][side] collects one sample per round.
 	samples := make([][][2][]sample, len(cfg.models))
@@ -217,8 +205,8 @@ func compare(cfg *config, stdout, stderr io.Writer) error {
 	if dirty != "" {
 		state = fmt.Sprintf("%d tracked files changed", len(strings.Split(dirty, "\n")))
 	}
-	fmt.Fprintf(stdout, "- CPU: %s (%d logical CPUs)\n", cpuModel(), runtime.NumCPU())
-	fmt.Fprintf(stdout, "- Date: %s; load average (1 min) %s before, %s after\n", started.Format("2006-01-02 15:04 UTC"), loadBefore, loadAverage())
+	fmt.Fprintf(stdout, "- CPU: %s (%d logical CPUs)\n", cmp.Or(host.CPUModel(), runtime.GOARCH), runtime.NumCPU())
+	fmt.Fprintf(stdout, "- Date: %s; load average (1 min) %s before, %s after\n", started.Format("2006-01-02 15:04 UTC"), loadBefore, host.LoadAverage())
 	fmt.Fprintf(stdout, "- before: %s (%s); after: the working tree (HEAD %s, %s)\n", cfg.rev, revHash, head, state)
 	tier := cfg.tier
 	if tier == "" {
@@ -510,28 +498,4 @@ func maxOf(v []float64) float64 {
 		return math.NaN()
 	}
 	return slices.Max(v)
-}
-
-func cpuModel() string {
-	b, err := os.ReadFile("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
-}
-
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	if f := strings.Fields(string(b)); len(f) > 0 {
-		return f[0]
-	}
-	return "unknown"
 }

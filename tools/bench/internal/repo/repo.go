@@ -9,6 +9,14 @@ import (
 	"strings"
 )
 
+// RootOr returns root, a -root flag's value, or Root where it is empty.
+func RootOr(root string) (string, error) {
+	if root != "" {
+		return root, nil
+	}
+	return Root()
+}
+
 // Root walks up from the working directory to the signet module's go.mod.
 func Root() (string, error) {
 	dir, err := os.Getwd()
