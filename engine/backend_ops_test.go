@@ -220,7 +220,7 @@ func opCases() []opCase {
 			return []string{b.node(model.OpSoftmax, []string{r}, intA("axis", 1))}
 		}, []int64{6, 5, 3}},
 	}
-	return cs
+	return append(cs, quantOpCases()...)
 }
 
 // recordingBackend notes the kind of every Op it is asked to lower.

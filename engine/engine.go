@@ -284,7 +284,7 @@ func (e *Engine) NewSession() *Session {
 			s.v[i] = v.konst
 		} else if v.size >= 0 && v.buf >= 0 {
 			off := p.bufOff[v.buf]
-			s.v[i] = s.arena[off : off+v.size : off+v.size]
+			s.v[i] = s.arena[off : off+v.slots() : off+v.slots()]
 		}
 	}
 	for _, id := range p.outputs {

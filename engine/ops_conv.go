@@ -184,6 +184,9 @@ func (c *compiler) buildGAP(x int, keep bool) error {
 }
 
 func (c *compiler) build(n *model.Node) error {
+	if done, err := c.buildQuant(n); done {
+		return err
+	}
 	switch n.Op {
 	case model.OpConv:
 		return c.buildConv()

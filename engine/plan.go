@@ -59,6 +59,9 @@ type value struct {
 	// on says which memories hold a current copy of a runtime value while
 	// planning (onHost, onDevice; see cross).
 	on uint8
+	// dtype is model.Int8 for a quantised runtime value (ops_quant.go),
+	// 0 for float32.
+	dtype model.DType
 }
 
 // Memories a runtime value may be current in: the host's (Exec.Buf), and
@@ -171,6 +174,8 @@ type compiler struct {
 	// err is the first error lowering a conversion the planner inserted
 	// (need, materialize), reported once the node is planned.
 	err error
+	// q is the graph's QDQ structure (ops_quant.go), made on first use.
+	q *quantState
 }
 
 // prod multiplies dims the planner has already bounded (shape.Prod).
@@ -255,8 +260,11 @@ func compileWith(c *compiler) (*plan, error) {
 		if !ok {
 			return nil, fmt.Errorf("%w: graph output %q is never produced", ErrShape, o.Name)
 		}
+		id, err := c.quantOutput(id)
+		if err != nil {
+			return nil, err
+		}
 		if c.p.vals[id].isInt {
-			var err error
 			if id, err = c.intOutput(id); err != nil {
 				return nil, err
 			}
@@ -397,6 +405,9 @@ func (c *compiler) inRaw(i int) (int, error) {
 	id, ok := c.byName[n.Inputs[i]]
 	if !ok {
 		return -1, c.errf(ErrShape, "input %q is not defined before use", n.Inputs[i])
+	}
+	if err := c.quantIn(id); err != nil {
+		return -1, err
 	}
 	if c.p.vals[id].isInt {
 		return -1, c.errf(ErrUnsupported, "input %q is not a float32 tensor", n.Inputs[i])
@@ -626,7 +637,7 @@ func (c *compiler) cross(m uint8, ids []int) error {
 // Value implements backend.Graph.
 func (c *compiler) Value(id int) backend.Value {
 	v := &c.p.vals[id]
-	return backend.Value{Name: v.name, Shape: v.shape, Size: v.size, Layout: v.layout, Const: v.konst, IsConst: v.isConst}
+	return backend.Value{Name: v.name, Shape: v.shape, Size: v.size, Layout: v.layout, Const: v.konst, IsConst: v.isConst, Int8: v.dtype == model.Int8}
 }
 
 // Reserve implements backend.Graph (see reserve).
@@ -693,7 +704,7 @@ func (c *compiler) planMemory() {
 	newBuf := func(id, first int) {
 		v := &p.vals[id]
 		v.buf = len(bufs)
-		bufs = append(bufs, arenaBuf{size: (v.size + 15) &^ 15, first: first, last: max(v.last, first)})
+		bufs = append(bufs, arenaBuf{size: (v.slots() + 15) &^ 15, first: first, last: max(v.last, first)})
 	}
 	for _, id := range p.inputs {
 		newBuf(id, -1)
@@ -703,7 +714,7 @@ func (c *compiler) planMemory() {
 			v := &p.vals[id]
 			if k == 0 && c.inplace[si] >= 0 {
 				src := &p.vals[c.inplace[si]]
-				if !src.isConst && src.last == si && src.size == v.size && src.buf >= 0 {
+				if !src.isConst && src.last == si && src.size == v.size && src.dtype == v.dtype && src.buf >= 0 {
 					v.buf = src.buf
 					bufs[v.buf].last = max(v.last, si)
 					continue

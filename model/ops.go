@@ -87,6 +87,10 @@ const (
 	OpReduceSum          = "ReduceSum"          // axes, keepdims (as ReduceMean)
 	OpReduceMax          = "ReduceMax"
 	OpReduceMin          = "ReduceMin"
+	// QDQ quantisation (see FORMAT.md, "Quantised values"): X, scale,
+	// zero point; attribute axis.
+	OpQuantizeLinear   = "QuantizeLinear"   // X float32 → int8
+	OpDequantizeLinear = "DequantizeLinear" // X int8 (or an int32 constant) → float32
 )
 
 // Names of fused activations (the "activation" attribute of Conv, Gemm, MatMul).

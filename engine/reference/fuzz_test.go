@@ -73,7 +73,7 @@ var (
 		model.OpReduceMean, model.OpReduceL2, model.OpLpNormalization, model.OpL2Normalize, "Swoosh", "Identity", "",
 		model.OpPad, model.OpLayerNormalization, model.OpSoftmax, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin,
 		model.OpErf, model.OpGELU, model.OpSqrt, model.OpPow, model.OpTanh, model.OpNeg, model.OpAbs, model.OpReciprocal,
-		model.OpExp, model.OpLog, model.OpMax, model.OpMin, model.OpPRelu}
+		model.OpExp, model.OpLog, model.OpMax, model.OpMin, model.OpPRelu, model.OpQuantizeLinear, model.OpDequantizeLinear}
 	fuzzAttrNames = []string{"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad", "activation",
 		"activation_params", "ceil_mode", "count_include_pad", "alpha", "beta", "transA", "transB", "epsilon", "min",
 		"max", "axis", "split", "starts", "ends", "axes", "steps", "allowzero", "perm", "keepdims",

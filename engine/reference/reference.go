@@ -13,9 +13,10 @@
 // not define, an attribute of the wrong kind or with a value outside the
 // ones listed (a flag that is neither 0 nor 1, an auto_pad mode, a fused
 // activation name, extra activation parameters), a tensor of a dtype other
-// than float32 (int64 only where an op takes a shape). A malformed graph
-// (missing inputs, shapes that do not fit) gives an error wrapping
-// ErrShape. Before allocating, every element count is checked against
+// than float32 (int64 only where an op takes a shape; int8 and int32 only
+// where QuantizeLinear and DequantizeLinear take them, quant.go). A
+// malformed graph (missing inputs, shapes that do not fit) gives an error
+// wrapping ErrShape. Before allocating, every element count is checked against
 // Limits (see DefaultLimits); a graph over them gives ErrTooLarge. No model,
 // however malformed, makes Run panic.
 //
@@ -139,6 +140,10 @@ func (r *run) exec(m *model.Model, inputs [][]float32) ([][]float32, error) {
 		if err != nil {
 			return nil, fmt.Errorf("output %q: %w", o.Name, err)
 		}
+		if t.q != nil {
+			outs = append(outs, int8Floats(t.q))
+			continue
+		}
 		if t.i != nil {
 			// An int64 output comes out as float32, refused where float32
 			// cannot hold a value exactly.
@@ -216,6 +221,8 @@ type tensor struct {
 	shape []int
 	f     []float32
 	i     []int64
+	q     []int8  // an int8 tensor (quant.go)
+	i32   []int32 // an int32 constant (a quantised bias)
 }
 
 // run is the state of one Run: the values computed so far, the
@@ -299,6 +306,8 @@ func (r *run) lookup(name string) (*tensor, error) {
 		size = 4
 	case model.Int64:
 		size = 8
+	case model.Int8, model.Int32:
+		size = init.DType.Size()
 	default:
 		return nil, fmt.Errorf("%w: initializer %q has dtype %s", ErrUnsupported, name, init.DType)
 	}
@@ -313,10 +322,13 @@ func (r *run) lookup(name string) (*tensor, error) {
 		return nil, err
 	}
 	t := &tensor{shape: dims}
-	if init.DType == model.Float32 {
+	switch init.DType {
+	case model.Float32:
 		t.f = init.Float32s()
-	} else {
+	case model.Int64:
 		t.i = init.Int64s()
+	default:
+		decodeQuant(init, t)
 	}
 	delete(r.inits, name)
 	r.vals[name] = t
@@ -402,6 +414,9 @@ func (nd *node) optIn(i int) (*tensor, error) {
 	}
 	if t.f == nil && t.i != nil {
 		return nil, fmt.Errorf("%w: input %q is int64, want float32", ErrUnsupported, nd.n.Inputs[i])
+	}
+	if t.f == nil && (t.q != nil || t.i32 != nil) {
+		return nil, fmt.Errorf("%w: input %q is an integer tensor, want float32", ErrUnsupported, nd.n.Inputs[i])
 	}
 	return t, nil
 }

@@ -52,7 +52,7 @@ func oneNode(op string, ins []tin, nout int, attrs ...model.Attr) (model.Graph, 
 		switch {
 		case x.dtype != 0 && x.dtype != model.Float32 && x.dtype != model.Int64:
 			g.Initializers = append(g.Initializers, model.Tensor{Name: name, DType: x.dtype, Shape: x.shape,
-				Data: make([]byte, len(x.i)*x.dtype.Size())})
+				Data: intBytes(x.dtype, x.i)})
 		case x.i != nil:
 			g.Initializers = append(g.Initializers, model.NewInt64Tensor(name, x.shape, x.i))
 		case x.konst:
@@ -110,7 +110,7 @@ func opCases() []opCase {
 	a23 := in(sh(2, 3), 1, 2, 3, 4, 5, 6)
 	m22 := in(sh(2, 2), 1, 2, 3, 4)
 	n22 := konst(sh(2, 2), 5, 6, 7, 8)
-	return []opCase{
+	return append([]opCase{
 		// Conv
 		{name: "valid", op: model.OpConv, ins: []tin{x9, diag, konst(sh(1), 10)},
 			want: [][]float32{{16, 18, 22, 24}}, shape: [][]int{{1, 1, 2, 2}}},
@@ -382,7 +382,7 @@ func opCases() []opCase {
 		{name: "slope too large", op: model.OpPRelu, ins: []tin{in(sh(2), -1, 2), konst(sh(2, 2), 1, 1, 1, 1)}, err: ErrShape},
 		{name: "slope mismatch", op: model.OpPRelu, ins: []tin{m22, konst(sh(3), 1, 1, 1)}, err: ErrShape},
 		{name: "Identity", op: "Identity", ins: []tin{a23}, err: ErrUnsupported},
-	}
+	}, quantCases()...)
 }
 
 func TestOps(t *testing.T) {

@@ -92,6 +92,9 @@ type Value struct {
 	// the model: a backend copies what it keeps); nil for runtime values.
 	Const   []float32
 	IsConst bool
+	// Int8 says the elements are int8, four to a float32 of storage
+	// (see Int8s).
+	Int8 bool
 }
 
 // Graph is what a backend may ask of the planner while lowering an Op.

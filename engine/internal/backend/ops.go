@@ -196,7 +196,7 @@ func Kind(a Args) string { return a.kind() }
 // Kinds lists every kind of Op the planner emits, for tests that check a
 // backend's coverage.
 func Kinds() []Args {
-	return []Args{&Copy{}, &Conv{}, &Pool{}, &GlobalAvgPool{}, &Gemm{}, &MatMul{}, &Unary{}, &Binary{},
+	return append([]Args{&Copy{}, &Conv{}, &Pool{}, &GlobalAvgPool{}, &Gemm{}, &MatMul{}, &Unary{}, &Binary{},
 		&Affine{}, &Concat{}, &Split{}, &Reduce{}, &Normalize{},
-		&Pad{}, &LayerNorm{}, &Softmax{}}
+		&Pad{}, &LayerNorm{}, &Softmax{}}, quantKinds()...)
 }

@@ -41,7 +41,7 @@ func (b *Backend) Supports(op *backend.Op, g backend.Graph) bool {
 		*backend.Normalize, *backend.Pad, *backend.LayerNorm, *backend.Softmax:
 		return true
 	}
-	return false
+	return isQuant(op.Args)
 }
 
 // Lower implements backend.Backend.
@@ -79,6 +79,9 @@ func (b *Backend) Lower(op *backend.Op, g backend.Graph) (backend.Lowered, error
 		return b.lowerLayerNorm(op, a, g)
 	case *backend.Softmax:
 		return b.lowerSoftmax(op, a, g), nil
+	}
+	if l, ok, err := b.lowerQuant(op, g); ok {
+		return l, err
 	}
 	return backend.Lowered{}, fmt.Errorf("cpu: no kernel for %T", op.Args)
 }

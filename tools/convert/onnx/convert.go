@@ -147,6 +147,7 @@ type conv struct {
 	inputs                []model.Value
 	outputs               []string
 	rep                   Report
+	q                     *quantConv // QDQ (ops_quant.go), made on first use
 }
 
 // gnode is a node of the native graph under construction.

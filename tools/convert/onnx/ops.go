@@ -13,6 +13,7 @@ package onnx
 //	ops_layout.go Concat, Split, Slice, Gather, Transpose
 //	ops_shape.go  Flatten, Reshape, Unsqueeze, Squeeze, Expand, Shape
 //	ops_value.go  Constant, ConstantOfShape, Identity, Dropout, Cast
+//	ops_quant.go  QuantizeLinear, DequantizeLinear
 //
 // The descriptor says which opsets define the operator as the converter
 // implements it, the native operator it becomes, which attributes it
@@ -136,7 +137,7 @@ func (d *opDesc) attr(name string) *attrSpec {
 type opTable map[string]*opDesc
 
 // families are the operator tables, one per file.
-var families = []opTable{convOps, elemOps, gemmOps, layoutOps, mathOps, normOps, padOps, shapeOps, valueOps}
+var families = []opTable{convOps, elemOps, gemmOps, layoutOps, mathOps, normOps, padOps, shapeOps, valueOps, quantOps}
 
 // operators is every supported operator.
 var operators = union(families)

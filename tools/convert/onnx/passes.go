@@ -442,7 +442,7 @@ func (c *conv) emit() (model.Graph, error) {
 				return g, fmt.Errorf("%w: %s node %q (opset %d): empty constant %q", ErrUnsupported, n.op, n.name, c.opset, in)
 			}
 			emitted[in] = true
-			g.Initializers = append(g.Initializers, v.toModel(in))
+			c.emitConst(&g, in, v)
 		}
 		g.Nodes = append(g.Nodes, model.Node{
 			Op: n.op, Name: n.name,

@@ -227,6 +227,9 @@ func halfToFloat(t int32, h uint16) float32 {
 // toModel converts a constant to a file tensor: floats as Float32, integers
 // as Int64 (the only integer operands the native graph takes are shapes).
 func (c *cval) toModel(name string) model.Tensor {
+	if t, ok := c.quantTensor(name); ok {
+		return t
+	}
 	if c.isFloat() {
 		return model.NewFloat32Tensor(name, c.shape, c.f)
 	}

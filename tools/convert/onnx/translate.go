@@ -78,6 +78,9 @@ func (x *nctx) check() error {
 	if n.domain != "" && n.domain != "ai.onnx" {
 		return x.unsupported("operator domain %q", n.domain)
 	}
+	if err := x.refuseQuantOp(); err != nil {
+		return err
+	}
 	d, ok := operators[n.opType]
 	if !ok {
 		return x.unsupported("operator not supported")
