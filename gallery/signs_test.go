@@ -56,7 +56,7 @@ var (
 // loadSigns embeds the benchmark once per test binary.
 func loadSigns(t *testing.T) *signsData {
 	t.Helper()
-	signsOnce.Do(func() { signsSet, signsErr = embedSigns() })
+	signsOnce.Do(func() { signsSet, signsErr = embedSigns(signsModel) })
 	if signsErr != nil {
 		t.Fatal(signsErr)
 	}
@@ -100,7 +100,8 @@ func listSigns(dir string, classes, per int) ([]signFile, error) {
 	return out, nil
 }
 
-func embedSigns() (*signsData, error) {
+// embedSigns embeds the benchmark with the model file at path.
+func embedSigns(path string) (*signsData, error) {
 	start := time.Now()
 	novel, err := listSigns(signsNovelDir, signsNovelN, signsNovelPer)
 	if err != nil {
@@ -111,7 +112,7 @@ func embedSigns() (*signsData, error) {
 		return nil, err
 	}
 	all := append(append([]signFile(nil), novel...), base...)
-	eng, err := engine.Load(signsModel, engine.Options{Threads: 1})
+	eng, err := engine.Load(path, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +297,9 @@ type genTrial struct {
 	// planFlips sums the Plan reports' negative flips (plan set only).
 	flips, planFlips int
 	overBudget       int // single-class plans over the default budget
+	// baseOK is, per base query, whether the base + novel gallery got it
+	// right (the same queries in the same order for every encoder).
+	baseOK []bool
 }
 
 // signsGeneralTrial builds the base gallery, measures it, adds every
@@ -388,6 +392,7 @@ func signsGeneralTrial(t *testing.T, d *signsData, trial int, m modeSpec, plan b
 	}
 	for i, q := range baseQ {
 		ok := match(q)
+		res.baseOK = append(res.baseOK, ok)
 		if ok {
 			res.baseAfter++
 		}

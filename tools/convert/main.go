@@ -3,7 +3,7 @@
 //	go run ./tools/convert -o OUT.sgn [-name N] [-mean 0.485,0.456,0.406] \
 //	    [-std 0.229,0.224,0.225] [-channels RGB|BGR] [-input-shape 1,3,64,64] \
 //	    [-quantize int8 -calib DIR [-calib-n 64] [-calib-method minmax|percentile] \
-//	    [-keep-fp32 NAMES] [-max-layer-error 5e-4]] IN.onnx
+//	    [-keep-fp32 NAMES] [-max-layer-error 1e-4]] IN.onnx
 //
 // With -quantize int8 it quantises the converted model after the
 // conversion (package quant: post-training static quantisation, int8

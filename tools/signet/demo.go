@@ -28,6 +28,8 @@ import (
 // runs.
 const (
 	demoModelRel = "testdata/models/signs.sgn"
+	// demoInt8Rel is the same encoder quantised to int8 (demo -int8).
+	demoInt8Rel  = "testdata/models/signs-int8.sgn"
 	demoDataRel  = "testdata/signs"
 	demoBaseDir  = "base-val"
 	demoNovelDir = "novel"
@@ -155,6 +157,7 @@ func cmdDemo(e *env, args []string) error {
 	start := time.Now()
 	fs := newFlagSet(e, "demo")
 	modelPath := fs.String("model", "", "model file (.sgn); default "+demoModelRel+" found from the working directory upwards")
+	int8 := fs.Bool("int8", false, "run on the int8 encoder "+demoInt8Rel+" instead of the float32 one")
 	dataDir := fs.String("data", "", "sign benchmark folder with "+demoBaseDir+"/ and "+demoNovelDir+"/ (one sub-folder per class); default "+demoDataRel)
 	sign := fs.String("sign", "", "novel sign to enrol (a folder name under "+demoNovelDir+"/); default "+demoDefaultSign)
 	shots := fs.Int("shots", 3, "photos of the sign to enrol; its other photos are the test")
@@ -178,8 +181,15 @@ func cmdDemo(e *env, args []string) error {
 		return usagef("-threads must be at least 1")
 	}
 	var err error
+	if *int8 && *modelPath != "" {
+		return usagef("-int8 and -model name two models: give one")
+	}
 	if *modelPath == "" {
-		if *modelPath, err = findUp(demoModelRel); err != nil {
+		rel := demoModelRel
+		if *int8 {
+			rel = demoInt8Rel
+		}
+		if *modelPath, err = findUp(rel); err != nil {
 			return usagef("%v: run the demo from the signet repository root (go run ./tools/signet demo) or pass -model FILE", err)
 		}
 	}

@@ -279,6 +279,19 @@ func listTree(t *testing.T, dir string) []string {
 // TestDemoFlags runs the command end to end in human form on a small copy
 // of the data, with another sign and fewer shots, and checks that it wrote
 // nothing.
+// TestDemoInt8 runs the demo on the int8 encoder found by -int8.
+func TestDemoInt8(t *testing.T) {
+	data := smallSigns(t)
+	res := runJSON[demoResult](t, "demo", "-int8", "-data", data, "-json", "-episodes", "20")
+	wantEqual(t, filepath.Base(res.Model), "signs-int8.sgn", "model found by -int8")
+	if !strings.HasSuffix(res.ModelName, "int8") || res.Dim != 128 {
+		t.Errorf("model %q, %d-d", res.ModelName, res.Dim)
+	}
+	if !res.Enrolment.Committed || len(res.Accuracy.Episodes) == 0 {
+		t.Errorf("int8 demo: enrolment %+v, %d accuracy rows", res.Enrolment, len(res.Accuracy.Episodes))
+	}
+}
+
 func TestDemoFlags(t *testing.T) {
 	data := smallSigns(t)
 	novel, err := os.ReadDir(filepath.Join(data, demoNovelDir))
@@ -330,6 +343,7 @@ func TestDemoErrors(t *testing.T) {
 		{[]string{"extra"}, exitUsage, "unexpected arguments"},
 		{[]string{"-model", filepath.Join(t.TempDir(), "none.sgn")}, exitRuntime, "none.sgn"},
 		{[]string{"-data", t.TempDir()}, exitRuntime, "base-val"},
+		{[]string{"-int8", "-model", "x.sgn"}, exitUsage, "-int8 and -model name two models"},
 	} {
 		code, out, errs := runCLI(t, append([]string{"demo"}, c.args...)...)
 		wantCode(t, code, c.code, errs)
