@@ -35,15 +35,21 @@ func (b *gb) name(p string) string {
 	return fmt.Sprintf("%s%d", p, b.cnt)
 }
 
-func (b *gb) constant(shape []int64, scale float32) string {
+// randomFill returns as many values from next as shape holds, in order.
+func randomFill[T any](shape []int64, next func() T) []T {
 	n := 1
 	for _, d := range shape {
 		n *= int(d)
 	}
-	v := make([]float32, n)
+	v := make([]T, n)
 	for i := range v {
-		v[i] = (b.r.Float32()*2 - 1) * scale
+		v[i] = next()
 	}
+	return v
+}
+
+func (b *gb) constant(shape []int64, scale float32) string {
+	v := randomFill(shape, func() float32 { return (b.r.Float32()*2 - 1) * scale })
 	name := b.name("w")
 	b.g.Initializers = append(b.g.Initializers, model.NewFloat32Tensor(name, shape, v))
 	return name
@@ -383,14 +389,21 @@ func smallCNN(t testing.TB) *model.Model {
 }
 
 func TestRunAllocatesNothing(t *testing.T) {
+	checkRunAllocatesNothing(t, smallCNN(t), 3*32*32)
+}
+
+// checkRunAllocatesNothing checks that, once warm, a session of m allocates
+// nothing per Run, with one thread and with two.
+func checkRunAllocatesNothing(t *testing.T, m *model.Model, inLen int) {
+	t.Helper()
 	defer forceParallel()()
 	for _, threads := range []int{1, 2} {
-		e, err := New(smallCNN(t), Options{Threads: threads})
+		e, err := New(m, Options{Threads: threads})
 		if err != nil {
 			t.Fatal(err)
 		}
 		s := e.NewSession()
-		in := randInput(rand.New(rand.NewSource(1)), 3*32*32)
+		in := randInput(rand.New(rand.NewSource(1)), inLen)
 		if _, err := s.Run(in); err != nil {
 			t.Fatal(err)
 		}

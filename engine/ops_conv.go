@@ -79,14 +79,20 @@ func (c *compiler) window2D(h, w, kh, kw int, allowDilation bool) (window, error
 	return win, nil
 }
 
+// inNCHW is inVal(0) for an operator that takes only rank-4 input; what
+// it supports completes the refusal of any other rank.
+func (c *compiler) inNCHW(what string) (int, *value, error) {
+	x, xv, err := c.inVal(0)
+	if err == nil && len(xv.shape) != 4 {
+		err = c.errf(ErrUnsupported, "input rank %d: only %s is supported", len(xv.shape), what)
+	}
+	return x, xv, err
+}
+
 func (c *compiler) buildConv() error {
-	x, err := c.in(0)
+	x, xv, err := c.inNCHW("2-D convolution (rank-4 input)")
 	if err != nil {
 		return err
-	}
-	xv := &c.p.vals[x]
-	if len(xv.shape) != 4 {
-		return c.errf(ErrUnsupported, "input rank %d: only 2-D convolution (rank-4 input) is supported", len(xv.shape))
 	}
 	w, wshape, err := c.constIn(1)
 	if err != nil {
@@ -187,57 +193,55 @@ func (c *compiler) build(n *model.Node) error {
 	if done, err := c.buildQuant(n); done {
 		return err
 	}
-	switch n.Op {
-	case model.OpConv:
-		return c.buildConv()
-	case model.OpMaxPool:
-		return c.buildPool(true)
-	case model.OpAveragePool:
-		return c.buildPool(false)
-	case model.OpGlobalAveragePool:
-		x, err := c.in(0)
-		if err != nil {
-			return err
-		}
-		if len(c.p.vals[x].shape) != 4 {
-			return c.errf(ErrUnsupported, "input rank %d: only rank 4 is supported", len(c.p.vals[x].shape))
-		}
-		return c.buildGAP(x, true)
-	case model.OpGemm:
-		return c.buildGemm()
-	case model.OpMatMul:
-		return c.buildMatMul()
-	case model.OpBatchNormalization:
-		return c.buildBatchNorm()
-	case model.OpRelu, model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU:
-		return c.buildUnary()
-	case model.OpAdd, model.OpSub, model.OpMul, model.OpDiv, model.OpMax, model.OpMin, model.OpPRelu:
-		return c.buildBinary()
-	case model.OpErf, model.OpGELU, model.OpSqrt, model.OpTanh, model.OpNeg, model.OpAbs, model.OpReciprocal,
-		model.OpExp, model.OpLog:
-		return c.buildUnary()
-	case model.OpPow:
-		return c.buildPow()
-	case model.OpConcat:
-		return c.buildConcat()
-	case model.OpSplit:
-		return c.buildSplit()
-	case model.OpSlice:
-		return c.buildSlice()
-	case model.OpFlatten, model.OpReshape:
-		return c.buildReshape()
-	case model.OpTranspose:
-		return c.buildTranspose()
-	case model.OpReduceMean, model.OpReduceL2, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin:
-		return c.buildReduce()
-	case model.OpPad:
-		return c.buildPad()
-	case model.OpLayerNormalization:
-		return c.buildLayerNorm()
-	case model.OpSoftmax:
-		return c.buildSoftmax()
-	case model.OpLpNormalization, model.OpL2Normalize:
-		return c.buildNormalize()
+	if b := builders[n.Op]; b != nil {
+		return b(c)
 	}
 	return c.errf(ErrUnsupported, "unknown op")
+}
+
+// builders plans the float form of each operator.
+var builders = func() map[string]func(*compiler) error {
+	m := map[string]func(*compiler) error{}
+	for _, g := range []struct {
+		build func(*compiler) error
+		ops   []string
+	}{
+		{(*compiler).buildConv, []string{model.OpConv}},
+		{func(c *compiler) error { return c.buildPool(true) }, []string{model.OpMaxPool}},
+		{func(c *compiler) error { return c.buildPool(false) }, []string{model.OpAveragePool}},
+		{(*compiler).buildGlobalAvgPool, []string{model.OpGlobalAveragePool}},
+		{(*compiler).buildGemm, []string{model.OpGemm}},
+		{(*compiler).buildMatMul, []string{model.OpMatMul}},
+		{(*compiler).buildBatchNorm, []string{model.OpBatchNormalization}},
+		{(*compiler).buildUnary, []string{
+			model.OpRelu, model.OpClip, model.OpLeakyRelu, model.OpSigmoid, model.OpHardSigmoid, model.OpHardSwish, model.OpSiLU,
+			model.OpErf, model.OpGELU, model.OpSqrt, model.OpTanh, model.OpNeg, model.OpAbs, model.OpReciprocal, model.OpExp, model.OpLog,
+		}},
+		{(*compiler).buildBinary, []string{model.OpAdd, model.OpSub, model.OpMul, model.OpDiv, model.OpMax, model.OpMin, model.OpPRelu}},
+		{(*compiler).buildPow, []string{model.OpPow}},
+		{(*compiler).buildConcat, []string{model.OpConcat}},
+		{(*compiler).buildSplit, []string{model.OpSplit}},
+		{(*compiler).buildSlice, []string{model.OpSlice}},
+		{(*compiler).buildReshape, []string{model.OpFlatten, model.OpReshape}},
+		{(*compiler).buildTranspose, []string{model.OpTranspose}},
+		{(*compiler).buildReduce, []string{model.OpReduceMean, model.OpReduceL2, model.OpReduceSum, model.OpReduceMax, model.OpReduceMin}},
+		{(*compiler).buildPad, []string{model.OpPad}},
+		{(*compiler).buildLayerNorm, []string{model.OpLayerNormalization}},
+		{(*compiler).buildSoftmax, []string{model.OpSoftmax}},
+		{(*compiler).buildNormalize, []string{model.OpLpNormalization, model.OpL2Normalize}},
+	} {
+		for _, op := range g.ops {
+			m[op] = g.build
+		}
+	}
+	return m
+}()
+
+// buildGlobalAvgPool plans a GlobalAveragePool of a rank-4 input.
+func (c *compiler) buildGlobalAvgPool() error {
+	x, _, err := c.inNCHW("rank 4")
+	if err != nil {
+		return err
+	}
+	return c.buildGAP(x, true)
 }

@@ -101,11 +101,10 @@ func (c *compiler) buildBinary() error {
 }
 
 func (c *compiler) buildBatchNorm() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	if len(xv.shape) < 2 {
 		return c.errf(ErrShape, "input rank %d, want ≥ 2", len(xv.shape))
 	}

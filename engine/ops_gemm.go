@@ -85,34 +85,16 @@ func (c *compiler) buildMatMul() error {
 	a = c.need(a, layoutLogical)
 	b = c.need(b, layoutLogical)
 	as, bs := c.p.vals[a].shape, c.p.vals[b].shape
-	if len(as) == 0 || len(bs) == 0 {
+	ea, eb, batch, oshape, fault := shape.MatMul(as, bs)
+	switch fault {
+	case shape.MatMulScalar:
 		return c.errf(ErrShape, "MatMul operands must have rank ≥ 1")
-	}
-	// Promote rank-1 operands as numpy.matmul does.
-	ea, eb := as, bs
-	if len(as) == 1 {
-		ea = []int{1, as[0]}
-	}
-	if len(bs) == 1 {
-		eb = []int{bs[0], 1}
-	}
-	M, K := ea[len(ea)-2], ea[len(ea)-1]
-	K2, N := eb[len(eb)-2], eb[len(eb)-1]
-	if K != K2 {
+	case shape.MatMulInner:
 		return c.errf(ErrShape, "inner dimensions differ: %v and %v", as, bs)
-	}
-	batch, ok := shape.Broadcast(ea[:len(ea)-2], eb[:len(eb)-2])
-	if !ok {
+	case shape.MatMulBatch:
 		return c.errf(ErrShape, "batch dimensions of %v and %v do not broadcast", as, bs)
 	}
-	var oshape []int
-	oshape = append(oshape, batch...)
-	if len(as) > 1 {
-		oshape = append(oshape, M)
-	}
-	if len(bs) > 1 {
-		oshape = append(oshape, N)
-	}
+	M, K, N := ea[len(ea)-2], ea[len(ea)-1], eb[len(eb)-1]
 	out, err := c.output(0, oshape, layoutLogical)
 	if err != nil {
 		return err

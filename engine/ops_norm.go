@@ -11,11 +11,10 @@ import (
 // Pad, LayerNormalization and Softmax.
 
 func (c *compiler) buildPad() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	r := len(xv.shape)
 	pads, ok := c.attrInts("pads")
 	if !ok || len(pads) != 2*r {

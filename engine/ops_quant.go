@@ -278,11 +278,10 @@ func (c *compiler) qparamsOf(n *model.Node, dims []int, zeroInt32 bool) (qparams
 }
 
 func (c *compiler) buildQ() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	qp, why := c.qparamsOf(c.node, xv.shape, false)
 	if why != "" {
 		return c.errf(ErrUnsupported, "%s", why)

@@ -59,11 +59,10 @@ func (c *compiler) buildConcat() error {
 }
 
 func (c *compiler) buildSplit() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	rank := len(xv.shape)
 	axis, err := c.normAxis(c.attrInt("axis", 0), rank)
 	if err != nil {
@@ -119,11 +118,10 @@ func (c *compiler) buildSplit() error {
 }
 
 func (c *compiler) buildSlice() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	rank := len(xv.shape)
 	starts, ok1 := c.attrInts("starts")
 	ends, ok2 := c.attrInts("ends")
@@ -315,11 +313,10 @@ func (c *compiler) buildTranspose() error {
 }
 
 func (c *compiler) buildReduce() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	rank := len(xv.shape)
 	keep := c.attrInt("keepdims", 1) != 0
 	reduced := make([]bool, rank)
@@ -382,11 +379,10 @@ func (c *compiler) buildReduce() error {
 }
 
 func (c *compiler) buildNormalize() error {
-	x, err := c.in(0)
+	x, xv, err := c.inVal(0)
 	if err != nil {
 		return err
 	}
-	xv := &c.p.vals[x]
 	rank := len(xv.shape)
 	if rank == 0 {
 		return c.errf(ErrShape, "scalar input")

@@ -396,6 +396,16 @@ func (c *compiler) in(i int) (int, error) {
 	return c.materialize(id, defaultLayout(c.p.vals[id].shape)), nil
 }
 
+// inVal is in that also returns the value, valid until the next value is
+// added.
+func (c *compiler) inVal(i int) (int, *value, error) {
+	id, err := c.in(i)
+	if err != nil {
+		return id, nil, err
+	}
+	return id, &c.p.vals[id], nil
+}
+
 // inRaw is in without materializing views.
 func (c *compiler) inRaw(i int) (int, error) {
 	n := c.node

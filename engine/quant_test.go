@@ -95,14 +95,7 @@ func (b *gb) qconst(dt model.DType, shape []int64, data []byte) string {
 
 // int8s adds an int8 constant of random values in [-limit, limit].
 func (b *gb) int8s(shape []int64, limit int) string {
-	n := 1
-	for _, d := range shape {
-		n *= int(d)
-	}
-	d := make([]byte, n)
-	for i := range d {
-		d[i] = byte(int8(b.r.Intn(2*limit+1) - limit))
-	}
+	d := randomFill(shape, func() byte { return byte(int8(b.r.Intn(2*limit+1) - limit)) })
 	return b.qconst(model.Int8, shape, d)
 }
 
@@ -304,26 +297,7 @@ func TestQuantPlan(t *testing.T) {
 }
 
 func TestQuantRunAllocatesNothing(t *testing.T) {
-	defer forceParallel()()
-	for _, threads := range []int{1, 2} {
-		e, err := New(qcnn(t, 2), Options{Threads: threads})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s := e.NewSession()
-		in := randInput(rand.New(rand.NewSource(1)), 3*12*12)
-		if _, err := s.Run(in); err != nil {
-			t.Fatal(err)
-		}
-		if a := testing.AllocsPerRun(20, func() {
-			if _, err := s.Run(in); err != nil {
-				t.Fatal(err)
-			}
-		}); a != 0 {
-			t.Errorf("threads=%d: Run allocates %v times", threads, a)
-		}
-		s.Close()
-	}
+	checkRunAllocatesNothing(t, qcnn(t, 2), 3*12*12)
 }
 
 // TestQuantRefusals: QDQ the engine cannot run is refused at New.

@@ -6,17 +6,24 @@ import "math"
 // (t = n*OH + oh), vectorised over channels.
 
 // MaxPoolRow computes output row t of a max pooling of NHWC in into NHWC out.
-// Semantics match MaxPoolRef.
-func MaxPoolRow(p *PoolParams, t int, in, out []float32) {
+// Semantics match MaxPoolRef; the int8 form pools quantised activations,
+// whose order the scale and zero point preserve.
+func MaxPoolRow[T float32 | int8](p *PoolParams, t int, in, out []T) {
 	n, oh := t/p.OH, t%p.OH
 	C := p.C
-	ninf := float32(math.Inf(-1))
+	var lowest T
+	switch l := any(&lowest).(type) {
+	case *float32:
+		*l = float32(math.Inf(-1))
+	case *int8:
+		*l = math.MinInt8
+	}
 	ih0 := oh*p.StrideH - p.PadT
 	for ow := 0; ow < p.OW; ow++ {
 		iw0 := ow*p.StrideW - p.PadL
 		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
 		for c := range o {
-			o[c] = ninf
+			o[c] = lowest
 		}
 		for kh := 0; kh < p.KH; kh++ {
 			ih := ih0 + kh*p.DilH

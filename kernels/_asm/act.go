@@ -202,8 +202,7 @@ func genAct(f *file) {
 			f.actLoop(v, r, k)
 		}
 		f.Label("done")
-		f.VZEROUPPER()
-		f.RET()
+		f.ret()
 	}
 }
 

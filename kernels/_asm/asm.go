@@ -171,6 +171,13 @@ func (f *file) cmpConst(r reg.Register, name string) {
 	f.withGoAsm(i, err, 1, "$const_"+name)
 }
 
+// ret leaves an AVX routine: VZEROUPPER spares the caller's SSE code the
+// transition penalty, then RET.
+func (f *file) ret() {
+	f.VZEROUPPER()
+	f.RET()
+}
+
 // passes is avo's Compile pipeline without PruneJumpToFollowingLabel, so
 // the code is exactly what the generator writes.
 var passes = pass.Concat(

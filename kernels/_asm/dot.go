@@ -92,8 +92,7 @@ func genDot(f *file) {
 		f.JNZ(LabelRef("row"))
 
 		f.Label("done")
-		f.VZEROUPPER()
-		f.RET()
+		f.ret()
 	}
 }
 

@@ -134,8 +134,7 @@ func (f *file) dwRowEpilogue(v isa, k int) {
 	f.ADDQ(U32((k*k+1)*v.bytes()), RSI)
 	f.DECQ(RBX)
 	f.JNZ(LabelRef("block"))
-	f.VZEROUPPER()
-	f.RET()
+	f.ret()
 }
 
 func (f *file) dwRow(v isa, k int) {
@@ -434,8 +433,7 @@ func (f *file) dwPixel(v isa) {
 	if !v.masked {
 		f.Label("done")
 	}
-	f.VZEROUPPER()
-	f.RET()
+	f.ret()
 }
 
 // tapOffset loads the current tap's weight offset, t.offs[i] with R10 at

@@ -20,8 +20,7 @@ func genElem(f *file) {
 		f.Label("mul")
 		f.elemLoop(v, "mul", func(m Op, x, d Op) { f.VMULPS(m, x, d) })
 		f.Label("done")
-		f.VZEROUPPER()
-		f.RET()
+		f.ret()
 	}
 }
 

@@ -27,7 +27,6 @@ func genFMAPeak(f *file) {
 		f.DECQ(RCX)
 		f.JNZ(LabelRef("loop"))
 		f.Label("done")
-		f.VZEROUPPER()
-		f.RET()
+		f.ret()
 	}
 }

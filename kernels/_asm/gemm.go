@@ -312,8 +312,7 @@ func (f *file) gemmEpilogue(g gemmShape) {
 	f.Label("silu")
 	f.gemmRows(g, func(x VecPhysical) { f.gemmSiLU(g, x) })
 	f.Label("done")
-	f.VZEROUPPER()
-	f.RET()
+	f.ret()
 }
 
 // gemmRows stores each row i < mr after epi has run on its two halves.

@@ -213,8 +213,7 @@ func (f *file) qgemmStore(g qgemmShape) {
 		f.ADDQ(R8, RDI)
 	}
 	f.Label("done")
-	f.VZEROUPPER()
-	f.RET()
+	f.ret()
 }
 
 // qwiden writes qwidenAVX2: dst[q] = int16(src[q]) for q < n rounded
@@ -233,6 +232,5 @@ func (f *file) qwiden() {
 	f.DECQ(RCX)
 	f.JNZ(LabelRef("wloop"))
 	f.Label("wdone")
-	f.VZEROUPPER()
-	f.RET()
+	f.ret()
 }

@@ -108,8 +108,7 @@ func genUnary(f *file) {
 		f.Label("gelu")
 		f.erfLoop(v, r, "gelu", true)
 		f.Label("done")
-		f.VZEROUPPER()
-		f.RET()
+		f.ret()
 	}
 }
 

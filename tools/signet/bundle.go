@@ -79,8 +79,7 @@ func cmdBundle(e *env, args []string) error {
 	galPath := fs.String("gallery", "", "gallery file (.gal) embedded by that model, required")
 	keyPath := fs.String("key", "", "private key file (from signet keygen), required")
 	out := fs.String("o", "", "bundle file to write, required")
-	var reports listFlag
-	fs.Var(&reports, "report", "approved enrolment report (the JSON of signet enroll -json or report -json); repeat for several")
+	reports := listVar(fs, "report", "approved enrolment report (the JSON of signet enroll -json or report -json); repeat for several")
 	note := fs.String("note", "", "free text for the manifest (release notes, ticket)")
 	force := fs.Bool("force", false, "replace an existing bundle file")
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
@@ -103,7 +102,7 @@ func cmdBundle(e *env, args []string) error {
 		return err
 	}
 	var ens []bundle.Enrolment
-	for _, r := range reports {
+	for _, r := range *reports {
 		en, err := readReport(r)
 		if err != nil {
 			return err
@@ -230,8 +229,7 @@ type unbundleResult struct {
 
 func cmdUnbundle(e *env, args []string) error {
 	fs := newFlagSet(e, "unbundle")
-	var pubs listFlag
-	fs.Var(&pubs, "pub", "trusted public key file, required; repeat for several, a file may hold several")
+	pubs := listVar(fs, "pub", "trusted public key file, required; repeat for several, a file may hold several")
 	dir := fs.String("dir", "", "install directory (current, previous and release-N live there); required except with -check")
 	check := fs.Bool("check", false, "verify BUNDLE completely and stop, installing nothing")
 	rollback := fs.Bool("rollback", false, "make the previous release current again (verified first); no BUNDLE")
@@ -249,7 +247,7 @@ func cmdUnbundle(e *env, args []string) error {
 		}
 	}
 	switch {
-	case len(pubs) == 0:
+	case len(*pubs) == 0:
 		return usagef("-pub is required")
 	case modes > 1:
 		return usagef("give at most one of -check, -rollback and -status")
@@ -262,7 +260,7 @@ func cmdUnbundle(e *env, args []string) error {
 	case *check && *dir != "":
 		return usagef("-check installs nothing; drop -dir")
 	}
-	keys, err := readTrustedKeys(pubs)
+	keys, err := readTrustedKeys(*pubs)
 	if err != nil {
 		return err
 	}

@@ -25,15 +25,9 @@ func cmdEmbed(e *env, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per line: {file, index, shape, output}")
 	threads := fs.Int("threads", 1, "threads per inference")
 	first := fs.Int("values", 8, "number of leading output values in the human-readable output")
-	files, err := parseFlags(fs, args)
+	files, err := parseFiles(fs, args, "no input files", "model")
 	if err != nil {
 		return err
-	}
-	if *modelPath == "" {
-		return usagef("-model is required")
-	}
-	if len(files) == 0 {
-		return usagef("no input files")
 	}
 	if *threads < 1 {
 		return usagef("-threads must be at least 1")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,20 @@ import (
 
 	"github.com/signet-go/signet/internal/imagedec"
 )
+
+// parseFiles is parseFlags for a command that takes one or more FILEs and
+// needs the string flags named in required set: a missing flag, then no
+// FILE (the usage error none), is refused.
+func parseFiles(fs *flag.FlagSet, args []string, none string, required ...string) ([]string, error) {
+	files, err := parseFlags(fs, args)
+	if err == nil {
+		err = requireFlags(fs, required...)
+	}
+	if err == nil && len(files) == 0 {
+		err = usagef("%s", none)
+	}
+	return files, err
+}
 
 // imageArgs expands command-line image arguments: a file stands for itself,
 // a folder for every file in it (not recursing, hidden files skipped). An

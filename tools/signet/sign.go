@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	iofs "io/fs"
 	"os"
@@ -26,6 +27,13 @@ type listFlag []string
 
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+// listVar defines a listFlag as fs.String defines a string flag.
+func listVar(fs *flag.FlagSet, name, usage string) *listFlag {
+	l := new(listFlag)
+	fs.Var(l, name, usage)
+	return l
+}
 
 // ---- keygen ----
 
@@ -178,23 +186,31 @@ func printSigRows(e *env, rows []sigRow, status bool) error {
 
 // ---- sign ----
 
+// sigFileFlag defines flag name, the signature file of a single FILE in
+// place of FILE.sig.
+func sigFileFlag(fs *flag.FlagSet, name string) *string {
+	return fs.String(name, "", "signature file (default FILE.sig); only with one FILE")
+}
+
+// checkSigFile refuses the sigFileFlag name set with more than one FILE.
+func checkSigFile(fs *flag.FlagSet, name string, files []string) error {
+	if fs.Lookup(name).Value.String() != "" && len(files) > 1 {
+		return usagef("-%s names one signature file; give one FILE", name)
+	}
+	return nil
+}
+
 func cmdSign(e *env, args []string) error {
 	fs := newFlagSet(e, "sign")
 	keyPath := fs.String("key", "", "private key file (from signet keygen), required")
-	out := fs.String("o", "", "signature file (default FILE.sig); only with one FILE")
+	out := sigFileFlag(fs, "o")
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
-	files, err := parseFlags(fs, args)
+	files, err := parseFiles(fs, args, "no files to sign", "key")
+	if err == nil {
+		err = checkSigFile(fs, "o", files)
+	}
 	if err != nil {
 		return err
-	}
-	if *keyPath == "" {
-		return usagef("-key is required")
-	}
-	if len(files) == 0 {
-		return usagef("no files to sign")
-	}
-	if *out != "" && len(files) > 1 {
-		return usagef("-o names one signature file; give one FILE")
 	}
 	priv, err := readPrivateKey(e, *keyPath)
 	if err != nil {
@@ -251,24 +267,17 @@ func cmdSign(e *env, args []string) error {
 
 func cmdVerify(e *env, args []string) error {
 	fs := newFlagSet(e, "verify")
-	var pubs listFlag
-	fs.Var(&pubs, "pub", "trusted public key file (from signet keygen), required; repeat for several, a file may hold several")
-	sigPath := fs.String("sig", "", "signature file (default FILE.sig); only with one FILE")
+	pubs := listVar(fs, "pub", "trusted public key file (from signet keygen), required; repeat for several, a file may hold several")
+	sigPath := sigFileFlag(fs, "sig")
 	jsonOut := fs.Bool("json", false, "print JSON instead of a table")
-	files, err := parseFlags(fs, args)
+	files, err := parseFiles(fs, args, "no files to verify", "pub")
+	if err == nil {
+		err = checkSigFile(fs, "sig", files)
+	}
 	if err != nil {
 		return err
 	}
-	if len(pubs) == 0 {
-		return usagef("-pub is required")
-	}
-	if len(files) == 0 {
-		return usagef("no files to verify")
-	}
-	if *sigPath != "" && len(files) > 1 {
-		return usagef("-sig names one signature file; give one FILE")
-	}
-	keys, err := readTrustedKeys(pubs)
+	keys, err := readTrustedKeys(*pubs)
 	if err != nil {
 		return err
 	}

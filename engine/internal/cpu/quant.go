@@ -185,36 +185,9 @@ type qmaxPoolStep struct {
 
 func (st *qmaxPoolStep) Run(x backend.Exec) { x.Parallel(st.p.N*st.p.OH, st) }
 
-// Task computes output row t (image n, row oh) as kernels.MaxPoolRow does
-// in float32.
+// Task pools output row t (image n, row oh).
 func (st *qmaxPoolStep) Task(x backend.Exec, _, t int) {
-	p := &st.p
-	in, out := backend.Int8s(x.Buf(st.in), st.nin), backend.Int8s(x.Buf(st.out), st.nout)
-	n, oh := t/p.OH, t%p.OH
-	ih0 := oh*p.StrideH - p.PadT
-	for ow := 0; ow < p.OW; ow++ {
-		iw0 := ow*p.StrideW - p.PadL
-		o := out[((n*p.OH+oh)*p.OW+ow)*p.C : ((n*p.OH+oh)*p.OW+ow+1)*p.C]
-		for c := range o {
-			o[c] = -128
-		}
-		for kh := 0; kh < p.KH; kh++ {
-			ih := ih0 + kh*p.DilH
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			for kw := 0; kw < p.KW; kw++ {
-				iw := iw0 + kw*p.DilW
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				v := in[((n*p.H+ih)*p.W+iw)*p.C:][:len(o)]
-				for c := range o {
-					o[c] = max(o[c], v[c])
-				}
-			}
-		}
-	}
+	kernels.MaxPoolRow(&st.p, t, backend.Int8s(x.Buf(st.in), st.nin), backend.Int8s(x.Buf(st.out), st.nout))
 }
 
 // qaddStep is an int8 Add of two int8 values, requantised, in blocks.

@@ -54,12 +54,9 @@ var elemOps = opTable{
 		attrs:    []attrSpec{optFloat("alpha", 0.2), optFloat("beta", 0.5)},
 		inputs:   exactlyOne, outputs: exactlyOne,
 		fold: foldUnary(func(x *nctx) (elemFn, error) {
-			alpha, err := x.getFloat("alpha")
-			if err != nil {
-				return nil, err
-			}
-			beta, err := x.getFloat("beta")
-			return func(v float32) float32 { return hardSigmoid(v, alpha, beta) }, err
+			r := attrReader{x: x}
+			alpha, beta := r.float("alpha"), r.float("beta")
+			return func(v float32) float32 { return hardSigmoid(v, alpha, beta) }, r.err
 		}),
 		translate: (*nctx).unaryWithFloats,
 	},

@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/signet-go/signet/internal/shape"
 	"github.com/signet-go/signet/model"
 )
 
@@ -28,34 +29,18 @@ var gemmOps = opTable{
 }
 
 func (x *nctx) gemm() error {
-	alpha, err := x.getFloat("alpha")
-	if err != nil {
-		return err
-	}
-	beta, err := x.getFloat("beta")
-	if err != nil {
-		return err
-	}
-	ta, err := x.getInt("transA")
-	if err != nil {
-		return err
-	}
-	tb, err := x.getInt("transB")
-	if err != nil {
-		return err
+	r := attrReader{x: x}
+	alpha, beta := r.float("alpha"), r.float("beta")
+	ta, tb := r.int("transA"), r.int("transB")
+	if r.err != nil {
+		return r.err
 	}
 	if (ta != 0 && ta != 1) || (tb != 0 && tb != 1) {
 		return x.malformed("transA %d, transB %d", ta, tb)
 	}
-	B := x.cin(1)
-	if B == nil {
-		return x.unsupported("B %q is not a constant (bind it with Options.Constants)", x.in(1))
-	}
-	if !B.isFloat() || len(B.shape) != 2 {
-		return x.malformed("B of type %s and shape %v", typeName(B.onnxType), B.shape)
-	}
-	if x.cin(0) != nil {
-		return x.unsupported("constant A")
+	B, err := x.constB(true)
+	if err != nil {
+		return err
 	}
 	k, n := B.shape[0], B.shape[1]
 	if tb == 1 {
@@ -98,19 +83,12 @@ func (x *nctx) gemm() error {
 }
 
 func (x *nctx) matmul() error {
-	B := x.cin(1)
-	if B == nil {
-		return x.unsupported("B %q is not a constant (bind it with Options.Constants)", x.in(1))
-	}
-	if !B.isFloat() {
-		return x.malformed("B of type %s", typeName(B.onnxType))
-	}
-	if x.cin(0) != nil {
-		return x.unsupported("constant A")
+	B, err := x.constB(false)
+	if err != nil {
+		return err
 	}
 	var out []int64
 	if a, known := x.shape(x.in(0)); known {
-		var err error
 		if out, err = matmulShape(a, B.shape); err != nil {
 			return x.malformed("%v", err)
 		}
@@ -118,34 +96,35 @@ func (x *nctx) matmul() error {
 	return x.emit(x.d.native, []string{x.in(0), x.in(1)}, nil, out)
 }
 
+// constB returns input 1 of Gemm (matrix) or MatMul, which signet
+// multiplies only as a float constant, of rank 2 for Gemm, into a computed
+// input 0.
+func (x *nctx) constB(matrix bool) (*cval, error) {
+	B := x.cin(1)
+	switch {
+	case B == nil:
+		return nil, x.unsupported("B %q is not a constant (bind it with Options.Constants)", x.in(1))
+	case matrix && (!B.isFloat() || len(B.shape) != 2):
+		return nil, x.malformed("B of type %s and shape %v", typeName(B.onnxType), B.shape)
+	case !B.isFloat():
+		return nil, x.malformed("B of type %s", typeName(B.onnxType))
+	case x.cin(0) != nil:
+		return nil, x.unsupported("constant A")
+	}
+	return B, nil
+}
+
 // matmulShape follows numpy matmul: rank-1 operands are promoted and the
 // leading dimensions broadcast.
 func matmulShape(a, b []int64) ([]int64, error) {
-	if len(a) == 0 || len(b) == 0 {
+	ea, eb, _, out, fault := shape.MatMul(a, b)
+	switch fault {
+	case shape.MatMulScalar:
 		return nil, fmt.Errorf("matmul of a scalar")
-	}
-	aa, bb := a, b
-	if len(a) == 1 {
-		aa = []int64{1, a[0]}
-	}
-	if len(b) == 1 {
-		bb = []int64{b[0], 1}
-	}
-	ka, kb := aa[len(aa)-1], bb[len(bb)-2]
-	if ka >= 0 && kb >= 0 && ka != kb {
+	case shape.MatMulInner:
 		return nil, fmt.Errorf("matmul of %v and %v: inner dimensions differ", a, b)
-	}
-	batch, err := broadcast(aa[:len(aa)-2], bb[:len(bb)-2])
-	if err != nil {
-		return nil, err
-	}
-	// Promoted rank-1 operands lose their added dimension again.
-	out := batch
-	if len(a) != 1 {
-		out = append(out, aa[len(aa)-2])
-	}
-	if len(b) != 1 {
-		out = append(out, bb[len(bb)-1])
+	case shape.MatMulBatch:
+		return nil, fmt.Errorf("shapes %v and %v do not broadcast", ea[:len(ea)-2], eb[:len(eb)-2])
 	}
 	return out, nil
 }

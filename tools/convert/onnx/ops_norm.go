@@ -224,16 +224,14 @@ func (x *nctx) emitReduce(axes []int64, ok bool, keep int64) error {
 // 13 and a constant input from it; with noop_with_empty_axes and no axes it
 // is the identity.
 func (x *nctx) reduceSum() error {
-	keep, err := x.getFlag("keepdims")
-	if err != nil {
-		return err
-	}
-	noop, err := x.getFlag("noop_with_empty_axes")
-	if err != nil {
-		return err
+	r := attrReader{x: x}
+	keep, noop := r.flag("keepdims"), r.flag("noop_with_empty_axes")
+	if r.err != nil {
+		return r.err
 	}
 	var axes []int64
 	var ok bool
+	var err error
 	if x.c.opset >= 13 {
 		if x.attr("axes") != nil {
 			return x.malformed("attribute axes (an input from opset 13)")
@@ -273,19 +271,17 @@ func (x *nctx) layerNorm() error {
 	} else if v != dtFloat {
 		return x.unsupported("stash_type %d (signet computes the statistics at float32 precision or better)", v)
 	}
-	eps, err := x.getFloat("epsilon")
-	if err != nil {
-		return err
-	}
-	axis, err := x.getInt("axis")
-	if err != nil {
-		return err
+	r := attrReader{x: x}
+	eps, axis := r.float("epsilon"), r.int("axis")
+	if r.err != nil {
+		return r.err
 	}
 	s, known := x.shape(x.in(0))
 	if !known {
 		return x.unsupported("input of unknown rank")
 	}
-	if axis, err = x.normAxis(axis, len(s)); err != nil {
+	axis, err := x.normAxis(axis, len(s))
+	if err != nil {
 		return err
 	}
 	var axes []int64

@@ -24,21 +24,21 @@ import (
 // uint8 (and int32 for a dequantised bias) are refused.
 
 var quantOps = opTable{
-	"QuantizeLinear": {
+	"QuantizeLinear":   quantOp(model.OpQuantizeLinear, (*nctx).quantize, (*nctx).foldQuantize),
+	"DequantizeLinear": quantOp(model.OpDequantizeLinear, (*nctx).dequantize, nil),
+}
+
+// quantOp is the descriptor of QuantizeLinear or DequantizeLinear, which
+// share their opsets, attributes and arity.
+func quantOp(native string, translate func(*nctx) error, fold func(*nctx, []*cval) (*cval, error)) *opDesc {
+	return &opDesc{
 		versions: []int64{10, 13},
-		native:   model.OpQuantizeLinear,
+		native:   native,
 		attrs:    quantAttrs,
 		inputs:   arity{2, 3}, outputs: exactlyOne,
-		fold:      (*nctx).foldQuantize,
-		translate: (*nctx).quantize,
-	},
-	"DequantizeLinear": {
-		versions: []int64{10, 13},
-		native:   model.OpDequantizeLinear,
-		attrs:    quantAttrs,
-		inputs:   arity{2, 3}, outputs: exactlyOne,
-		translate: (*nctx).dequantize,
-	},
+		fold:      fold,
+		translate: translate,
+	}
 }
 
 // quantAttrs are the attributes of QuantizeLinear and DequantizeLinear up

@@ -347,6 +347,26 @@ func (x *nctx) getString(name string) (string, error) {
 	return getScalar(x, name, attrString, func(a *attrProto) string { return string(a.s) }, func(s *attrSpec) string { return s.s })
 }
 
+// attrReader reads several scalar attributes in turn and keeps the first
+// error; once one read fails the later ones return zero values unread, so
+// the error is the one the first failing read would have returned alone.
+type attrReader struct {
+	x   *nctx
+	err error
+}
+
+func readScalar[T any](r *attrReader, get func(string) (T, error), name string) T {
+	var v T
+	if r.err == nil {
+		v, r.err = get(name)
+	}
+	return v
+}
+
+func (r *attrReader) int(name string) int64     { return readScalar(r, r.x.getInt, name) }
+func (r *attrReader) flag(name string) int64    { return readScalar(r, r.x.getFlag, name) }
+func (r *attrReader) float(name string) float32 { return readScalar(r, r.x.getFloat, name) }
+
 // setConst records output i as a folded constant.
 func (x *nctx) setConst(i int, v *cval) {
 	name := x.out(i)
