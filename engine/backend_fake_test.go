@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -362,11 +361,7 @@ func TestBackendFallbackModels(t *testing.T) {
 	root := filepath.Join("..", "testdata", "torchvision")
 	for _, name := range []string{"mobilenet_v3_small", "efficientnet_b0", "resnet_basic"} {
 		dir := filepath.Join(root, name)
-		src, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := onnx.Convert(src, onnx.Options{Name: name})
+		m, err := onnx.ConvertFile(filepath.Join(dir, "model.onnx"), onnx.Options{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}

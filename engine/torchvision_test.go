@@ -54,11 +54,7 @@ func torchvisionModels(tb testing.TB, root string) []string {
 // loadTorchvision converts dir/model.onnx and plans it with opts.
 func loadTorchvision(tb testing.TB, dir string, opts engine.Options) *engine.Engine {
 	tb.Helper()
-	src, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	m, err := onnx.Convert(src, onnx.Options{Name: filepath.Base(dir)})
+	m, err := onnx.ConvertFile(filepath.Join(dir, "model.onnx"), onnx.Options{Name: filepath.Base(dir)})
 	if err != nil {
 		tb.Fatalf("convert: %v", err)
 	}

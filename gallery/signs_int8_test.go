@@ -134,23 +134,18 @@ func TestSignsInt8(t *testing.T) {
 	}
 }
 
-// cosines is the cosine of every image's int8 embedding to its float32 one.
+// cosines is the cosine of every image's int8 embedding to its float32
+// one: both are unit vectors, so their dot product.
 func cosines(a, b *signsData) []float64 {
 	var out []float64
 	for _, p := range [][2][]gallery.Labelled{{a.novel, b.novel}, {a.base, b.base}} {
 		for i := range p[0] {
-			out = append(out, cos32(p[0][i].Embedding, p[1][i].Embedding))
+			var d float64
+			for j, v := range p[0][i].Embedding {
+				d += float64(v) * float64(p[1][i].Embedding[j])
+			}
+			out = append(out, d)
 		}
 	}
 	return out
-}
-
-func cos32(a, b []float32) float64 {
-	var ab, aa, bb float64
-	for i := range a {
-		ab += float64(a[i]) * float64(b[i])
-		aa += float64(a[i]) * float64(a[i])
-		bb += float64(b[i]) * float64(b[i])
-	}
-	return ab / math.Sqrt(aa*bb)
 }

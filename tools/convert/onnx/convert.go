@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -89,6 +90,19 @@ type Report struct {
 func Convert(data []byte, opts Options) (*model.Model, error) {
 	m, _, err := ConvertReport(data, opts)
 	return m, err
+}
+
+// ConvertFile reads the ONNX file at path and converts it; an empty
+// opts.Name becomes DefaultName(path).
+func ConvertFile(path string, opts Options) (*model.Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Name == "" {
+		opts.Name = DefaultName(path)
+	}
+	return Convert(data, opts)
 }
 
 // ConvertReport is Convert that also reports what the passes did.

@@ -37,11 +37,7 @@ func TestTorchvisionInt8(t *testing.T) {
 			name += "-full"
 		}
 		t.Run(name, func(t *testing.T) {
-			src, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := onnx.Convert(src, onnx.Options{Name: name})
+			m, err := onnx.ConvertFile(filepath.Join(dir, "model.onnx"), onnx.Options{Name: name})
 			if err != nil {
 				t.Fatal(err)
 			}
