@@ -134,6 +134,11 @@ type LayerInfo struct {
 	Kernel string       // kernel the layer runs, e.g. "f32-conv-igemm/f32-gemm-4x8-go"
 	Tier   kernels.Tier // tier of that kernel
 	FLOPs  int64        // multiply-adds count twice
+	// Bytes is what the layer moves at the least: its runtime inputs and
+	// outputs (4 bytes a float32 element, 1 an int8 one) and the stored
+	// size of the constants its node reads (the weights). The kernels may
+	// touch some of it more than once.
+	Bytes int64
 	// Backend names the backend that lowered the layer: Options.Backend's,
 	// or "cpu" for a layer that backend has no kernel for.
 	Backend string
@@ -270,6 +275,7 @@ type Session struct {
 	gen     uint32        // generation of the running step's tasks
 	active  atomic.Int32  // workers inside drain
 	closed  bool
+	profile []time.Duration // per-step times RunProfile adds to, else nil
 }
 
 // NewSession allocates a session's arena and starts its worker goroutines
@@ -371,6 +377,19 @@ func (s *Session) RunMulti(inputs [][]float32, outputs [][]float32) error {
 	return nil
 }
 
+// RunProfile is RunMulti that also adds each layer's wall-clock time to
+// times (one entry per Layers() element, in that order): a profiling run,
+// which reads the clock twice a layer and otherwise computes exactly what
+// RunMulti does. It allocates nothing.
+func (s *Session) RunProfile(inputs, outputs [][]float32, times []time.Duration) error {
+	if len(times) != len(s.e.p.steps) {
+		return fmt.Errorf("%w: %d layer times given, model has %d layers", ErrShape, len(times), len(s.e.p.steps))
+	}
+	s.profile = times
+	defer func() { s.profile = nil }()
+	return s.RunMulti(inputs, outputs)
+}
+
 func checkInput(p *plan, i int, in []float32) error {
 	v := &p.vals[p.inputs[i]]
 	if len(in) != v.size {
@@ -402,12 +421,20 @@ func (s *Session) store(i int, in []float32) {
 	}
 }
 
+// exec runs every step; under RunProfile it also clocks them.
 func (s *Session) exec() {
 	p := s.e.p
+	times := s.profile
 	for i, st := range p.steps {
 		s.par = p.par[i]
 		s.state = s.states[p.stepBe[i]]
+		if times == nil {
+			st.Run(s)
+			continue
+		}
+		t0 := time.Now()
 		st.Run(s)
+		times[i] += time.Since(t0)
 	}
 	for i, id := range p.outputs {
 		v := &p.vals[id]

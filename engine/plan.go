@@ -675,8 +675,37 @@ func (c *compiler) Threads() int { return c.threads }
 // addStep appends the step backend p.bes[bi] lowered, with its layer
 // description (info completed from l) and dataflow; its outputs are current
 // in that backend's memory.
+// bytesMoved is LayerInfo.Bytes of a step reading in and writing out; the
+// node's constants count when the step is the node itself (not a layout
+// change or copy planned while building it).
+func (c *compiler) bytesMoved(in, out []int, node bool) int64 {
+	var b int64
+	for _, ids := range [][]int{in, out} {
+		for _, id := range ids {
+			v := &c.p.vals[id]
+			if v.isConst {
+				continue
+			}
+			if v.dtype == model.Int8 {
+				b += int64(v.size)
+			} else {
+				b += 4 * int64(v.size)
+			}
+		}
+	}
+	if node {
+		for _, name := range c.node.Inputs {
+			if t, ok := c.m.Initializer(name); ok {
+				b += int64(len(t.Data))
+			}
+		}
+	}
+	return b
+}
+
 func (c *compiler) addStep(bi int, l backend.Lowered, info LayerInfo, in, out []int, inplace int) {
 	info.Kernel, info.Tier, info.Backend = l.Name, l.Tier, c.p.bes[bi].Name()
+	info.Bytes = c.bytesMoved(in, out, c.node != nil && info.Name == c.node.Name && info.Op == c.node.Op)
 	c.p.steps = append(c.p.steps, l.Kernel)
 	c.p.stepBe = append(c.p.stepBe, uint8(bi))
 	c.p.layers = append(c.p.layers, info)

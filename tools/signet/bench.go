@@ -13,6 +13,7 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/internal/procmem"
+	"github.com/signet-go/signet/internal/textsafe"
 	"github.com/signet-go/signet/kernels"
 )
 
@@ -22,6 +23,13 @@ type benchLayer struct {
 	Kernel string `json:"kernel"`
 	Tier   string `json:"tier"`
 	FLOPs  int64  `json:"flops"`
+	Bytes  int64  `json:"bytes"` // engine.LayerInfo.Bytes: activations in and out, weights
+	// With -layers: the layer's median wall time over the profiling runs,
+	// its share of the sum of all layers' medians, and the rates at it.
+	MedianUS *float64 `json:"median_us,omitempty"`
+	Share    *float64 `json:"share,omitempty"`
+	GFLOPS   *float64 `json:"gflops,omitempty"`
+	GBPS     *float64 `json:"gbytes_per_s,omitempty"`
 }
 
 type benchReport struct {
@@ -73,6 +81,7 @@ func cmdBench(e *env, args []string) error {
 	warmup := fs.Int("warmup", 5, "untimed runs before timing")
 	tierName := fs.String("tier", "", "force a kernel tier: generic, avx2, avx512 or neon (default: best available)")
 	asJSON := fs.Bool("json", false, "print the report as one JSON object")
+	perLayer := fs.Bool("layers", false, "after the timed runs, profile -n more runs layer by layer (median time, share, GFLOP/s and GB/s per layer)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -173,8 +182,13 @@ func cmdBench(e *env, args []string) error {
 	}
 	var flops int64
 	for _, l := range eng.Layers() {
-		r.Layers = append(r.Layers, benchLayer{Name: l.Name, Op: l.Op, Kernel: l.Kernel, Tier: l.Tier.String(), FLOPs: l.FLOPs})
+		r.Layers = append(r.Layers, benchLayer{Name: l.Name, Op: l.Op, Kernel: l.Kernel, Tier: l.Tier.String(), FLOPs: l.FLOPs, Bytes: l.Bytes})
 		flops += l.FLOPs
+	}
+	if *perLayer {
+		if err := profileLayers(e, sess, inputs, outputs, *n, r.Layers); err != nil {
+			return err
+		}
 	}
 	slices.Sort(times)
 	r.MedianMS = ms(percentile(times, 50))
@@ -194,11 +208,68 @@ func cmdBench(e *env, args []string) error {
 	return nil
 }
 
+// profileLayers runs n profiling runs (Session.RunProfile) and fills each
+// layer's median time, share and rates.
+func profileLayers(e *env, sess *engine.Session, inputs, outputs [][]float32, n int, layers []benchLayer) error {
+	samples := make([][]time.Duration, len(layers))
+	for i := range samples {
+		samples[i] = make([]time.Duration, n)
+	}
+	times := make([]time.Duration, len(layers))
+	prog := newProgress(e.stderr, "profile", n)
+	defer prog.Done()
+	for k := range n {
+		clear(times)
+		if err := sess.RunProfile(inputs, outputs, times); err != nil {
+			return err
+		}
+		for i, d := range times {
+			samples[i][k] = d
+		}
+		prog.Add(1)
+	}
+	var sum float64
+	med := make([]float64, len(layers))
+	for i, s := range samples {
+		slices.Sort(s)
+		med[i] = float64(percentile(s, 50)) / float64(time.Microsecond)
+		sum += med[i]
+	}
+	for i := range layers {
+		l := &layers[i]
+		us := med[i]
+		l.MedianUS = &us
+		share := 0.0
+		if sum > 0 {
+			share = us / sum
+		}
+		l.Share = &share
+		if us > 0 {
+			gf, gb := float64(l.FLOPs)/(us*1e3), float64(l.Bytes)/(us*1e3)
+			l.GFLOPS, l.GBPS = &gf, &gb
+		}
+	}
+	return nil
+}
+
 func printBench(e *env, r *benchReport) {
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "LAYER\tOP\tKERNEL\tTIER\tMFLOP")
+	profiled := len(r.Layers) > 0 && r.Layers[0].MedianUS != nil
+	if profiled {
+		fmt.Fprintln(tw, "LAYER\tOP\tKERNEL\tTIER\tMFLOP\tKB\tMEDIAN µs\tSHARE\tGFLOP/s\tGB/s\t")
+	} else {
+		fmt.Fprintln(tw, "LAYER\tOP\tKERNEL\tTIER\tMFLOP\tKB\t")
+	}
 	for _, l := range r.Layers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\n", l.Name, l.Op, l.Kernel, l.Tier, float64(l.FLOPs)/1e6)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%.2f\t%.1f\t", textsafe.Cell(l.Name), textsafe.Cell(l.Op), l.Kernel, l.Tier, float64(l.FLOPs)/1e6, float64(l.Bytes)/1e3)
+		if profiled {
+			gf, gb := "-", "-"
+			if l.GFLOPS != nil {
+				gf, gb = fmt.Sprintf("%.1f", *l.GFLOPS), fmt.Sprintf("%.2f", *l.GBPS)
+			}
+			fmt.Fprintf(tw, "%.1f\t%.1f%%\t%s\t%s\t", *l.MedianUS, 100**l.Share, gf, gb)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintln(e.stdout)

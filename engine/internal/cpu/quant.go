@@ -1,8 +1,6 @@
 package cpu
 
 import (
-	"math"
-
 	"github.com/signet-go/signet/engine/internal/backend"
 	"github.com/signet-go/signet/kernels"
 )
@@ -67,18 +65,24 @@ func (st *quantStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
 
 func (st *quantStep) Task(x backend.Exec, _, t int) {
 	lo, hi := t*st.n/st.tasks, (t+1)*st.n/st.tasks
-	if st.deq {
-		in, out := backend.Int8s(x.Buf(st.in), st.n), x.Buf(st.out)
-		for i := lo; i < hi; i++ {
-			c := i / st.inner % len(st.scale)
-			out[i] = float32(int32(in[i])-int32(st.zero[c])) * st.scale[c]
-		}
-		return
-	}
-	in, out := x.Buf(st.in), backend.Int8s(x.Buf(st.out), st.n)
-	for i := lo; i < hi; i++ {
+	// Runs of inner elements share one channel's parameters: the channel
+	// is computed once a run, not once an element.
+	for i := lo; i < hi; {
 		c := i / st.inner % len(st.scale)
-		out[i] = Quantize(in[i], st.scale[c], st.zero[c])
+		end := min(hi, (i/st.inner+1)*st.inner)
+		s, z := st.scale[c], st.zero[c]
+		if st.deq {
+			in, out := backend.Int8s(x.Buf(st.in), st.n)[i:end], x.Buf(st.out)[i:end]
+			for j, v := range in {
+				out[j] = float32(int32(v)-int32(z)) * s
+			}
+		} else {
+			in, out := x.Buf(st.in)[i:end], backend.Int8s(x.Buf(st.out), st.n)[i:end]
+			for j, v := range in {
+				out[j] = Quantize(v, s, z)
+			}
+		}
+		i = end
 	}
 }
 
@@ -90,9 +94,16 @@ func Quantize(x, scale float32, zero int8) int8 {
 	if q != q {
 		return zero
 	}
-	r := math.RoundToEven(float64(q)) + float64(zero)
-	return int8(min(max(r, -128), 127))
+	// Beyond ±512 the result saturates whatever the rounding; within,
+	// adding and subtracting 1.5·2²³ rounds to an integer, half to even,
+	// in float32 arithmetic (the same value as math.RoundToEven, without
+	// the float64 round trip).
+	q = min(max(q, -512), 512)
+	r := int32((q + roundMagic) - roundMagic)
+	return int8(min(max(r+int32(zero), -128), 127))
 }
+
+const roundMagic float32 = 0x1.8p23
 
 // qconvStep runs a packed int8 convolution, tasks over (group, M tile,
 // panel chunk).
