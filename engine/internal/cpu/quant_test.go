@@ -36,4 +36,3 @@ func TestQuantizeExact(t *testing.T) {
 		}
 	}
 }
-
