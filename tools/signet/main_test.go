@@ -348,6 +348,28 @@ func TestBenchJSON(t *testing.T) {
 	if !ops["Conv"] {
 		t.Errorf("no Conv layer reported: %+v", r.Layers)
 	}
+	if r.Layers[0].MedianUS != nil {
+		t.Error("per-layer times without -layers")
+	}
+}
+
+func TestBenchLayers(t *testing.T) {
+	f := newFixture(t)
+	r := runJSON[benchReport](t, "bench", "-model", f.model, "-n", "10", "-warmup", "1", "-layers", "-json")
+	var share float64
+	for _, l := range r.Layers {
+		if l.MedianUS == nil || l.Share == nil || *l.MedianUS < 0 || l.Bytes <= 0 {
+			t.Fatalf("layer %s: median %v share %v bytes %d", l.Name, l.MedianUS, l.Share, l.Bytes)
+		}
+		share += *l.Share
+	}
+	if math.Abs(share-1) > 1e-9 {
+		t.Errorf("shares sum to %v", share)
+	}
+	code, out, errs := runCLI(t, "bench", "-model", f.model, "-n", "5", "-warmup", "0", "-layers")
+	wantCode(t, code, exitOK, errs)
+	wantContains(t, out, "MEDIAN µs")
+	wantContains(t, out, "GB/s")
 }
 
 func TestBenchTier(t *testing.T) {
