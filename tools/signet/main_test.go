@@ -332,6 +332,9 @@ func TestBenchJSON(t *testing.T) {
 	if !(r.MinMS > 0 && r.MinMS <= r.MedianMS && r.MedianMS <= r.P90MS && r.P90MS <= r.P99MS) {
 		t.Errorf("latencies not ordered: min %v median %v p90 %v p99 %v", r.MinMS, r.MedianMS, r.P90MS, r.P99MS)
 	}
+	if !(r.LoadMS > 0 && r.StartupMS > r.LoadMS) {
+		t.Errorf("load %v ms, start-up %v ms", r.LoadMS, r.StartupMS)
+	}
 	if r.GFLOP <= 0 || len(r.Fingerprint) != 64 {
 		t.Errorf("gflop %v, fingerprint %q", r.GFLOP, r.Fingerprint)
 	}
