@@ -109,8 +109,8 @@ func run(args []string, stdout io.Writer) error {
 	fmt.Fprintln(stdout, ")")
 	fmt.Fprintf(stdout, "  ops before: %3d  %s\n", rep.SourceNodes, opCounts(rep.OpsBefore))
 	fmt.Fprintf(stdout, "  ops after:  %3d  %s\n", rep.Nodes, opCounts(rep.OpsAfter))
-	fmt.Fprintf(stdout, "  passes: %d folded, %d BatchNorm folded, %d activations fused, %d SiLU, %d L2Normalize, %d removed, %d dead\n",
-		rep.Folded, rep.BatchNormFolded, rep.ActivationFused, rep.SiLU, rep.L2Normalize, rep.Removed, rep.Dead)
+	fmt.Fprintf(stdout, "  passes: %d folded, %d BatchNorm folded, %d activations fused, %d SiLU, %d L2Normalize, %d GELU, %d LayerNorm, %d Pad folded, %d removed, %d dead\n",
+		rep.Folded, rep.BatchNormFolded, rep.ActivationFused, rep.SiLU, rep.L2Normalize, rep.GELU, rep.LayerNorm, rep.PadFolded, rep.Removed, rep.Dead)
 	for _, v := range m.Graph.Inputs {
 		fmt.Fprintf(stdout, "  input  %s %v\n", v.Name, v.Shape)
 	}
