@@ -28,20 +28,25 @@ import (
 )
 
 type config struct {
-	root     string
-	models   []string
-	threads  []int
-	runs     int
-	warmup   int
-	ortLib   string
-	ortSpin  bool
-	block    int
-	lead     time.Duration
-	cosMin   float64
-	absRel   float64
-	markdown string
-	command  string
-	rss      bool
+	root      string
+	models    []string
+	threads   []int
+	runs      int
+	warmup    int
+	ortLib    string
+	ortSpin   bool
+	block     int
+	lead      time.Duration
+	cosMin    float64
+	absRel    float64
+	markdown  string
+	command   string
+	rss       bool
+	int8      bool   // also time signet's int8 quantisation of each model
+	calib     string // calibration images for -int8
+	calibN    int
+	ranges    string // folder for the int8 activation ranges (-int8-ranges)
+	ortGraphs string // folder for ONNX Runtime's optimised graphs (-ort-graphs)
 }
 
 // result is one (model, thread count) measurement.
@@ -56,8 +61,9 @@ type result struct {
 	Cosine       float64
 	Agree        bool
 	SignetTiers  map[string]int
-	PyTorchCheck string     // agreement of signet with the exporter's reference output, when present
-	ORTMemory    *ortMemory // ONNX Runtime's resident memory in a process of its own (-rss)
+	PyTorchCheck string      // agreement of signet with the exporter's reference output, when present
+	ORTMemory    *ortMemory  // ONNX Runtime's resident memory in a process of its own (-rss)
+	Int8         *int8Result // signet int8 (-int8)
 }
 
 type timing struct {
@@ -89,9 +95,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var results []result
 	failed := false
 	for _, path := range cfg.models {
+		var q *int8Model
+		if cfg.int8 {
+			fmt.Fprintf(stderr, "%s: quantising ...\n", displayName(cfg.root, path))
+			if q, err = quantizeModel(cfg, path); err != nil {
+				fmt.Fprintf(stderr, "bench: %s: %v\n", path, err)
+				failed = true
+				continue
+			}
+			if cfg.ranges != "" {
+				if err := writeRanges(cfg.ranges, path, q); err != nil {
+					fmt.Fprintf(stderr, "bench: %s: %v\n", path, err)
+					failed = true
+				}
+			}
+		}
 		for _, t := range cfg.threads {
 			fmt.Fprintf(stderr, "%s, %d thread(s) ...\n", displayName(cfg.root, path), t)
-			r, err := benchModel(cfg, path, t)
+			r, err := benchModel(cfg, path, t, q)
 			if err != nil {
 				fmt.Fprintf(stderr, "bench: %s: %v\n", path, err)
 				failed = true
@@ -111,7 +132,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, table)
 	if cfg.markdown != "" && len(results) > 0 {
 		section := formatSection(cfg, env, table)
-		if err := updateMarkdown(cfg.markdown, section); err != nil {
+		begin, end := cfg.markers()
+		if err := updateMarkdown(cfg.markdown, section, begin, end); err != nil {
 			fmt.Fprintln(stderr, "bench:", err)
 			return 1
 		}
@@ -140,13 +162,18 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	md := fs.String("markdown", "", "write the results into this Markdown file between the bench markers")
 	command := fs.String("command", "", "command line to record in the Markdown section (default: this invocation)")
 	rss := fs.Bool("rss", true, "also measure ONNX Runtime's peak resident memory for each model and thread count, in a process of its own")
+	int8On := fs.Bool("int8", false, "also quantise each model to int8 with signet's quantiser and time it in the same alternation (the Markdown section is then the int8 one)")
+	calib := fs.String("calib", "testdata/signs-calib", "calibration images for -int8 (PNG or JPEG), relative to -root")
+	calibN := fs.Int("calib-n", 32, "calibration images to use for -int8, spread evenly over the folder")
+	ortGraphs := fs.String("ort-graphs", "", "write the graph ONNX Runtime optimised for each model into this folder (which kernels it fused)")
+	ranges := fs.String("int8-ranges", "", "with -int8, write each model's activation ranges as JSON into this folder (for tools/bench/qdq_onnx.py)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command, rss: *rss}
+	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command, rss: *rss, int8: *int8On, calib: *calib, calibN: *calibN, ranges: *ranges, ortGraphs: *ortGraphs}
 	if cfg.runs < 30 {
 		return nil, errors.New("-n must be at least 30")
 	}
@@ -165,6 +192,12 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	}
 	if cfg.root, err = repo.RootOr(*root); err != nil {
 		return nil, err
+	}
+	if !filepath.IsAbs(cfg.calib) {
+		cfg.calib = filepath.Join(cfg.root, cfg.calib)
+	}
+	if cfg.calibN < 1 {
+		return nil, errors.New("-calib-n must be at least 1")
 	}
 	if *models != "" {
 		for _, m := range strings.Split(*models, ",") {
@@ -215,7 +248,7 @@ func displayName(root, path string) string {
 	return path
 }
 
-func benchModel(cfg *config, path string, threads int) (result, error) {
+func benchModel(cfg *config, path string, threads int, q *int8Model) (result, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return result{}, err
@@ -233,18 +266,35 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 	if err := sg.SetInput(input); err != nil {
 		return result{}, err
 	}
-	or, err := newORT(data, threads, cfg.ortSpin, input)
+	src := ortSource{data: data}
+	if cfg.ortGraphs != "" {
+		src.optimized = filepath.Join(cfg.ortGraphs, shortName(path)+".ort.onnx")
+	}
+	or, err := newORT(src, threads, cfg.ortSpin, input)
 	if err != nil {
 		return result{}, fmt.Errorf("onnxruntime: %w", err)
 	}
 	defer or.Close()
+	// The engines in the order of the first block: signet, ONNX Runtime,
+	// then signet int8 when asked.
+	engines := []*timedEngine{{name: "signet", run: sg.Run}, {name: "onnxruntime", run: or.Run}}
+	var sq *signetRunner
+	if q != nil {
+		if sq, err = newSignetModel(q.model, threads); err != nil {
+			return result{}, fmt.Errorf("int8: %w", err)
+		}
+		defer sq.Close()
+		if err := sq.SetInput(input); err != nil {
+			return result{}, err
+		}
+		engines = append(engines, &timedEngine{name: "signet int8", run: sq.Run})
+	}
 
 	for i := 0; i < cfg.warmup; i++ {
-		if err := sg.Run(); err != nil {
-			return result{}, fmt.Errorf("signet: %w", err)
-		}
-		if err := or.Run(); err != nil {
-			return result{}, fmt.Errorf("onnxruntime: %w", err)
+		for _, e := range engines {
+			if err := e.run(); err != nil {
+				return result{}, fmt.Errorf("%s: %w", e.name, err)
+			}
 		}
 	}
 	r := result{Model: name, InputShape: sg.InputShape(), Threads: threads, GFLOP: sg.gflop, SignetTiers: sg.tiers}
@@ -262,15 +312,29 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 		}
 	}
 
+	if sq != nil {
+		r.Int8 = &int8Result{int8Model: q, Int8FLOPs: sq.int8}
+		if _, _, r.Int8.CosineFP32, err = compare(sq.Output(), sg.Output()); err != nil {
+			return result{}, fmt.Errorf("int8: %w", err)
+		}
+		if _, _, r.Int8.CosineORT, err = compare(sq.Output(), or.Output()); err != nil {
+			return result{}, fmt.Errorf("int8: %w", err)
+		}
+		if r.Int8.AllocsInt8, err = sq.allocsPerRun(3 * cfg.block); err != nil {
+			return result{}, err
+		}
+		if r.Int8.AllocsFP32, err = sg.allocsPerRun(3 * cfg.block); err != nil {
+			return result{}, err
+		}
+	}
+
 	// The engines alternate in blocks of back-to-back runs, each block led
-	// by untimed runs: both keep their worker threads spinning for a
+	// by untimed runs: all keep their worker threads spinning for a
 	// while after a run (ONNX Runtime with spinning on, signet for a fraction
 	// of a millisecond), and run-by-run alternation would time each engine
 	// while the other's threads still hold the cores. Within a block an
-	// engine runs as it would on a stream of frames. Which engine leads
-	// alternates from block to block.
-	ts := make([]time.Duration, 0, cfg.runs)
-	to := make([]time.Duration, 0, cfg.runs)
+	// engine runs as it would on a stream of frames. The order rotates
+	// from block to block, so that each engine leads in turn.
 	timeBlock := func(run func() error, dst *[]time.Duration, n int) error {
 		// Untimed lead-in runs for at least cfg.lead: long enough for the
 		// other engine's spinning threads to give up the cores.
@@ -291,22 +355,19 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 		}
 		return nil
 	}
-	for b := 0; len(ts) < cfg.runs; b++ {
-		n := min(cfg.block, cfg.runs-len(ts))
-		sgBlock := func() error { return timeBlock(sg.Run, &ts, n) }
-		orBlock := func() error { return timeBlock(or.Run, &to, n) }
-		first, second := sgBlock, orBlock
-		if b%2 == 1 {
-			first, second = orBlock, sgBlock
-		}
-		if err := first(); err != nil {
-			return result{}, err
-		}
-		if err := second(); err != nil {
-			return result{}, err
+	for b := 0; len(engines[0].times) < cfg.runs; b++ {
+		n := min(cfg.block, cfg.runs-len(engines[0].times))
+		for k := range engines {
+			e := engines[(b+k)%len(engines)]
+			if err := timeBlock(e.run, &e.times, n); err != nil {
+				return result{}, fmt.Errorf("%s: %w", e.name, err)
+			}
 		}
 	}
-	r.Signet, r.ORT = summarize(ts), summarize(to)
+	r.Signet, r.ORT = summarize(engines[0].times), summarize(engines[1].times)
+	if r.Int8 != nil {
+		r.Int8.Timing = summarize(engines[2].times)
+	}
 	if cfg.rss {
 		inName, outName, inShape, outShape, err := ortShapes(data)
 		if err != nil {
@@ -319,6 +380,13 @@ func benchModel(cfg *config, path string, threads int) (result, error) {
 		r.ORTMemory = &m
 	}
 	return r, nil
+}
+
+// timedEngine is one engine of the alternation and its timed runs.
+type timedEngine struct {
+	name  string
+	run   func() error
+	times []time.Duration
 }
 
 // modelInput returns the input the exporter saved beside the model

@@ -48,12 +48,12 @@ func ortShapes(onnxData []byte) (inName, outName string, inShape, outShape []int
 	return ins[0].Name, outs[0].Name, fix(ins[0].Dimensions), fix(outs[0].Dimensions), nil
 }
 
-func newORT(onnxData []byte, threads int, spin bool, input []float32) (*ortRunner, error) {
-	inName, outName, inShape, outShape, err := ortShapes(onnxData)
+func newORT(src ortSource, threads int, spin bool, input []float32) (*ortRunner, error) {
+	inName, outName, inShape, outShape, err := ortShapes(src.data)
 	if err != nil {
 		return nil, err
 	}
-	return newORTSession(ortSource{data: onnxData}, threads, spin, input, inName, outName, inShape, outShape)
+	return newORTSession(src, threads, spin, input, inName, outName, inShape, outShape)
 }
 
 // newORTSession makes a session with the harness's options (intra-op

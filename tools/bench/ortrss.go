@@ -160,11 +160,17 @@ func parseInt64s(s string) ([]int64, error) {
 // ortSource is where a session's model comes from: the bytes in memory (the
 // timing run, which has them already) or the file (the memory child).
 type ortSource struct {
-	data []byte
-	path string
+	data      []byte
+	path      string
+	optimized string // where ONNX Runtime writes the graph it optimised, when set
 }
 
 func (s ortSource) newSession(inName, outName string, in, out ort.Value, opts *ort.SessionOptions) (*ort.AdvancedSession, error) {
+	if s.optimized != "" {
+		if err := opts.SetOptimizedModelFilePath(s.optimized); err != nil {
+			return nil, err
+		}
+	}
 	if s.path != "" {
 		return ort.NewAdvancedSession(s.path, []string{inName}, []string{outName}, []ort.Value{in}, []ort.Value{out}, opts)
 	}
