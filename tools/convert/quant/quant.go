@@ -188,8 +188,20 @@ func Quantize(m *model.Model, calib [][][]float32, opts Options) (*model.Model, 
 	// without them.
 	var glued []*glue
 	for _, g := range glues {
+		l := &rep.Layers[g.row]
 		if !g.all(codes) {
-			rep.Layers[g.row].Reason = "an input stays float32"
+			l.Reason = "an input stays float32"
+			continue
+		}
+		if codes[g.out] {
+			// Its output is an int8 layer's input, coded already: the
+			// engine runs it in int8 (a max pool only when both sides
+			// share one encoding, as they do after a ReLU).
+			if g.same && ranges[g.out] != ranges[g.ins[0]] {
+				l.Reason = "output encoding differs from the input's"
+			} else {
+				l.Int8 = true
+			}
 			continue
 		}
 		if g.same {
