@@ -47,6 +47,7 @@ type config struct {
 	calibN    int
 	ranges    string // folder for the int8 activation ranges (-int8-ranges)
 	ortGraphs string // folder for ONNX Runtime's optimised graphs (-ort-graphs)
+	startup   bool   // time start-up (open to first result) instead of inference (-startup)
 }
 
 // result is one (model, thread count) measurement.
@@ -90,6 +91,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bench: loading ONNX Runtime from %q: %v\n", cfg.ortLib, err)
 		return 1
+	}
+	if cfg.startup {
+		return runStartup(cfg, version, stdout, stderr)
 	}
 	loadBefore := host.LoadAverage()
 	var results []result
@@ -167,13 +171,14 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	calibN := fs.Int("calib-n", 32, "calibration images to use for -int8, spread evenly over the folder")
 	ortGraphs := fs.String("ort-graphs", "", "write the graph ONNX Runtime optimised for each model into this folder (which kernels it fused)")
 	ranges := fs.String("int8-ranges", "", "with -int8, write each model's activation ranges as JSON into this folder (for tools/bench/qdq_onnx.py)")
+	startup := fs.Bool("startup", false, "time start-up instead: opening the model to the first result, -n times per engine, alternating (the Markdown section is then the start-up one)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command, rss: *rss, int8: *int8On, calib: *calib, calibN: *calibN, ranges: *ranges, ortGraphs: *ortGraphs}
+	cfg := &config{runs: *runs, warmup: *warmup, ortLib: *ortLib, ortSpin: *ortSpin, block: *block, lead: *lead, cosMin: *cosMin, absRel: *absRel, markdown: *md, command: *command, rss: *rss, int8: *int8On, calib: *calib, calibN: *calibN, ranges: *ranges, ortGraphs: *ortGraphs, startup: *startup}
 	if cfg.runs < 30 {
 		return nil, errors.New("-n must be at least 30")
 	}
