@@ -11,31 +11,9 @@
 # repository root. Every flag is passed to the harness; see README.md.
 set -euo pipefail
 
-ORT_VERSION=1.30.0
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-pkg="$here/node_modules/onnxruntime-node"
-
-case "$(uname -s)/$(uname -m)" in
-Linux/x86_64) platform=linux/x64 ;;
-Linux/aarch64 | Linux/arm64) platform=linux/arm64 ;;
-*)
-	echo "run.sh: no ONNX Runtime CPU library for $(uname -s)/$(uname -m) in onnxruntime-node" >&2
-	exit 1
-	;;
-esac
-
-installed="$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$pkg/package.json" 2>/dev/null || true)"
-if [ "$installed" != "$ORT_VERSION" ]; then
-	echo "run.sh: installing onnxruntime-node@$ORT_VERSION into tools/bench/node_modules" >&2
-	npm install --prefix "$here" --no-save --no-package-lock --ignore-scripts --no-audit --no-fund \
-		"onnxruntime-node@$ORT_VERSION" >&2
-fi
-lib="$(ls "$pkg"/bin/napi-v*/"$platform"/libonnxruntime.so* 2>/dev/null | head -n 1 || true)"
-if [ -z "$lib" ]; then
-	echo "run.sh: libonnxruntime.so not found under $pkg/bin/*/$platform" >&2
-	exit 1
-fi
+lib="$(bash "$here/ort_lib.sh")"
 
 # The default model set needs the full-size networks, which are generated
 # rather than committed.
