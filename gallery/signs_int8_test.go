@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"text/tabwriter"
 
@@ -16,20 +15,6 @@ import (
 // benchmark, held to the float32 encoder's results.
 const signsInt8Model = "../testdata/models/signs-int8.sgn"
 
-var (
-	signs8Once sync.Once
-	signs8Set  *signsData
-	signs8Err  error
-)
-
-func loadSignsInt8(t *testing.T) *signsData {
-	t.Helper()
-	signs8Once.Do(func() { signs8Set, signs8Err = embedSigns(signsInt8Model) })
-	if signs8Err != nil {
-		t.Fatal(signs8Err)
-	}
-	return signs8Set
-}
 
 // Bars of the quantisation issue: int8 loses at most 0.5 point of 5-way
 // 1-shot and all-way 5-shot accuracy and 0.005 of open-set AUROC against
@@ -52,7 +37,7 @@ const (
 // TestSignsInt8 measures the int8 encoder against the float32 one: run it
 // with go test -run SignsInt8 -v ./gallery/ to see the table.
 func TestSignsInt8(t *testing.T) {
-	d32, d8 := loadSigns(t), loadSignsInt8(t)
+	d32, d8 := loadSigns(t), loadSignsWith(t, signsInt8Model)
 	m := signsMean
 	var w1, a5 [2]float64 // accuracies: float32, int8
 	var o5 [2]meanHalf

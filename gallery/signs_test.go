@@ -47,20 +47,29 @@ type signsData struct {
 	tier        string
 }
 
-var (
-	signsOnce sync.Once
-	signsSet  *signsData
-	signsErr  error
-)
+// signsByModel holds, per model file, the benchmark embedded once per
+// test binary.
+var signsByModel sync.Map // path -> *signsLoad
 
-// loadSigns embeds the benchmark once per test binary.
-func loadSigns(t *testing.T) *signsData {
+type signsLoad struct {
+	once sync.Once
+	d    *signsData
+	err  error
+}
+
+// loadSigns embeds the benchmark with the shipped encoder.
+func loadSigns(t *testing.T) *signsData { return loadSignsWith(t, signsModel) }
+
+// loadSignsWith embeds the benchmark with the model at path, once.
+func loadSignsWith(t *testing.T, path string) *signsData {
 	t.Helper()
-	signsOnce.Do(func() { signsSet, signsErr = embedSigns(signsModel) })
-	if signsErr != nil {
-		t.Fatal(signsErr)
+	v, _ := signsByModel.LoadOrStore(path, &signsLoad{})
+	l := v.(*signsLoad)
+	l.once.Do(func() { l.d, l.err = embedSigns(path) })
+	if l.err != nil {
+		t.Fatal(l.err)
 	}
-	return signsSet
+	return l.d
 }
 
 type signFile struct {

@@ -135,18 +135,24 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintln(stdout, env)
 	fmt.Fprintln(stdout, table)
 	if cfg.markdown != "" && len(results) > 0 {
-		section := formatSection(cfg, env, table)
 		begin, end := cfg.markers()
-		if err := updateMarkdown(cfg.markdown, section, begin, end); err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "updated %s\n", cfg.markdown)
+		failed = !writeSection(cfg, formatSection(cfg, env, table), begin, end, stderr) || failed
 	}
 	if failed {
 		return 1
 	}
 	return 0
+}
+
+// writeSection puts section into cfg.markdown between begin and end and
+// says so on stderr; false when it could not.
+func writeSection(cfg *config, section, begin, end string, stderr io.Writer) bool {
+	if err := updateMarkdown(cfg.markdown, section, begin, end); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return false
+	}
+	fmt.Fprintf(stderr, "updated %s\n", cfg.markdown)
+	return true
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {

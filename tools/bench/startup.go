@@ -64,11 +64,7 @@ func runStartup(cfg *config, version string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(&b, "- Settings: %d start-ups per engine, alternating signet and ONNX Runtime (which goes first alternates too); each one opens the model file (signet: engine.Load of the converted .sgn, read and checked, planned, weights packed; ONNX Runtime: a session from the .onnx with the harness's options, all graph optimisations), then runs one inference with the harness input and closes everything. The files are in the page cache after the first round.\n", cfg.runs)
 		fmt.Fprintf(&b, "- Command: `%s`\n\n", cfg.command)
 		b.WriteString(table + "\n" + startupEndMarker)
-		if err := updateMarkdown(cfg.markdown, b.String(), startupBeginMarker, startupEndMarker); err != nil {
-			fmt.Fprintln(stderr, "bench:", err)
-			return 1
-		}
-		fmt.Fprintf(stderr, "updated %s\n", cfg.markdown)
+		failed = !writeSection(cfg, b.String(), startupBeginMarker, startupEndMarker, stderr) || failed
 	}
 	if failed {
 		return 1
