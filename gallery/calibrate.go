@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-
-	"github.com/signet-go/signet/kernels"
 )
 
 // CalibrateOptions tune Calibrate.
@@ -176,7 +174,7 @@ func calibrate(s *snapshot, far float64, bg [][]float32) *Calibration {
 
 // genuineScores returns leave-one-out scores of a class's training
 // exemplars and full-prototype scores of its validation exemplars.
-func genuineScores(d kernels.Dot, c *class, dim int, o Options) []float32 {
+func genuineScores(d scorer, c *class, dim int, o Options) []float32 {
 	train := c.training()
 	var out []float32
 	if len(train) >= 2 {

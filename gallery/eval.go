@@ -5,8 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"sort"
-
-	"github.com/signet-go/signet/kernels"
 )
 
 // EpisodeConfig describes N-way K-shot evaluation episodes.
@@ -21,6 +19,8 @@ type EpisodeConfig struct {
 	Seed        uint64
 	Mode        Mode
 	K           int // prototypes per class in MultiPrototype mode
+	// Storage is the prototype storage the episodes score with.
+	Storage Storage
 }
 
 // EpisodeResult is the outcome of Episodes.
@@ -45,8 +45,8 @@ func Episodes(data []Labelled, cfg EpisodeConfig) (EpisodeResult, error) {
 	if cfg.Ways < 1 || cfg.Shots < 1 || cfg.Queries < 1 || cfg.Episodes < 1 || cfg.UnknownWays < 0 {
 		return EpisodeResult{}, fmt.Errorf("%w: episodes need ways, shots, queries, episodes ≥ 1", ErrInvalidOptions)
 	}
-	if cfg.Mode > KNN {
-		return EpisodeResult{}, fmt.Errorf("%w: unknown mode %d", ErrInvalidOptions, cfg.Mode)
+	if cfg.Mode > KNN || cfg.Storage > Int8 {
+		return EpisodeResult{}, fmt.Errorf("%w: unknown mode %d or storage %d", ErrInvalidOptions, cfg.Mode, cfg.Storage)
 	}
 	k := cfg.K
 	if k < 1 {
@@ -91,10 +91,11 @@ func Episodes(data []Labelled, cfg EpisodeConfig) (EpisodeResult, error) {
 		}
 		ok, nKnown := 0, 0
 		var pos, neg []float32
+		score := scorer{int8: cfg.Storage == Int8}
 		for qi, q := range queries {
 			best, bs := -1, float32(math.Inf(-1))
 			for w, rows := range protos {
-				if v := maxRow(kernels.Dot{}, q, rows, dim); v > bs {
+				if v := maxRow(score, q, rows, dim); v > bs {
 					best, bs = w, v
 				}
 			}

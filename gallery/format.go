@@ -17,7 +17,7 @@ import (
 //	off  size  field
 //	0    8     magic "SIGNETGL"
 //	8    2     format version (1)
-//	10   2     flags (0; any other value is rejected)
+//	10   2     flags (bit 0: Int8 storage; any other bit is rejected)
 //	12   8     payload length P
 //	20   P     payload
 //	20+P 4     CRC-32C (Castagnoli) of bytes [0, 20+P)
@@ -36,13 +36,20 @@ import (
 // crop str (PNG bytes, may be empty).
 //
 // str is a u32 byte length followed by the bytes. Classes are stored in
-// increasing id order; prototypes are not stored, they are rebuilt on load.
+// increasing id order; prototypes are not stored, they are rebuilt on load
+// (and quantised again for Int8 storage: quantisation is deterministic, so
+// the rows match what was saved bit for bit). A Float32 gallery's file is
+// byte for byte what readers without Int8 storage wrote and read; an Int8
+// gallery sets flag bit 0, which such readers refuse rather than score it
+// with scores its thresholds were not calibrated on.
 
 const (
 	fileMagic   = "SIGNETGL"
 	fileVersion = 1
 	headerSize  = 20
 	trailerSize = 4
+	// flagInt8 marks a gallery with Int8 storage.
+	flagInt8 = 1 << 0
 )
 
 // Errors for malformed gallery files; all wrap ErrCorrupt, which wraps
@@ -77,7 +84,11 @@ func encodeSnapshot(s *snapshot) []byte {
 	le := binary.LittleEndian
 	b = append(b, fileMagic...)
 	b = le.AppendUint16(b, fileVersion)
-	b = le.AppendUint16(b, 0)
+	var flags uint16
+	if s.opts.Storage == Int8 {
+		flags |= flagInt8
+	}
+	b = le.AppendUint16(b, flags)
 	b = le.AppendUint64(b, uint64(n-headerSize-trailerSize))
 	b = append(b, s.fingerprint[:]...)
 	b = le.AppendUint32(b, uint32(s.dim))
@@ -226,7 +237,8 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	if v := le.Uint16(data[8:]); v != fileVersion {
 		return nil, fmt.Errorf("%w: version %d, this reader knows %d", ErrVersion, v, fileVersion)
 	}
-	if f := le.Uint16(data[10:]); f != 0 {
+	flags := le.Uint16(data[10:])
+	if f := flags &^ flagInt8; f != 0 {
 		return nil, fmt.Errorf("%w: unknown flags %#x", ErrCorrupt, f)
 	}
 	p := le.Uint64(data[12:])
@@ -252,6 +264,9 @@ func decodeSnapshot(data []byte) (*snapshot, error) {
 	o.ValidationShare = r.f64()
 	o.FlipBudget = r.f64()
 	o.KeepVersions = int(r.u32())
+	if flags&flagInt8 != 0 {
+		o.Storage = Int8
+	}
 	s.nextID = r.u64()
 	s.version = r.u64()
 	if r.err != nil {

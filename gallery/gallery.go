@@ -10,7 +10,6 @@ import (
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/internal/imagedec"
 	"github.com/signet-go/signet/internal/textsafe"
-	"github.com/signet-go/signet/kernels"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of them, so
@@ -95,6 +94,10 @@ type Options struct {
 	FlipBudget float64
 	// KeepVersions is how many previous files Save keeps (path.1 … path.N).
 	KeepVersions int
+	// Storage is how the prototype rows matching scans are held: Float32
+	// (the default) or Int8, a quarter of the memory and faster to scan
+	// for large galleries (see the package documentation).
+	Storage Storage
 }
 
 // DefaultOptions returns the options a gallery starts with.
@@ -133,6 +136,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("%w: flip budget %v outside [0,1]", ErrInvalidOptions, o.FlipBudget)
 	case o.KeepVersions < 0 || o.KeepVersions > maxKeep:
 		return fmt.Errorf("%w: keep versions %d outside 0..%d", ErrInvalidOptions, o.KeepVersions, maxKeep)
+	case o.Storage > Int8:
+		return fmt.Errorf("%w: unknown storage %d", ErrInvalidOptions, o.Storage)
 	}
 	return nil
 }
@@ -228,13 +233,15 @@ type snapshot struct {
 	classes     []*class // sorted by id
 	byLabel     map[string]int
 	byID        map[uint64]int
-	rows        []float32 // all prototype rows, contiguous, nrows*dim
+	rows        []float32 // all prototype rows, contiguous, nrows*dim (Float32 storage)
+	rows8       []int8    // the same rows quantised (Int8 storage), nrows*dim
+	rowScale    []float32 // scale of each rows8 row
 	rowClass    []int32   // class index of each row
 	thr         []float32 // effective threshold per class index
 
-	// dot is the product every score runs on, of one kernel tier (tier.go);
-	// the zero value runs on kernels.Best().
-	dot kernels.Dot
+	// dot is the product every score runs on, of one kernel tier (tier.go)
+	// and the storage; the zero value runs in float32 on kernels.Best().
+	dot scorer
 }
 
 func (s *snapshot) nrows() int { return len(s.rowClass) }
@@ -256,6 +263,7 @@ func (s *snapshot) build() {
 	for _, c := range s.classes {
 		n += len(c.rows) / s.dim
 	}
+	s.dot.int8 = s.opts.Storage == Int8
 	s.rows = make([]float32, 0, n*s.dim)
 	s.rowClass = make([]int32, 0, n)
 	s.thr = make([]float32, len(s.classes))
@@ -268,6 +276,13 @@ func (s *snapshot) build() {
 		if c.hasThr {
 			s.thr[i] = c.threshold
 		}
+	}
+	s.rows8, s.rowScale = nil, nil
+	if s.dot.int8 {
+		// The float32 matrix is dropped: the int8 one is what matching scans.
+		s.rows8, s.rowScale = make([]int8, n*s.dim), make([]float32, n)
+		quantizeRows(s.rows8, s.rowScale, s.rows, s.dim)
+		s.rows = nil
 	}
 }
 

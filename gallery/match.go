@@ -69,6 +69,8 @@ type Result struct {
 	rowBuf   []float32
 	classBuf []float32
 	qBuf     []float32 // the query as a unit vector
+	q8Buf    []int8    // the query quantised (Int8 storage)
+	accBuf   []int32   // integer dot products (Int8 storage)
 	top      []int32
 	want     int // candidates asked of NewResult; 0: cap(Candidates)
 }
@@ -187,14 +189,14 @@ func (s *snapshot) classScores(q []float32, r *Result) []float32 {
 	cls := r.classBuf[:nc]
 	if nr == nc {
 		// One row per class (mean mode, or every class with one row).
-		s.dot.Rows(q, s.rows, s.dim, nr, cls)
+		s.scoreRows(q, r, cls)
 		return cls
 	}
 	if cap(r.rowBuf) < nr {
 		r.rowBuf = make([]float32, nr)
 	}
 	rows := r.rowBuf[:nr]
-	s.dot.Rows(q, s.rows, s.dim, nr, rows)
+	s.scoreRows(q, r, rows)
 	for i := range cls {
 		cls[i] = float32(math.Inf(-1))
 	}
@@ -204,6 +206,15 @@ func (s *snapshot) classScores(q []float32, r *Result) []float32 {
 		}
 	}
 	return cls
+}
+
+// scoreRows scores q against every stored row into out (len nrows).
+func (s *snapshot) scoreRows(q []float32, r *Result, out []float32) {
+	if s.dot.int8 {
+		s.match8(q, r, out)
+		return
+	}
+	s.dot.f32.Rows(q, s.rows, s.dim, len(out), out)
 }
 
 // clampCos keeps rounding from reporting a cosine outside [-1, 1].

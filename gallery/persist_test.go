@@ -364,7 +364,7 @@ func TestMalformedGalleries(t *testing.T) {
 		{"header only", good[:12], ErrTruncated},
 		{"bad magic", edit(func(b []byte) []byte { b[0] = 'X'; return b }), ErrCorrupt},
 		{"future version", edit(func(b []byte) []byte { le.PutUint16(b[8:], 2); return b }), ErrVersion},
-		{"unknown flags", edit(func(b []byte) []byte { le.PutUint16(b[10:], 1); return b }), ErrCorrupt},
+		{"unknown flags", edit(func(b []byte) []byte { le.PutUint16(b[10:], 2); return b }), ErrCorrupt},
 		{"payload length beyond file", edit(func(b []byte) []byte { le.PutUint64(b[12:], 1<<40); return b }), ErrTruncated},
 		{"trailing byte", append(append([]byte(nil), good...), 0), ErrCorrupt},
 		{"truncated tail", good[:len(good)-1], ErrTruncated},
@@ -460,6 +460,11 @@ func FuzzDecode(f *testing.F) {
 	for _, mode := range []Mode{MeanPrototype, MultiPrototype, KNN} {
 		f.Add(richGallery(f, mode).Encode())
 	}
+	int8g := richGallery(f, MultiPrototype)
+	if err := int8g.SetStorage(Int8); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(int8g.Encode())
 	small := mustNew(f, 2, noHoldout())
 	small.AddClass("x", nil, []Exemplar{{Embedding: []float32{1, 0}}})
 	f.Add(small.Encode())

@@ -15,7 +15,6 @@ import (
 // benchmark, held to the float32 encoder's results.
 const signsInt8Model = "../testdata/models/signs-int8.sgn"
 
-
 // Bars of the quantisation issue: int8 loses at most 0.5 point of 5-way
 // 1-shot and all-way 5-shot accuracy and 0.005 of open-set AUROC against
 // float32, on the same episodes and splits (same seeds, paired).

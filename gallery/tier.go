@@ -19,10 +19,11 @@ import (
 // returns the tier actually used. It does not change the gallery's contents
 // or version.
 func (g *Gallery) SetTier(t kernels.Tier) kernels.Tier {
-	d := kernels.DotFor(t)
+	d := scorerFor(t)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	s := *g.load()
+	d.int8 = s.dot.int8
 	s.dot = d
 	g.snap.Store(&s)
 	return d.Tier()
@@ -38,14 +39,17 @@ func (x *EngineEncoder) Tier() kernels.Tier { return x.e.Tier() }
 // maxRow is the class score of a unit vector against a class's rows. It
 // goes through the same dot product as matching does, so a score computed
 // here is bit for bit the score a match would see.
-func maxRow(d kernels.Dot, e, rows []float32, dim int) float32 {
+func maxRow(d scorer, e, rows []float32, dim int) float32 {
+	n := len(rows) / dim
+	var one [1]float32
+	out := one[:]
+	if n > 1 {
+		out = make([]float32, n)
+	}
+	d.Rows(e, rows, dim, n, out)
 	best := float32(math.Inf(-1))
-	var out [1]float32
-	for r := 0; r+dim <= len(rows); r += dim {
-		d.Rows(e, rows[r:r+dim], dim, 1, out[:])
-		if out[0] > best {
-			best = out[0]
-		}
+	for _, v := range out[:n] {
+		best = max(best, v)
 	}
 	return best
 }

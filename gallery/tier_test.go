@@ -91,7 +91,7 @@ func TestForceTierReachesScores(t *testing.T) {
 	s := g.load()
 	for _, c := range s.classes {
 		for _, e := range c.exemplars {
-			if got, want := maxRow(s.dot, e.Embedding, c.rows, dim), maxRow(kernels.DotFor(kernels.Generic), e.Embedding, c.rows, dim); got != want {
+			if got, want := maxRow(s.dot, e.Embedding, c.rows, dim), maxRow(scorerFor(kernels.Generic), e.Embedding, c.rows, dim); got != want {
 				t.Fatalf("class %s: calibration score %v, generic %v", c.label, got, want)
 			}
 		}

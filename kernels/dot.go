@@ -6,12 +6,15 @@ import "github.com/signet-go/signet/kernels/internal/impl"
 // one per caller (a gallery scores on its engine's tier), and the
 // package-level DotRows runs on Best.
 
-// dotImpl is one tier's gallery dot product. The function receives
-// arguments already checked by the exported wrappers: dim ≥ 1, n ≥ 1 and
-// slices long enough.
-type dotImpl struct {
-	dot func(q, rows []float32, dim, n int, out []float32)
+// rowDot is one tier's dot product of a query with rows of element type
+// E into sums of type S. The function receives arguments already checked
+// by rowsOn: dim ≥ 1, n ≥ 1 and slices long enough.
+type rowDot[E, S any] struct {
+	dot func(q, rows []E, dim, n int, out []S)
 }
+
+// dotImpl is one tier's float32 gallery dot product.
+type dotImpl = rowDot[float32, float32]
 
 // dotFamily holds the dot products of every tier.
 var dotFamily = impl.NewFamily[*dotImpl]("dot")
@@ -34,11 +37,23 @@ func (d Dot) Tier() Tier { return d.c.or(dotFamily).tier }
 
 // Rows is DotRows on d's tier.
 func (d Dot) Rows(q, rows []float32, dim, n int, out []float32) {
+	rowsOn(d.c, dotFamily, q, rows, dim, n, out)
+}
+
+// rowsOn runs c's dot product (f's on Best for the zero c) after checking
+// the slices; with nothing to add, out[:n] is cleared.
+func rowsOn[E, S any](c chosen[rowDot[E, S]], f *impl.Family[*rowDot[E, S]], q, rows []E, dim, n int, out []S) {
 	if !checkDot(len(q), len(rows), len(out), dim, n) {
 		clear(out[:max(n, 0)])
 		return
 	}
-	d.c.or(dotFamily).k.dot(q, rows, dim, n, out)
+	c.or(f).k.dot(q, rows, dim, n, out)
+}
+
+// asmRows adapts an assembly routine taking first-element pointers to
+// rowDot's slice signature (rowsOn has checked the lengths).
+func asmRows[E, S any](k func(q, rows *E, dim, n int, out *S)) func(q, rows []E, dim, n int, out []S) {
+	return func(q, rows []E, dim, n int, out []S) { k(&q[0], &rows[0], dim, n, &out[0]) }
 }
 
 // checkDot panics, as the generic loops' slicing would, when the slices are

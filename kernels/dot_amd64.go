@@ -3,8 +3,8 @@
 package kernels
 
 func init() {
-	registerDot(AVX2, "f32-dot-rows-4x8-avx2", &dotImpl{dot: dotRowsAVX2Go})
-	registerDot(AVX512, "f32-dot-rows-4x16-avx512", &dotImpl{dot: dotRowsAVX512Go})
+	registerDot(AVX2, "f32-dot-rows-4x8-avx2", &dotImpl{dot: asmRows(dotRowsAVX2)})
+	registerDot(AVX512, "f32-dot-rows-4x16-avx512", &dotImpl{dot: asmRows(dotRowsAVX512)})
 }
 
 // dotRowsAVX512 computes, for dim ≥ 1 and n ≥ 0,
@@ -24,11 +24,3 @@ func dotRowsAVX512(q, rows *float32, dim, n int, out *float32)
 //
 //go:noescape
 func dotRowsAVX2(q, rows *float32, dim, n int, out *float32)
-
-func dotRowsAVX512Go(q, rows []float32, dim, n int, out []float32) {
-	dotRowsAVX512(&q[0], &rows[0], dim, n, &out[0])
-}
-
-func dotRowsAVX2Go(q, rows []float32, dim, n int, out []float32) {
-	dotRowsAVX2(&q[0], &rows[0], dim, n, &out[0])
-}

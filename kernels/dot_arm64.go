@@ -3,7 +3,7 @@
 package kernels
 
 func init() {
-	registerDot(NEON, "f32-dot-rows-4x4-neon", &dotImpl{dot: dotRowsNEONGo})
+	registerDot(NEON, "f32-dot-rows-4x4-neon", &dotImpl{dot: asmRows(dotRowsNEON)})
 }
 
 // dotRowsNEON computes, for dim ≥ 1 and n ≥ 0,
@@ -18,7 +18,3 @@ func init() {
 //
 //go:noescape
 func dotRowsNEON(q, rows *float32, dim, n int, out *float32)
-
-func dotRowsNEONGo(q, rows []float32, dim, n int, out []float32) {
-	dotRowsNEON(&q[0], &rows[0], dim, n, &out[0])
-}

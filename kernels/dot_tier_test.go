@@ -100,19 +100,29 @@ func TestDotShortSlicesPanic(t *testing.T) {
 	DotRows(make([]float32, 4), make([]float32, 7), 4, 2, make([]float32, 2))
 }
 
+// BenchmarkDotRows is one query against 1024 rows of 256, float32 (DotFor)
+// and int8 (Dot8For), on every tier; bytes are those of the rows.
 func BenchmarkDotRows(b *testing.B) {
 	const dim, n = 256, 1024
-	q := make([]float32, dim)
-	rows := make([]float32, dim*n)
-	out := make([]float32, n)
+	q, rows, out := make([]float32, dim), make([]float32, dim*n), make([]float32, n)
+	q8, rows8, out8 := make([]int8, dim), make([]int8, dim*n), make([]int32, n)
 	for _, tier := range Available() {
-		d := DotFor(tier)
-		b.Run("f32/"+tier.String(), func(b *testing.B) {
-			b.SetBytes(dim * n * 4)
-			for i := 0; i < b.N; i++ {
-				d.Rows(q, rows, dim, n, out)
-			}
-		})
+		d, d8 := DotFor(tier), Dot8For(tier)
+		for _, c := range []struct {
+			name  string
+			bytes int64
+			run   func()
+		}{
+			{"f32", dim * n * 4, func() { d.Rows(q, rows, dim, n, out) }},
+			{"s8", dim * n, func() { d8.Rows(q8, rows8, dim, n, out8) }},
+		} {
+			b.Run(c.name+"/"+tier.String(), func(b *testing.B) {
+				b.SetBytes(c.bytes)
+				for i := 0; i < b.N; i++ {
+					c.run()
+				}
+			})
+		}
 	}
 }
 

@@ -80,6 +80,47 @@ func TestDotPageGuards(t *testing.T) {
 	})
 }
 
+func TestDot8PageGuards(t *testing.T) {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		d := Dot8For(tier)
+		for _, dim := range []int{1, 3, 15, 16, 17, 31, 32, 33, 63, 127, 128, 129, 200} {
+			for _, c := range []struct {
+				n     int
+				atEnd bool
+			}{{3, true}, {3, false}, {4, true}, {5, false}, {9, true}} {
+				n, atEnd := c.n, c.atEnd
+				gq, gr := newGuardedMem(t, dim), newGuardedMem(t, n*dim)
+				q, rows := int8Flush(gq, dim, atEnd), int8Flush(gr, n*dim, atEnd)
+				for i := range rows {
+					rows[i] = int8(i%251 - 125)
+				}
+				for i := range q {
+					q[i] = int8(i%7 - 3)
+				}
+				out32 := pageGuarded(t, n, atEnd)
+				out := unsafe.Slice((*int32)(unsafe.Pointer(&out32[0])), n)
+				want := make([]int32, n)
+				d.Rows(q, rows, dim, n, out)
+				dot8RowsGeneric(q, rows, dim, n, want)
+				for i := range want {
+					if out[i] != want[i] {
+						t.Fatalf("%v dim=%d: out[%d]=%d, want %d", tier, dim, i, out[i], want[i])
+					}
+				}
+			}
+		}
+	})
+}
+
+// int8Flush returns n int8s of g flush against its end (atEnd) or start.
+func int8Flush(g *guardedMem, n int, atEnd bool) []int8 {
+	all := unsafe.Slice((*int8)(unsafe.Pointer(&g.data[0])), len(g.data))
+	if atEnd {
+		return all[len(all)-n:]
+	}
+	return all[:n:n]
+}
+
 func TestGemmPageGuards(t *testing.T) {
 	forEachTier(t, func(t *testing.T, tier Tier) {
 		kern := Gemm(tier)

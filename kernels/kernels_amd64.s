@@ -2081,6 +2081,380 @@ done:
 	VZEROUPPER
 	RET
 
+// Gallery int8 dot products (declared in dot8_amd64.go).
+
+// func dot8RowsAVX512(q *int8, rows *int8, dim int, n int, out *int32)
+// Requires: AVX, AVX2, AVX512BW, AVX512F, AVX512VL, BMI2
+TEXT ·dot8RowsAVX512(SB), NOSPLIT, $0-40
+	MOVQ q+0(FP), SI
+	MOVQ rows+8(FP), DI
+	MOVQ dim+16(FP), R8
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+
+	// K1 selects the dim%32 tail elements.
+	MOVQ  R8, R11
+	ANDQ  $0x1f, R11
+	MOVL  $0x00000001, AX
+	SHLXL R11, AX, AX
+	DECL  AX
+	KMOVD AX, K1
+	TESTQ CX, CX
+	JLE   done
+	CMPQ  CX, $0x04
+	JLT   row
+
+block:
+	LEAQ   (R8)(R8*2), R12
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, R9
+	MOVQ   DI, R13
+	MOVQ   R8, R10
+	CMPQ   R10, $0x00000020
+	JLT    btail
+
+bstep:
+	VPMOVSXBW (R9), Z4
+	VPMOVSXBW (R13), Z5
+	VPMADDWD  Z5, Z4, Z5
+	VPADDD    Z5, Z0, Z0
+	VPMOVSXBW (R13)(R8*1), Z6
+	VPMADDWD  Z6, Z4, Z6
+	VPADDD    Z6, Z1, Z1
+	VPMOVSXBW (R13)(R8*2), Z7
+	VPMADDWD  Z7, Z4, Z7
+	VPADDD    Z7, Z2, Z2
+	VPMOVSXBW (R13)(R12*1), Z8
+	VPMADDWD  Z8, Z4, Z8
+	VPADDD    Z8, Z3, Z3
+	ADDQ      $0x00000020, R9
+	ADDQ      $0x00000020, R13
+	SUBQ      $0x00000020, R10
+	CMPQ      R10, $0x00000020
+	JGE       bstep
+
+btail:
+	TESTQ      R10, R10
+	JZ         breduce
+	VMOVDQU8.Z (R9), K1, Y4
+	VPMOVSXBW  Y4, Z4
+	VMOVDQU8.Z (R13), K1, Y5
+	VPMOVSXBW  Y5, Z5
+	VPMADDWD   Z5, Z4, Z5
+	VPADDD     Z5, Z0, Z0
+	VMOVDQU8.Z (R13)(R8*1), K1, Y6
+	VPMOVSXBW  Y6, Z6
+	VPMADDWD   Z6, Z4, Z6
+	VPADDD     Z6, Z1, Z1
+	VMOVDQU8.Z (R13)(R8*2), K1, Y7
+	VPMOVSXBW  Y7, Z7
+	VPMADDWD   Z7, Z4, Z7
+	VPADDD     Z7, Z2, Z2
+	VMOVDQU8.Z (R13)(R12*1), K1, Y8
+	VPMOVSXBW  Y8, Z8
+	VPMADDWD   Z8, Z4, Z8
+	VPADDD     Z8, Z3, Z3
+
+breduce:
+	VEXTRACTI64X4 $0x01, Z0, Y8
+	VPADDD        Y8, Y0, Y0
+	VEXTRACTI64X4 $0x01, Z1, Y9
+	VPADDD        Y9, Y1, Y1
+	VEXTRACTI64X4 $0x01, Z2, Y10
+	VPADDD        Y10, Y2, Y2
+	VEXTRACTI64X4 $0x01, Z3, Y11
+	VPADDD        Y11, Y3, Y3
+	VPHADDD       Y1, Y0, Y0
+	VPHADDD       Y3, Y2, Y2
+	VPHADDD       Y2, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDD        X1, X0, X0
+	VMOVDQU       X0, (DX)
+	LEAQ          (DI)(R8*4), DI
+	ADDQ          $0x10, DX
+	SUBQ          $0x04, CX
+	CMPQ          CX, $0x04
+	JGE           block
+	TESTQ         CX, CX
+	JZ            done
+
+row:
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	MOVQ   SI, R9
+	MOVQ   R8, R10
+	CMPQ   R10, $0x00000080
+	JLT    by1
+
+by4:
+	VPMOVSXBW (R9), Z4
+	VPMOVSXBW (DI), Z8
+	VPMADDWD  Z8, Z4, Z4
+	VPADDD    Z4, Z0, Z0
+	VPMOVSXBW 32(R9), Z5
+	VPMOVSXBW 32(DI), Z9
+	VPMADDWD  Z9, Z5, Z5
+	VPADDD    Z5, Z1, Z1
+	VPMOVSXBW 64(R9), Z6
+	VPMOVSXBW 64(DI), Z10
+	VPMADDWD  Z10, Z6, Z6
+	VPADDD    Z6, Z2, Z2
+	VPMOVSXBW 96(R9), Z7
+	VPMOVSXBW 96(DI), Z11
+	VPMADDWD  Z11, Z7, Z7
+	VPADDD    Z7, Z3, Z3
+	ADDQ      $0x00000080, R9
+	ADDQ      $0x00000080, DI
+	SUBQ      $0x00000080, R10
+	CMPQ      R10, $0x00000080
+	JGE       by4
+
+by1:
+	CMPQ      R10, $0x20
+	JLT       tail
+	VPMOVSXBW (R9), Z4
+	VPMOVSXBW (DI), Z8
+	VPMADDWD  Z8, Z4, Z4
+	VPADDD    Z4, Z0, Z0
+	ADDQ      $0x20, R9
+	ADDQ      $0x20, DI
+	SUBQ      $0x20, R10
+	JMP       by1
+
+tail:
+	TESTQ      R10, R10
+	JZ         reduce
+	VMOVDQU8.Z (R9), K1, Y4
+	VPMOVSXBW  Y4, Z4
+	VMOVDQU8.Z (DI), K1, Y5
+	VPMOVSXBW  Y5, Z5
+	VPMADDWD   Z5, Z4, Z4
+	VPADDD     Z4, Z1, Z1
+	ADDQ       R10, DI
+
+reduce:
+	VPADDD        Z1, Z0, Z0
+	VPADDD        Z3, Z2, Z2
+	VPADDD        Z2, Z0, Z0
+	VEXTRACTI64X4 $0x01, Z0, Y1
+	VPADDD        Y1, Y0, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0x4e, X0, X1
+	VPADDD        X1, X0, X0
+	VPSHUFD       $0xb1, X0, X1
+	VPADDD        X1, X0, X0
+	VMOVD         X0, AX
+	MOVL          AX, (DX)
+	ADDQ          $0x04, DX
+	DECQ          CX
+	JNZ           row
+
+done:
+	VZEROUPPER
+	RET
+
+// func dot8RowsAVX2(q *int8, rows *int8, dim int, n int, out *int32)
+// Requires: AVX, AVX2
+TEXT ·dot8RowsAVX2(SB), NOSPLIT, $0-40
+	MOVQ  q+0(FP), SI
+	MOVQ  rows+8(FP), DI
+	MOVQ  dim+16(FP), R8
+	MOVQ  n+24(FP), CX
+	MOVQ  out+32(FP), DX
+	TESTQ CX, CX
+	JLE   done
+	CMPQ  CX, $0x04
+	JLT   row
+
+block:
+	LEAQ   (R8)(R8*2), R12
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, R9
+	MOVQ   DI, R13
+	MOVQ   R8, R10
+	CMPQ   R10, $0x00000010
+	JLT    btail
+
+bstep:
+	VPMOVSXBW (R9), Y4
+	VPMOVSXBW (R13), Y5
+	VPMADDWD  Y5, Y4, Y5
+	VPADDD    Y5, Y0, Y0
+	VPMOVSXBW (R13)(R8*1), Y6
+	VPMADDWD  Y6, Y4, Y6
+	VPADDD    Y6, Y1, Y1
+	VPMOVSXBW (R13)(R8*2), Y7
+	VPMADDWD  Y7, Y4, Y7
+	VPADDD    Y7, Y2, Y2
+	VPMOVSXBW (R13)(R12*1), Y8
+	VPMADDWD  Y8, Y4, Y8
+	VPADDD    Y8, Y3, Y3
+	ADDQ      $0x00000010, R9
+	ADDQ      $0x00000010, R13
+	SUBQ      $0x00000010, R10
+	CMPQ      R10, $0x00000010
+	JGE       bstep
+
+btail:
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X0
+	VMOVDQU      X0, (DX)
+	LEAQ         (DI)(R8*4), DI
+	TESTQ        R10, R10
+	JZ           bnext
+	MOVQ         R13, R11
+	XORL         AX, AX
+	XORL         BX, BX
+
+bscalar0:
+	MOVBLSX (R9)(BX*1), R12
+	MOVBLSX (R11)(BX*1), R13
+	IMULL   R13, R12
+	ADDL    R12, AX
+	INCQ    BX
+	CMPQ    BX, R10
+	JLT     bscalar0
+	ADDL    AX, (DX)
+	ADDQ    R8, R11
+	XORL    AX, AX
+	XORL    BX, BX
+
+bscalar1:
+	MOVBLSX (R9)(BX*1), R12
+	MOVBLSX (R11)(BX*1), R13
+	IMULL   R13, R12
+	ADDL    R12, AX
+	INCQ    BX
+	CMPQ    BX, R10
+	JLT     bscalar1
+	ADDL    AX, 4(DX)
+	ADDQ    R8, R11
+	XORL    AX, AX
+	XORL    BX, BX
+
+bscalar2:
+	MOVBLSX (R9)(BX*1), R12
+	MOVBLSX (R11)(BX*1), R13
+	IMULL   R13, R12
+	ADDL    R12, AX
+	INCQ    BX
+	CMPQ    BX, R10
+	JLT     bscalar2
+	ADDL    AX, 8(DX)
+	ADDQ    R8, R11
+	XORL    AX, AX
+	XORL    BX, BX
+
+bscalar3:
+	MOVBLSX (R9)(BX*1), R12
+	MOVBLSX (R11)(BX*1), R13
+	IMULL   R13, R12
+	ADDL    R12, AX
+	INCQ    BX
+	CMPQ    BX, R10
+	JLT     bscalar3
+	ADDL    AX, 12(DX)
+	ADDQ    R8, R11
+
+bnext:
+	ADDQ  $0x10, DX
+	SUBQ  $0x04, CX
+	CMPQ  CX, $0x04
+	JGE   block
+	TESTQ CX, CX
+	JZ    done
+
+row:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, R9
+	MOVQ   R8, R10
+	CMPQ   R10, $0x00000040
+	JLT    by1
+
+by4:
+	VPMOVSXBW (R9), Y4
+	VPMOVSXBW (DI), Y8
+	VPMADDWD  Y8, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	VPMOVSXBW 16(R9), Y5
+	VPMOVSXBW 16(DI), Y9
+	VPMADDWD  Y9, Y5, Y5
+	VPADDD    Y5, Y1, Y1
+	VPMOVSXBW 32(R9), Y6
+	VPMOVSXBW 32(DI), Y10
+	VPMADDWD  Y10, Y6, Y6
+	VPADDD    Y6, Y2, Y2
+	VPMOVSXBW 48(R9), Y7
+	VPMOVSXBW 48(DI), Y11
+	VPMADDWD  Y11, Y7, Y7
+	VPADDD    Y7, Y3, Y3
+	ADDQ      $0x00000040, R9
+	ADDQ      $0x00000040, DI
+	SUBQ      $0x00000040, R10
+	CMPQ      R10, $0x00000040
+	JGE       by4
+
+by1:
+	CMPQ      R10, $0x10
+	JLT       tail
+	VPMOVSXBW (R9), Y4
+	VPMOVSXBW (DI), Y8
+	VPMADDWD  Y8, Y4, Y4
+	VPADDD    Y4, Y0, Y0
+	ADDQ      $0x10, R9
+	ADDQ      $0x10, DI
+	SUBQ      $0x10, R10
+	JMP       by1
+
+tail:
+	VPADDD       Y1, Y0, Y0
+	VPADDD       Y3, Y2, Y2
+	VPADDD       Y2, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPADDD       X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPADDD       X1, X0, X0
+	VMOVD        X0, AX
+	TESTQ        R10, R10
+	JLE          store
+
+scalar:
+	MOVBLSX (R9), R11
+	MOVBLSX (DI), R12
+	IMULL   R12, R11
+	ADDL    R11, AX
+	INCQ    R9
+	INCQ    DI
+	DECQ    R10
+	JNZ     scalar
+
+store:
+	MOVL AX, (DX)
+	ADDQ $0x04, DX
+	DECQ CX
+	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
 // Depthwise convolution kernels; see dw.go in kernels/_asm.
 
 // func dwRow3x3AVX512(rows *[5]unsafe.Pointer, out *float32, w *float32, npix int, blocks int, c4 int, pstep int, inRewind int, outRewind int, lastMask uint32, lo float32, hi float32)

@@ -97,6 +97,7 @@ func Resolve(t Tier) []Kernel {
 	return []Kernel{
 		kernelOf(gemmFamily.Lookup(uint8(t))),
 		kernelOf(dotFamily.Lookup(uint8(t))),
+		kernelOf(dot8Family.Lookup(uint8(t))),
 		kernelOf(elemFamily.Lookup(uint8(t))),
 		kernelOf(dwFamily.Lookup(uint8(t))),
 		kernelOf(qgemmFamily.Lookup(uint8(t))),
