@@ -48,12 +48,12 @@ func TestSignsInt8(t *testing.T) {
 		"fp32/5way1shot":   func(t *testing.T) { w1[0] = episodesFor(t, d32, 5, 1, signsEpisodesN, m).Accuracy },
 		"fp32/allway5shot": func(t *testing.T) { a5[0] = episodesFor(t, d32, signsNovelN, 5, signsAllWayN, m).Accuracy },
 		"fp32/open5shot":   func(t *testing.T) { o5[0] = openSetFor(t, d32, 5, signsOpenTrials, m) },
-		"int8/5way1shot":   func(t *testing.T) { w1[1] = signsEpisodes(t, d8.novel, 5, 1, signsEpisodesN, m.mode, m.k).Accuracy },
+		"int8/5way1shot":   func(t *testing.T) { w1[1] = signsEpisodes(t, d8.novel, 5, 1, signsEpisodesN, m).Accuracy },
 		"int8/allway5shot": func(t *testing.T) {
-			a5[1] = signsEpisodes(t, d8.novel, signsNovelN, 5, signsAllWayN, m.mode, m.k).Accuracy
+			a5[1] = signsEpisodes(t, d8.novel, signsNovelN, 5, signsAllWayN, m).Accuracy
 		},
 		"int8/open5shot": func(t *testing.T) {
-			a, h := signsOpenSet(t, d8.fingerprint, d8.novel, 5, signsOpenTrials, m.mode, m.k)
+			a, h := signsOpenSet(t, d8.fingerprint, d8.novel, 5, signsOpenTrials, m)
 			o5[1] = meanHalf{a, h}
 		},
 	}

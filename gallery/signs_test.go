@@ -206,9 +206,9 @@ func exemplars(ls []gallery.Labelled, validation bool) []gallery.Exemplar {
 
 // closedSetOptions: every match is accepted, so a decision is the arg-max
 // class and accuracies and flips are those of the ranking alone.
-func closedSetOptions(mode gallery.Mode, k int) gallery.Options {
+func closedSetOptions(m modeSpec) gallery.Options {
 	o := gallery.DefaultOptions()
-	o.Mode, o.K = mode, k
+	o.Mode, o.K, o.Storage = m.mode, m.k, m.storage
 	o.ValidationShare = 0
 	o.Threshold = -1
 	return o
@@ -232,11 +232,11 @@ func meanCI95(x []float64) (mean, half float64) {
 // signsEpisodes runs N-way K-shot episodes over the novel classes. Query
 // protocol: every image of an episode's class that is not enrolled is a
 // query (20 − K per class), as in tools/train/fewshot.py.
-func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, mode gallery.Mode, k int) gallery.EpisodeResult {
+func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
 	t.Helper()
 	r, err := gallery.Episodes(novel, gallery.EpisodeConfig{
 		Ways: ways, Shots: shots, Queries: signsNovelPer - shots, Episodes: n,
-		Seed: signsSeed, Mode: mode, K: k,
+		Seed: signsSeed, Mode: m.mode, K: m.k, Storage: m.storage,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -248,13 +248,13 @@ func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, m
 // each) in a real gallery; the enrolled classes' other images are known
 // queries, every image of the other half an unknown query. The score is the
 // gallery's match score (best cosine); AUROC is averaged over trials.
-func signsOpenSet(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, shots, trials int, mode gallery.Mode, k int) (mean, half float64) {
+func signsOpenSet(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, shots, trials int, m modeSpec) (mean, half float64) {
 	t.Helper()
 	cls := classes(novel, signsNovelPer)
 	aucs := make([]float64, trials)
 	for tr := range aucs {
 		rng := rand.New(rand.NewPCG(signsSeed, uint64(tr)))
-		g, err := gallery.New(signsEmbedDim, fingerprint, closedSetOptions(mode, k))
+		g, err := gallery.New(signsEmbedDim, fingerprint, closedSetOptions(m))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +326,7 @@ func signsGeneralTrial(t *testing.T, d *signsData, trial int, m modeSpec, plan b
 	t.Helper()
 	var res genTrial
 	rng := rand.New(rand.NewPCG(signsSeed, 1000+uint64(trial)))
-	g, err := gallery.New(signsEmbedDim, d.fingerprint, closedSetOptions(m.mode, m.k))
+	g, err := gallery.New(signsEmbedDim, d.fingerprint, closedSetOptions(m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,19 +431,26 @@ func memo[T any](key string, f func() T) T {
 	return v
 }
 
+// modeSpec is how the benchmark's galleries match: prototype mode, its K,
+// and prototype storage (Float32 unless said).
 type modeSpec struct {
-	mode gallery.Mode
-	k    int
+	mode    gallery.Mode
+	k       int
+	storage gallery.Storage
 }
 
 func (m modeSpec) String() string {
+	s := m.mode.String()
 	if m.mode == gallery.MultiPrototype {
-		return fmt.Sprintf("multi K=%d", m.k)
+		s = fmt.Sprintf("multi K=%d", m.k)
 	}
-	return m.mode.String()
+	if m.storage != gallery.Float32 {
+		s += "/" + m.storage.String()
+	}
+	return s
 }
 
-var signsMean = modeSpec{gallery.MeanPrototype, 1}
+var signsMean = modeSpec{mode: gallery.MeanPrototype, k: 1}
 
 const (
 	signsEpisodesN  = 1000 // 5-way episodes
@@ -461,7 +468,7 @@ const (
 
 func episodesFor(t *testing.T, d *signsData, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
 	return memo(fmt.Sprintf("episodes/%d/%d/%d/%s", ways, shots, n, m), func() gallery.EpisodeResult {
-		return signsEpisodes(t, d.novel, ways, shots, n, m.mode, m.k)
+		return signsEpisodes(t, d.novel, ways, shots, n, m)
 	})
 }
 
@@ -469,7 +476,7 @@ type meanHalf struct{ mean, half float64 }
 
 func openSetFor(t *testing.T, d *signsData, shots, trials int, m modeSpec) meanHalf {
 	return memo(fmt.Sprintf("open/%d/%d/%s", shots, trials, m), func() meanHalf {
-		a, h := signsOpenSet(t, d.fingerprint, d.novel, shots, trials, m.mode, m.k)
+		a, h := signsOpenSet(t, d.fingerprint, d.novel, shots, trials, m)
 		return meanHalf{a, h}
 	})
 }
@@ -647,9 +654,9 @@ func TestSigns(t *testing.T) {
 // signsModes are the prototype modes TestSignsModes compares.
 var signsModes = []modeSpec{
 	signsMean,
-	{gallery.MultiPrototype, 2},
-	{gallery.MultiPrototype, 3},
-	{gallery.KNN, 1},
+	{mode: gallery.MultiPrototype, k: 2},
+	{mode: gallery.MultiPrototype, k: 3},
+	{mode: gallery.KNN, k: 1},
 }
 
 // TestSignsModes compares the prototype modes with TestSigns's protocols
@@ -725,9 +732,9 @@ func TestSignsShuffled(t *testing.T) {
 		shuffled[i].Embedding = d.novel[p].Embedding
 	}
 	fake := &signsData{fingerprint: d.fingerprint, novel: shuffled, base: d.base}
-	w1 := signsEpisodes(t, fake.novel, 5, 1, signsEpisodesN, gallery.MeanPrototype, 1)
-	w5 := signsEpisodes(t, fake.novel, 5, 5, signsEpisodesN, gallery.MeanPrototype, 1)
-	oa, oh := signsOpenSet(t, fake.fingerprint, fake.novel, 5, 20, gallery.MeanPrototype, 1)
+	w1 := signsEpisodes(t, fake.novel, 5, 1, signsEpisodesN, signsMean)
+	w5 := signsEpisodes(t, fake.novel, 5, 5, signsEpisodesN, signsMean)
+	oa, oh := signsOpenSet(t, fake.fingerprint, fake.novel, 5, 20, signsMean)
 	gen := signsGeneralTrial(t, fake, 0, signsMean, false)
 	novelAcc := float64(gen.novelOK) / float64(gen.novel)
 	t.Logf("shuffled labels (chance: 20%% 5-way, 0.5 AUROC, 1/271 generalised):\n"+
