@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/signet-go/signet/engine"
-	"github.com/signet-go/signet/internal/imagedec"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/tools/convert/onnx"
 	"github.com/signet-go/signet/tools/convert/quant"
@@ -67,7 +66,7 @@ func quantizeModel(cfg *config, path string) (*int8Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("convert: %w", err)
 	}
-	calib, err := calibrationInputs(m, cfg.calib, cfg.calibN)
+	calib, err := quant.Images(m, cfg.calib, cfg.calibN)
 	if err != nil {
 		return nil, err
 	}
@@ -88,47 +87,6 @@ func quantizeModel(cfg *config, path string) (*int8Model, error) {
 	}
 	return &int8Model{model: q, fp32Size: len(fp32), int8Size: len(qdata), report: rep,
 		norm: fmt.Sprintf("%s, %d calibration images", normFrom, rep.Images)}, nil
-}
-
-// calibrationInputs reads n images spread evenly over the PNG and JPEG
-// files of dir (sorted by name) and preprocesses each with m's session.
-func calibrationInputs(m *model.Model, dir string, n int) ([][][]float32, error) {
-	var files []string
-	for _, pat := range []string{"*.png", "*.jpg", "*.jpeg"} {
-		f, err := filepath.Glob(filepath.Join(dir, pat))
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, f...)
-	}
-	if len(files) == 0 {
-		return nil, fmt.Errorf("-calib %s: no PNG or JPEG files", dir)
-	}
-	slices.Sort(files)
-	r, err := newSignetModel(m, 1)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	n = min(n, len(files))
-	out := make([][][]float32, n)
-	for i := range out {
-		f, err := os.Open(files[i*len(files)/n])
-		if err != nil {
-			return nil, err
-		}
-		img, err := imagedec.Decode(f)
-		f.Close()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name(), err)
-		}
-		x := make([]float32, r.inputLen())
-		if err := r.sess.Preprocess(img, x); err != nil {
-			return nil, fmt.Errorf("%s: %w", f.Name(), err)
-		}
-		out[i] = [][]float32{x}
-	}
-	return out, nil
 }
 
 // activationRanges returns the int8 encoding (scale, zero point) of every

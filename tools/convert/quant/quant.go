@@ -24,6 +24,7 @@ package quant
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -174,7 +175,6 @@ func Quantize(m *model.Model, calib [][][]float32, opts Options) (*model.Model, 
 		add(c.x)
 		add(c.y)
 	}
-	layers := len(list)
 	q, err := rewrite(m, keep, list, ranges)
 	if err != nil {
 		return nil, nil, err
@@ -231,24 +231,20 @@ func Quantize(m *model.Model, calib [][][]float32, opts Options) (*model.Model, 
 		}
 		if opts.MaxLayerError < 0 || cost <= opts.MaxLayerError {
 			q, rep.Cosine, rep.MinCosine = qg, cos, least
-		} else {
-			list = list[:layers]
 		}
 	}
 	rep.Images = len(calib)
+	int8s := 0
 	for _, l := range rep.Layers {
 		rep.AllParams += l.Params
 		if l.Int8 {
 			rep.Int8Params += l.Params
-		}
-	}
-	int8s := 0
-	for _, l := range rep.Layers {
-		if l.Int8 {
 			int8s++
 		}
 	}
 	rep.Scheme = opts.scheme(int8s, len(rep.Layers)-int8s, len(calib))
+	// The metadata map is the input model's: copy it before writing.
+	q.Meta.Extra = maps.Clone(q.Meta.Extra)
 	if q.Meta.Extra == nil {
 		q.Meta.Extra = map[string]string{}
 	}

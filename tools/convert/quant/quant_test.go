@@ -152,7 +152,8 @@ func tinyModel(t testing.TB) *model.Model {
 				Attrs: []model.Attr{{Name: "transB", Kind: model.AttrInt, Int: 1}}},
 		},
 	}
-	m, err := model.New(model.Metadata{Name: "tiny", InputLayout: "NCHW", ChannelOrder: "RGB", OutputName: "y", OutputSize: 5}, g)
+	m, err := model.New(model.Metadata{Name: "tiny", InputLayout: "NCHW", ChannelOrder: "RGB", OutputName: "y", OutputSize: 5,
+		Extra: map[string]string{"card": "tiny"}}, g)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +190,9 @@ func TestQuantizeTiny(t *testing.T) {
 		}
 		if q.Meta.Extra[MetaKey] != rep.Scheme || rep.Scheme == "" {
 			t.Errorf("%+v: metadata %q, scheme %q", o, q.Meta.Extra[MetaKey], rep.Scheme)
+		}
+		if _, ok := m.Meta.Extra[MetaKey]; ok || q.Meta.Extra["card"] != "tiny" {
+			t.Errorf("%+v: input metadata %v, output %v: the input model must stay as it was", o, m.Meta.Extra, q.Meta.Extra)
 		}
 		// The float weights of int8 layers are gone; the depthwise one stays.
 		for _, name := range []string{"w3", "b3", "w2"} {

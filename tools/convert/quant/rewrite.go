@@ -33,7 +33,7 @@ func rewrite(m *model.Model, cs []*cand, codes []string, ranges map[string]qrang
 		}
 		in[t] = true
 	}
-	b := &builder{g: &g, have: map[string]bool{}}
+	b := &builder{g: &g}
 	redirect := map[string]string{}
 	for _, v := range g.Inputs {
 		if in[v.Name] {
@@ -101,15 +101,9 @@ func (b *builder) weights(m *model.Model, c *cand, n *model.Node, sx float32) {
 	n.Inputs[2] = bname
 }
 
-type builder struct {
-	g    *model.Graph
-	have map[string]bool
-}
+type builder struct{ g *model.Graph }
 
-func (b *builder) init(t model.Tensor) {
-	b.g.Initializers = append(b.g.Initializers, t)
-	b.have[t.Name] = true
-}
+func (b *builder) init(t model.Tensor) { b.g.Initializers = append(b.g.Initializers, t) }
 
 // node appends op; axis >= 0 is written (ONNX's default axis is 1, so a
 // per-channel axis 0 must be), axis < 0 (per tensor) is not.
@@ -125,10 +119,8 @@ func (b *builder) node(op, out string, in []string, axis int) {
 // out, which it returns.
 func (b *builder) qdq(x, out string, r qrange) string {
 	base := out + "::q"
-	if !b.have[base+"_scale"] {
-		b.init(model.NewFloat32Tensor(base+"_scale", nil, []float32{r.scale}))
-		b.init(model.Tensor{Name: base + "_zero", DType: model.Int8, Data: []byte{byte(r.zero)}})
-	}
+	b.init(model.NewFloat32Tensor(base+"_scale", nil, []float32{r.scale}))
+	b.init(model.Tensor{Name: base + "_zero", DType: model.Int8, Data: []byte{byte(r.zero)}})
 	b.node(opQuantize, base, []string{x, base + "_scale", base + "_zero"}, -1)
 	b.node(opDequantize, out, []string{base, base + "_scale", base + "_zero"}, -1)
 	return out
