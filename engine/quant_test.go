@@ -289,8 +289,8 @@ func TestQuantPlan(t *testing.T) {
 		kinds = append(kinds, l.Op+":"+strings.SplitN(l.Kernel, "/", 2)[0])
 	}
 	got := strings.Join(kinds, " ")
-	want := "QuantizeLinear:qs8-quantize-go Conv:qs8-conv-igemm Conv:qs8-conv-igemm DequantizeLinear:qs8-dequantize-go " +
-		"Materialize:copy-strided QuantizeLinear:qs8-quantize-go Gemm:qs8-gemm DequantizeLinear:qs8-dequantize-go"
+	want := "QuantizeLinear:qs8-quantize Conv:qs8-conv-igemm Conv:qs8-conv-igemm DequantizeLinear:qs8-dequantize " +
+		"Materialize:copy-strided QuantizeLinear:qs8-quantize Gemm:qs8-gemm DequantizeLinear:qs8-dequantize"
 	if got != want {
 		t.Errorf("layers:\n got %s\nwant %s", got, want)
 	}

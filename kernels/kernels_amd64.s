@@ -6410,3 +6410,682 @@ wloop:
 wdone:
 	VZEROUPPER
 	RET
+
+// Int8 quantize, dequantize, requantising add and max (declared in q8_amd64.go).
+
+// func q8QuantAVX512(dst *int8, src *float32, n int, scale float32, zero int32)
+// Requires: AVX, AVX512F
+TEXT ·q8QuantAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         scale+24(FP), AX
+	VPBROADCASTD AX, Z31
+	MOVL         $0xc4000000, AX
+	VPBROADCASTD AX, Z30
+	MOVL         $0x44000000, AX
+	VPBROADCASTD AX, Z29
+	MOVL         zero+28(FP), AX
+	VPBROADCASTD AX, Z28
+
+many:
+	CMPQ      CX, $0x00000040
+	JLT       one
+	VMOVUPS   (SI), Z0
+	VMOVUPS   64(SI), Z1
+	VMOVUPS   128(SI), Z2
+	VMOVUPS   192(SI), Z3
+	VDIVPS    Z31, Z0, Z0
+	VCMPPS    $0x07, Z0, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMAXPS    Z30, Z0, Z0
+	VMINPS    Z29, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z28, Z0, Z0
+	VPMOVSDB  Z0, (DI)
+	VDIVPS    Z31, Z1, Z1
+	VCMPPS    $0x07, Z1, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VMAXPS    Z30, Z1, Z1
+	VMINPS    Z29, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z28, Z1, Z1
+	VPMOVSDB  Z1, 16(DI)
+	VDIVPS    Z31, Z2, Z2
+	VCMPPS    $0x07, Z2, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMAXPS    Z30, Z2, Z2
+	VMINPS    Z29, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z28, Z2, Z2
+	VPMOVSDB  Z2, 32(DI)
+	VDIVPS    Z31, Z3, Z3
+	VCMPPS    $0x07, Z3, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VMAXPS    Z30, Z3, Z3
+	VMINPS    Z29, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z28, Z3, Z3
+	VPMOVSDB  Z3, 48(DI)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000100, SI
+	SUBQ      $0x00000040, CX
+	JMP       many
+
+one:
+	CMPQ      CX, $0x00000010
+	JLT       tail
+	VMOVUPS   (SI), Z0
+	VDIVPS    Z31, Z0, Z0
+	VCMPPS    $0x07, Z0, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMAXPS    Z30, Z0, Z0
+	VMINPS    Z29, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z28, Z0, Z0
+	VPMOVSDB  Z0, (DI)
+	ADDQ      $0x00000010, DI
+	ADDQ      $0x00000040, SI
+	SUBQ      $0x00000010, CX
+	JMP       one
+
+tail:
+	TESTQ     CX, CX
+	JEQ       done
+	MOVL      $0x00000001, AX
+	SHLL      CL, AX
+	DECL      AX
+	KMOVW     AX, K1
+	VMOVUPS.Z (SI), K1, Z0
+	VDIVPS    Z31, Z0, Z0
+	VCMPPS    $0x07, Z0, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMAXPS    Z30, Z0, Z0
+	VMINPS    Z29, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z28, Z0, Z0
+	VPMOVSDB  Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8DequantAVX512(dst *float32, src *int8, n int, scale float32, zero int32)
+// Requires: AVX, AVX512F
+TEXT ·q8DequantAVX512(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         scale+24(FP), AX
+	VPBROADCASTD AX, Z31
+	MOVL         zero+28(FP), AX
+	VPBROADCASTD AX, Z30
+
+many:
+	CMPQ      CX, $0x00000040
+	JLT       one
+	VPMOVSXBD (SI), Z0
+	VPSUBD    Z30, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS    Z31, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	VPMOVSXBD 16(SI), Z1
+	VPSUBD    Z30, Z1, Z1
+	VCVTDQ2PS Z1, Z1
+	VMULPS    Z31, Z1, Z1
+	VMOVUPS   Z1, 64(DI)
+	VPMOVSXBD 32(SI), Z2
+	VPSUBD    Z30, Z2, Z2
+	VCVTDQ2PS Z2, Z2
+	VMULPS    Z31, Z2, Z2
+	VMOVUPS   Z2, 128(DI)
+	VPMOVSXBD 48(SI), Z3
+	VPSUBD    Z30, Z3, Z3
+	VCVTDQ2PS Z3, Z3
+	VMULPS    Z31, Z3, Z3
+	VMOVUPS   Z3, 192(DI)
+	ADDQ      $0x00000100, DI
+	ADDQ      $0x00000040, SI
+	SUBQ      $0x00000040, CX
+	JMP       many
+
+one:
+	CMPQ      CX, $0x00000010
+	JLT       tail
+	VPMOVSXBD (SI), Z0
+	VPSUBD    Z30, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VMULPS    Z31, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000010, SI
+	SUBQ      $0x00000010, CX
+	JMP       one
+
+tail:
+	TESTQ       CX, CX
+	JEQ         done
+	MOVL        $0x00000001, AX
+	SHLL        CL, AX
+	DECL        AX
+	KMOVW       AX, K1
+	VPMOVSXBD.Z (SI), K1, Z0
+	VPSUBD      Z30, Z0, Z0
+	VCVTDQ2PS   Z0, Z0
+	VMULPS      Z31, Z0, Z0
+	VMOVUPS     Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8AddAVX512(dst *int8, a *int8, b *int8, n int, sa float32, sb float32, s float32, za int32, zb int32, zo int32, lo int32, hi int32)
+// Requires: AVX, AVX512F
+TEXT ·q8AddAVX512(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVL         s+40(FP), AX
+	VPBROADCASTD AX, Z31
+	MOVL         $0xc4000000, AX
+	VPBROADCASTD AX, Z30
+	MOVL         $0x44000000, AX
+	VPBROADCASTD AX, Z29
+	MOVL         zo+52(FP), AX
+	VPBROADCASTD AX, Z28
+	MOVL         sa+32(FP), AX
+	VPBROADCASTD AX, Z27
+	MOVL         sb+36(FP), AX
+	VPBROADCASTD AX, Z26
+	MOVL         za+44(FP), AX
+	VPBROADCASTD AX, Z25
+	MOVL         zb+48(FP), AX
+	VPBROADCASTD AX, Z24
+	MOVL         lo+56(FP), AX
+	VPBROADCASTD AX, Z23
+	MOVL         hi+60(FP), AX
+	VPBROADCASTD AX, Z22
+
+many:
+	CMPQ      CX, $0x00000040
+	JLT       one
+	VPMOVSXBD (SI), Z0
+	VPSUBD    Z25, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VPMOVSXBD (DX), Z4
+	VPSUBD    Z24, Z4, Z4
+	VCVTDQ2PS Z4, Z4
+	VMULPS    Z27, Z0, Z0
+	VMULPS    Z26, Z4, Z4
+	VADDPS    Z4, Z0, Z0
+	VPMOVSXBD 16(SI), Z1
+	VPSUBD    Z25, Z1, Z1
+	VCVTDQ2PS Z1, Z1
+	VPMOVSXBD 16(DX), Z5
+	VPSUBD    Z24, Z5, Z5
+	VCVTDQ2PS Z5, Z5
+	VMULPS    Z27, Z1, Z1
+	VMULPS    Z26, Z5, Z5
+	VADDPS    Z5, Z1, Z1
+	VPMOVSXBD 32(SI), Z2
+	VPSUBD    Z25, Z2, Z2
+	VCVTDQ2PS Z2, Z2
+	VPMOVSXBD 32(DX), Z6
+	VPSUBD    Z24, Z6, Z6
+	VCVTDQ2PS Z6, Z6
+	VMULPS    Z27, Z2, Z2
+	VMULPS    Z26, Z6, Z6
+	VADDPS    Z6, Z2, Z2
+	VPMOVSXBD 48(SI), Z3
+	VPSUBD    Z25, Z3, Z3
+	VCVTDQ2PS Z3, Z3
+	VPMOVSXBD 48(DX), Z7
+	VPSUBD    Z24, Z7, Z7
+	VCVTDQ2PS Z7, Z7
+	VMULPS    Z27, Z3, Z3
+	VMULPS    Z26, Z7, Z7
+	VADDPS    Z7, Z3, Z3
+	VDIVPS    Z31, Z0, Z0
+	VCMPPS    $0x07, Z0, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMAXPS    Z30, Z0, Z0
+	VMINPS    Z29, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z28, Z0, Z0
+	VPMAXSD   Z23, Z0, Z0
+	VPMINSD   Z22, Z0, Z0
+	VPMOVSDB  Z0, (DI)
+	VDIVPS    Z31, Z1, Z1
+	VCMPPS    $0x07, Z1, Z1, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VMAXPS    Z30, Z1, Z1
+	VMINPS    Z29, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z28, Z1, Z1
+	VPMAXSD   Z23, Z1, Z1
+	VPMINSD   Z22, Z1, Z1
+	VPMOVSDB  Z1, 16(DI)
+	VDIVPS    Z31, Z2, Z2
+	VCMPPS    $0x07, Z2, Z2, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMAXPS    Z30, Z2, Z2
+	VMINPS    Z29, Z2, Z2
+	VCVTPS2DQ Z2, Z2
+	VPADDD    Z28, Z2, Z2
+	VPMAXSD   Z23, Z2, Z2
+	VPMINSD   Z22, Z2, Z2
+	VPMOVSDB  Z2, 32(DI)
+	VDIVPS    Z31, Z3, Z3
+	VCMPPS    $0x07, Z3, Z3, K2
+	VMOVAPS.Z Z3, K2, Z3
+	VMAXPS    Z30, Z3, Z3
+	VMINPS    Z29, Z3, Z3
+	VCVTPS2DQ Z3, Z3
+	VPADDD    Z28, Z3, Z3
+	VPMAXSD   Z23, Z3, Z3
+	VPMINSD   Z22, Z3, Z3
+	VPMOVSDB  Z3, 48(DI)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000040, SI
+	ADDQ      $0x00000040, DX
+	SUBQ      $0x00000040, CX
+	JMP       many
+
+one:
+	CMPQ      CX, $0x00000010
+	JLT       tail
+	VPMOVSXBD (SI), Z0
+	VPSUBD    Z25, Z0, Z0
+	VCVTDQ2PS Z0, Z0
+	VPMOVSXBD (DX), Z1
+	VPSUBD    Z24, Z1, Z1
+	VCVTDQ2PS Z1, Z1
+	VMULPS    Z27, Z0, Z0
+	VMULPS    Z26, Z1, Z1
+	VADDPS    Z1, Z0, Z0
+	VDIVPS    Z31, Z0, Z0
+	VCMPPS    $0x07, Z0, Z0, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VMAXPS    Z30, Z0, Z0
+	VMINPS    Z29, Z0, Z0
+	VCVTPS2DQ Z0, Z0
+	VPADDD    Z28, Z0, Z0
+	VPMAXSD   Z23, Z0, Z0
+	VPMINSD   Z22, Z0, Z0
+	VPMOVSDB  Z0, (DI)
+	ADDQ      $0x00000010, DI
+	ADDQ      $0x00000010, SI
+	ADDQ      $0x00000010, DX
+	SUBQ      $0x00000010, CX
+	JMP       one
+
+tail:
+	TESTQ       CX, CX
+	JEQ         done
+	MOVL        $0x00000001, AX
+	SHLL        CL, AX
+	DECL        AX
+	KMOVW       AX, K1
+	VPMOVSXBD.Z (SI), K1, Z0
+	VPSUBD      Z25, Z0, Z0
+	VCVTDQ2PS   Z0, Z0
+	VPMOVSXBD.Z (DX), K1, Z1
+	VPSUBD      Z24, Z1, Z1
+	VCVTDQ2PS   Z1, Z1
+	VMULPS      Z27, Z0, Z0
+	VMULPS      Z26, Z1, Z1
+	VADDPS      Z1, Z0, Z0
+	VDIVPS      Z31, Z0, Z0
+	VCMPPS      $0x07, Z0, Z0, K2
+	VMOVAPS.Z   Z0, K2, Z0
+	VMAXPS      Z30, Z0, Z0
+	VMINPS      Z29, Z0, Z0
+	VCVTPS2DQ   Z0, Z0
+	VPADDD      Z28, Z0, Z0
+	VPMAXSD     Z23, Z0, Z0
+	VPMINSD     Z22, Z0, Z0
+	VPMOVSDB    Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8MaxAVX512(dst *int8, a *int8, n int)
+// Requires: AVX, AVX512BW
+TEXT ·q8MaxAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+
+many:
+	CMPQ     CX, $0x00000100
+	JLT      one
+	VMOVDQU8 (SI), Z0
+	VPMAXSB  (DI), Z0, Z0
+	VMOVDQU8 Z0, (DI)
+	VMOVDQU8 64(SI), Z1
+	VPMAXSB  64(DI), Z1, Z1
+	VMOVDQU8 Z1, 64(DI)
+	VMOVDQU8 128(SI), Z2
+	VPMAXSB  128(DI), Z2, Z2
+	VMOVDQU8 Z2, 128(DI)
+	VMOVDQU8 192(SI), Z3
+	VPMAXSB  192(DI), Z3, Z3
+	VMOVDQU8 Z3, 192(DI)
+	ADDQ     $0x00000100, DI
+	ADDQ     $0x00000100, SI
+	SUBQ     $0x00000100, CX
+	JMP      many
+
+one:
+	CMPQ     CX, $0x00000040
+	JLT      tail
+	VMOVDQU8 (SI), Z0
+	VPMAXSB  (DI), Z0, Z0
+	VMOVDQU8 Z0, (DI)
+	ADDQ     $0x00000040, DI
+	ADDQ     $0x00000040, SI
+	SUBQ     $0x00000040, CX
+	JMP      one
+
+tail:
+	TESTQ      CX, CX
+	JEQ        done
+	MOVQ       $0x00000001, AX
+	SHLQ       CL, AX
+	DECQ       AX
+	KMOVQ      AX, K1
+	VMOVDQU8.Z (SI), K1, Z0
+	VMOVDQU8.Z (DI), K1, Z1
+	VPMAXSB    Z1, Z0, Z0
+	VMOVDQU8   Z0, K1, (DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8QuantAVX2(dst *int8, src *float32, n int, scale float32, zero int32)
+// Requires: AVX, AVX2
+TEXT ·q8QuantAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         scale+24(FP), AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0xc4000000, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x44000000, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         zero+28(FP), AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+
+many:
+	CMPQ         CX, $0x00000010
+	JLT          one
+	VMOVUPS      (SI), Y0
+	VMOVUPS      32(SI), Y1
+	VDIVPS       Y15, Y0, Y0
+	VCMPPS       $0x07, Y0, Y0, Y2
+	VANDPS       Y2, Y0, Y0
+	VMAXPS       Y14, Y0, Y0
+	VMINPS       Y13, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X2
+	VPACKSSDW    X2, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (DI)
+	VDIVPS       Y15, Y1, Y1
+	VCMPPS       $0x07, Y1, Y1, Y3
+	VANDPS       Y3, Y1, Y1
+	VMAXPS       Y14, Y1, Y1
+	VMINPS       Y13, Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X3
+	VPACKSSDW    X3, X1, X1
+	VPACKSSWB    X1, X1, X1
+	VMOVQ        X1, 8(DI)
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000040, SI
+	SUBQ         $0x00000010, CX
+	JMP          many
+
+one:
+	CMPQ         CX, $0x00000008
+	JLT          done
+	VMOVUPS      (SI), Y0
+	VDIVPS       Y15, Y0, Y0
+	VCMPPS       $0x07, Y0, Y0, Y1
+	VANDPS       Y1, Y0, Y0
+	VMAXPS       Y14, Y0, Y0
+	VMINPS       Y13, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (DI)
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000020, SI
+	SUBQ         $0x00000008, CX
+	JMP          one
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8DequantAVX2(dst *float32, src *int8, n int, scale float32, zero int32)
+// Requires: AVX, AVX2
+TEXT ·q8DequantAVX2(SB), NOSPLIT, $0-32
+	MOVQ         dst+0(FP), DI
+	MOVQ         src+8(FP), SI
+	MOVQ         n+16(FP), CX
+	MOVL         scale+24(FP), AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         zero+28(FP), AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+
+many:
+	CMPQ      CX, $0x00000010
+	JLT       one
+	VPMOVSXBD (SI), Y0
+	VPSUBD    Y14, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y15, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	VPMOVSXBD 8(SI), Y1
+	VPSUBD    Y14, Y1, Y1
+	VCVTDQ2PS Y1, Y1
+	VMULPS    Y15, Y1, Y1
+	VMOVUPS   Y1, 32(DI)
+	ADDQ      $0x00000040, DI
+	ADDQ      $0x00000010, SI
+	SUBQ      $0x00000010, CX
+	JMP       many
+
+one:
+	CMPQ      CX, $0x00000008
+	JLT       done
+	VPMOVSXBD (SI), Y0
+	VPSUBD    Y14, Y0, Y0
+	VCVTDQ2PS Y0, Y0
+	VMULPS    Y15, Y0, Y0
+	VMOVUPS   Y0, (DI)
+	ADDQ      $0x00000020, DI
+	ADDQ      $0x00000008, SI
+	SUBQ      $0x00000008, CX
+	JMP       one
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8AddAVX2(dst *int8, a *int8, b *int8, n int, sa float32, sb float32, s float32, za int32, zb int32, zo int32, lo int32, hi int32)
+// Requires: AVX, AVX2
+TEXT ·q8AddAVX2(SB), NOSPLIT, $0-64
+	MOVQ         dst+0(FP), DI
+	MOVQ         a+8(FP), SI
+	MOVQ         b+16(FP), DX
+	MOVQ         n+24(FP), CX
+	MOVL         s+40(FP), AX
+	VMOVD        AX, X15
+	VPBROADCASTD X15, Y15
+	MOVL         $0xc4000000, AX
+	VMOVD        AX, X14
+	VPBROADCASTD X14, Y14
+	MOVL         $0x44000000, AX
+	VMOVD        AX, X13
+	VPBROADCASTD X13, Y13
+	MOVL         zo+52(FP), AX
+	VMOVD        AX, X12
+	VPBROADCASTD X12, Y12
+	MOVL         sa+32(FP), AX
+	VMOVD        AX, X11
+	VPBROADCASTD X11, Y11
+	MOVL         sb+36(FP), AX
+	VMOVD        AX, X10
+	VPBROADCASTD X10, Y10
+	MOVL         za+44(FP), AX
+	VMOVD        AX, X9
+	VPBROADCASTD X9, Y9
+	MOVL         zb+48(FP), AX
+	VMOVD        AX, X8
+	VPBROADCASTD X8, Y8
+	MOVL         lo+56(FP), AX
+	VMOVD        AX, X7
+	VPBROADCASTD X7, Y7
+	MOVL         hi+60(FP), AX
+	VMOVD        AX, X6
+	VPBROADCASTD X6, Y6
+
+many:
+	CMPQ         CX, $0x00000010
+	JLT          one
+	VPMOVSXBD    (SI), Y0
+	VPSUBD       Y9, Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VPMOVSXBD    (DX), Y2
+	VPSUBD       Y8, Y2, Y2
+	VCVTDQ2PS    Y2, Y2
+	VMULPS       Y11, Y0, Y0
+	VMULPS       Y10, Y2, Y2
+	VADDPS       Y2, Y0, Y0
+	VPMOVSXBD    8(SI), Y1
+	VPSUBD       Y9, Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VPMOVSXBD    8(DX), Y3
+	VPSUBD       Y8, Y3, Y3
+	VCVTDQ2PS    Y3, Y3
+	VMULPS       Y11, Y1, Y1
+	VMULPS       Y10, Y3, Y3
+	VADDPS       Y3, Y1, Y1
+	VDIVPS       Y15, Y0, Y0
+	VCMPPS       $0x07, Y0, Y0, Y2
+	VANDPS       Y2, Y0, Y0
+	VMAXPS       Y14, Y0, Y0
+	VMINPS       Y13, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPMAXSD      Y7, Y0, Y0
+	VPMINSD      Y6, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X2
+	VPACKSSDW    X2, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (DI)
+	VDIVPS       Y15, Y1, Y1
+	VCMPPS       $0x07, Y1, Y1, Y3
+	VANDPS       Y3, Y1, Y1
+	VMAXPS       Y14, Y1, Y1
+	VMINPS       Y13, Y1, Y1
+	VCVTPS2DQ    Y1, Y1
+	VPADDD       Y12, Y1, Y1
+	VPMAXSD      Y7, Y1, Y1
+	VPMINSD      Y6, Y1, Y1
+	VEXTRACTI128 $0x01, Y1, X3
+	VPACKSSDW    X3, X1, X1
+	VPACKSSWB    X1, X1, X1
+	VMOVQ        X1, 8(DI)
+	ADDQ         $0x00000010, DI
+	ADDQ         $0x00000010, SI
+	ADDQ         $0x00000010, DX
+	SUBQ         $0x00000010, CX
+	JMP          many
+
+one:
+	CMPQ         CX, $0x00000008
+	JLT          done
+	VPMOVSXBD    (SI), Y0
+	VPSUBD       Y9, Y0, Y0
+	VCVTDQ2PS    Y0, Y0
+	VPMOVSXBD    (DX), Y1
+	VPSUBD       Y8, Y1, Y1
+	VCVTDQ2PS    Y1, Y1
+	VMULPS       Y11, Y0, Y0
+	VMULPS       Y10, Y1, Y1
+	VADDPS       Y1, Y0, Y0
+	VDIVPS       Y15, Y0, Y0
+	VCMPPS       $0x07, Y0, Y0, Y1
+	VANDPS       Y1, Y0, Y0
+	VMAXPS       Y14, Y0, Y0
+	VMINPS       Y13, Y0, Y0
+	VCVTPS2DQ    Y0, Y0
+	VPADDD       Y12, Y0, Y0
+	VPMAXSD      Y7, Y0, Y0
+	VPMINSD      Y6, Y0, Y0
+	VEXTRACTI128 $0x01, Y0, X1
+	VPACKSSDW    X1, X0, X0
+	VPACKSSWB    X0, X0, X0
+	VMOVQ        X0, (DI)
+	ADDQ         $0x00000008, DI
+	ADDQ         $0x00000008, SI
+	ADDQ         $0x00000008, DX
+	SUBQ         $0x00000008, CX
+	JMP          one
+
+done:
+	VZEROUPPER
+	RET
+
+// func q8MaxAVX2(dst *int8, a *int8, n int)
+// Requires: AVX, AVX2
+TEXT ·q8MaxAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ n+16(FP), CX
+
+many:
+	CMPQ    CX, $0x00000040
+	JLT     one
+	VMOVDQU (SI), Y0
+	VPMAXSB (DI), Y0, Y0
+	VMOVDQU Y0, (DI)
+	VMOVDQU 32(SI), Y1
+	VPMAXSB 32(DI), Y1, Y1
+	VMOVDQU Y1, 32(DI)
+	ADDQ    $0x00000040, DI
+	ADDQ    $0x00000040, SI
+	SUBQ    $0x00000040, CX
+	JMP     many
+
+one:
+	CMPQ    CX, $0x00000020
+	JLT     done
+	VMOVDQU (SI), Y0
+	VPMAXSB (DI), Y0, Y0
+	VMOVDQU Y0, (DI)
+	ADDQ    $0x00000020, DI
+	ADDQ    $0x00000020, SI
+	SUBQ    $0x00000020, CX
+	JMP     one
+
+done:
+	VZEROUPPER
+	RET

@@ -101,6 +101,7 @@ func Resolve(t Tier) []Kernel {
 		kernelOf(elemFamily.Lookup(uint8(t))),
 		kernelOf(dwFamily.Lookup(uint8(t))),
 		kernelOf(qgemmFamily.Lookup(uint8(t))),
+		kernelOf(q8Family.Lookup(uint8(t))),
 	}
 }
 

@@ -5,22 +5,18 @@ import (
 	"github.com/signet-go/signet/kernels"
 )
 
-// The int8 Ops: explicit QuantizeLinear and DequantizeLinear steps (plain
-// Go, the same on every tier), and convolutions and GEMMs on the int8
-// kernels of package kernels, whose results are bit-identical on every
-// tier and for any split of the work.
+// The int8 Ops: explicit QuantizeLinear and DequantizeLinear steps, Adds,
+// max pooling, convolutions and GEMMs on the int8 kernels of package
+// kernels, whose results are bit-identical on every tier and for any split
+// of the work.
 
 // lowerQuant lowers the int8 kinds of Op; ok is false for any other kind.
 func (be *Backend) lowerQuant(op *backend.Op, g backend.Graph) (l backend.Lowered, ok bool, err error) {
 	switch a := op.Args.(type) {
 	case *backend.Quantize:
-		n := g.Value(op.In[0]).Size
-		st := &quantStep{in: op.In[0], out: op.Out[0], n: n, tasks: elemTasks(n, g.Threads()), scale: a.Scale, zero: a.Zero, inner: max(1, a.Inner)}
-		return backend.Lowered{Kernel: st, Name: "qs8-quantize-go", Tier: kernels.Generic}, true, nil
+		return be.lowerQuantize(op, g, a.Scale, a.Zero, a.Inner, false), true, nil
 	case *backend.Dequantize:
-		n := g.Value(op.In[0]).Size
-		st := &quantStep{in: op.In[0], out: op.Out[0], n: n, tasks: elemTasks(n, g.Threads()), scale: a.Scale, zero: a.Zero, inner: max(1, a.Inner), deq: true}
-		return backend.Lowered{Kernel: st, Name: "qs8-dequantize-go", Tier: kernels.Generic}, true, nil
+		return be.lowerQuantize(op, g, a.Scale, a.Zero, a.Inner, true), true, nil
 	case *backend.QConv:
 		l, err := be.lowerQConv(op, a, g)
 		return l, true, err
@@ -32,11 +28,13 @@ func (be *Backend) lowerQuant(op *backend.Op, g backend.Graph) (l backend.Lowere
 		return backend.Lowered{Kernel: st, Name: "qs8-gap-nhwc-go", Tier: kernels.Generic}, true, nil
 	case *backend.QAdd:
 		n := g.Value(op.Out[0]).Size
-		st := &qaddStep{a: op.In[0], b: op.In[1], out: op.Out[0], n: n, tasks: elemTasks(n, g.Threads()), args: *a}
-		return backend.Lowered{Kernel: st, Name: "qs8-add-go", Tier: kernels.Generic}, true, nil
+		q8 := kernels.Q8For(be.tier)
+		st := &qaddStep{a: op.In[0], b: op.In[1], out: op.Out[0], n: n, tasks: elemTasks(n, g.Threads()), args: kernels.QAddParams(*a), q8: q8}
+		return backend.Lowered{Kernel: st, Name: "qs8-add/" + q8.Name(), Tier: q8.Tier()}, true, nil
 	case *backend.QMaxPool:
-		st := &qmaxPoolStep{in: op.In[0], out: op.Out[0], nin: g.Value(op.In[0]).Size, nout: g.Value(op.Out[0]).Size, p: a.P}
-		return backend.Lowered{Kernel: st, Name: "qs8-maxpool-nhwc-go", Tier: kernels.Generic}, true, nil
+		q8 := kernels.Q8For(be.tier)
+		st := &qmaxPoolStep{in: op.In[0], out: op.Out[0], nin: g.Value(op.In[0]).Size, nout: g.Value(op.Out[0]).Size, p: a.P, q8: q8}
+		return backend.Lowered{Kernel: st, Name: "qs8-maxpool-nhwc/" + q8.Name(), Tier: q8.Tier()}, true, nil
 	}
 	return l, false, nil
 }
@@ -50,6 +48,23 @@ func isQuant(a backend.Args) bool {
 	return false
 }
 
+// lowerQuantize lowers a QuantizeLinear or, with deq, DequantizeLinear
+// with per-channel scale and zero (one value for a whole tensor), a channel
+// being a run of inner elements.
+func (be *Backend) lowerQuantize(op *backend.Op, g backend.Graph, scale []float32, zero []int8, inner int, deq bool) backend.Lowered {
+	n := g.Value(op.In[0]).Size
+	if len(scale) == 1 {
+		inner = n
+	}
+	q8 := kernels.Q8For(be.tier)
+	st := &quantStep{in: op.In[0], out: op.Out[0], n: n, tasks: elemTasks(n, g.Threads()), scale: scale, zero: zero, inner: max(1, inner), deq: deq, q8: q8}
+	kind := "qs8-quantize/"
+	if deq {
+		kind = "qs8-dequantize/"
+	}
+	return backend.Lowered{Kernel: st, Name: kind + q8.Name(), Tier: q8.Tier()}
+}
+
 // quantStep is an element-wise QuantizeLinear (float32 to int8) or, with
 // deq, DequantizeLinear (int8 to float32), in blocks of elements.
 type quantStep struct {
@@ -59,51 +74,30 @@ type quantStep struct {
 	zero     []int8
 	inner    int
 	deq      bool
+	q8       kernels.Q8
 }
 
 func (st *quantStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
 
 func (st *quantStep) Task(x backend.Exec, _, t int) {
 	lo, hi := t*st.n/st.tasks, (t+1)*st.n/st.tasks
-	// Runs of inner elements share one channel's parameters: the channel
-	// is computed once a run, not once an element.
+	// Runs of inner elements share one channel's parameters: one kernel
+	// call a run.
 	for i := lo; i < hi; {
 		c := i / st.inner % len(st.scale)
 		end := min(hi, (i/st.inner+1)*st.inner)
 		s, z := st.scale[c], st.zero[c]
 		if st.deq {
-			in, out := backend.Int8s(x.Buf(st.in), st.n)[i:end], x.Buf(st.out)[i:end]
-			for j, v := range in {
-				out[j] = float32(int32(v)-int32(z)) * s
-			}
+			st.q8.Dequantize(x.Buf(st.out)[i:end], backend.Int8s(x.Buf(st.in), st.n)[i:end], s, z)
 		} else {
-			in, out := x.Buf(st.in)[i:end], backend.Int8s(x.Buf(st.out), st.n)[i:end]
-			for j, v := range in {
-				out[j] = Quantize(v, s, z)
-			}
+			st.q8.Quantize(backend.Int8s(x.Buf(st.out), st.n)[i:end], x.Buf(st.in)[i:end], s, z)
 		}
 		i = end
 	}
 }
 
-// Quantize is ONNX QuantizeLinear of one value: saturate(round(x/scale) +
-// zero) with the division in float32 and rounding half to even; NaN gives
-// the zero point.
-func Quantize(x, scale float32, zero int8) int8 {
-	q := x / scale
-	if q != q {
-		return zero
-	}
-	// Beyond ±512 the result saturates whatever the rounding; within,
-	// adding and subtracting 1.5·2²³ rounds to an integer, half to even,
-	// in float32 arithmetic (the same value as math.RoundToEven, without
-	// the float64 round trip).
-	q = min(max(q, -512), 512)
-	r := int32((q + roundMagic) - roundMagic)
-	return int8(min(max(r+int32(zero), -128), 127))
-}
-
-const roundMagic float32 = 0x1.8p23
+// Quantize is ONNX QuantizeLinear of one value (kernels.QuantizeInt8).
+func Quantize(x, scale float32, zero int8) int8 { return kernels.QuantizeInt8(x, scale, zero) }
 
 // qconvStep runs a packed int8 convolution, tasks over (group, M tile,
 // panel chunk).
@@ -192,32 +186,30 @@ type qmaxPoolStep struct {
 	in, out   int
 	nin, nout int
 	p         kernels.PoolParams
+	q8        kernels.Q8
 }
 
 func (st *qmaxPoolStep) Run(x backend.Exec) { x.Parallel(st.p.N*st.p.OH, st) }
 
 // Task pools output row t (image n, row oh).
 func (st *qmaxPoolStep) Task(x backend.Exec, _, t int) {
-	kernels.MaxPoolRow(&st.p, t, backend.Int8s(x.Buf(st.in), st.nin), backend.Int8s(x.Buf(st.out), st.nout))
+	st.q8.MaxPoolRow(&st.p, t, backend.Int8s(x.Buf(st.in), st.nin), backend.Int8s(x.Buf(st.out), st.nout))
 }
 
 // qaddStep is an int8 Add of two int8 values, requantised, in blocks.
 type qaddStep struct {
 	a, b, out int
 	n, tasks  int
-	args      backend.QAdd
+	args      kernels.QAddParams
+	q8        kernels.Q8
 }
 
 func (st *qaddStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
 
 func (st *qaddStep) Task(x backend.Exec, _, t int) {
-	q := &st.args
+	lo, hi := t*st.n/st.tasks, (t+1)*st.n/st.tasks
 	a, b := backend.Int8s(x.Buf(st.a), st.n), backend.Int8s(x.Buf(st.b), st.n)
-	out := backend.Int8s(x.Buf(st.out), st.n)
-	for i := t * st.n / st.tasks; i < (t+1)*st.n/st.tasks; i++ {
-		y := float32(int32(a[i])-int32(q.ZeroA))*q.ScaleA + float32(int32(b[i])-int32(q.ZeroB))*q.ScaleB
-		out[i] = min(max(Quantize(y, q.Scale, q.Out.ZeroPoint), q.Out.Lo), q.Out.Hi)
-	}
+	st.q8.Add(backend.Int8s(x.Buf(st.out), st.n)[lo:hi], a[lo:hi], b[lo:hi], &st.args)
 }
 
 // qgapStep is an int8 global average pooling, one task per image.
