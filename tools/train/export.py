@@ -26,7 +26,7 @@ def main():
     ap.add_argument("--opset", type=int, default=13)
     a = ap.parse_args()
     ck = torch.load(a.ckpt, map_location="cpu")
-    model = train.Encoder()
+    model = train.Encoder(tuple(ck.get("widths", (24, 32, 64, 128))))
     model.load_state_dict(ck["state_dict"])
     model.eval()
     size = ck["size"]

@@ -213,6 +213,9 @@ def main():
                     help="v2: read the v2 caches (render_cache.py --generator v2) and evaluate select pairs")
     ap.add_argument("--size", type=int, choices=[48, 64], default=SIZE, help="input side (v1 caches are 48)")
     ap.add_argument("--split", default="", help="split file (default split.json for v1, split2.json for v2)")
+    ap.add_argument("--widths", default="24,32,64,128", help="channel widths of the four encoder stages")
+    ap.add_argument("--resume", action="store_true", help="continue the run that --out (and its .state file) "
+                    "belongs to from its last checkpoint, with the same schedule and batch order")
     a = ap.parse_args()
     if a.generator == "v1" and a.size != SIZE:
         ap.error("the v1 generator renders %d px only" % SIZE)
@@ -236,16 +239,20 @@ def main():
         present = set(np.unique(sy).tolist())
         pairs = pairs[[p[0] in present and p[1] in present for p in pairs]] if len(pairs) else pairs
         # the normalisation constants are v1's; report this cache's so a v2 export can be given its own
-        sub = tx[::max(1, len(tx) // 20000)].astype(np.float32) / 255
-        print("cache mean %s std %s (MEAN/STD in use: %s %s)" % (np.round(sub.mean((0, 1, 2)), 3).tolist(),
-              np.round(sub.std((0, 1, 2)), 3).tolist(), MEAN, STD), flush=True)
+        # float64: a float32 sum over ~10^8 values saturates and reports a far too small mean
+        sub = tx[::max(1, len(tx) // 20000)].reshape(-1, 3).astype(np.float64) / 255
+        print("cache mean %s std %s (MEAN/STD in use: %s %s)" % (np.round(sub.mean(0), 3).tolist(),
+              np.round(sub.std(0), 3).tolist(), MEAN, STD), flush=True)
     if a.limit_classes:
         keep = ty < a.limit_classes
         tx, ty = tx[keep], ty[keep]
     tx = np.ascontiguousarray(tx)
     n_classes = int(ty.max()) + 1
 
-    model = Encoder()
+    widths = tuple(int(w) for w in a.widths.split(","))
+    if len(widths) != 4:
+        ap.error("--widths needs four values")
+    model = Encoder(widths)
     if a.init:
         model.load_state_dict(torch.load(a.init, map_location="cpu")["state_dict"])
     flops = count_flops(model, a.size)
@@ -264,14 +271,32 @@ def main():
         return a.lr * 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
     history = []
-    step, t0 = 0, time.time()
+    step, t0, wall0 = 0, time.time(), 0.0
+    skip = 0
+    if a.resume:
+        st = torch.load(a.out + ".state", map_location="cpu")
+        if st["args"]["widths"] != a.widths or st["total_steps"] != total:
+            raise SystemExit("--resume: %s.state belongs to a different run" % a.out)
+        model.load_state_dict(st["state_dict"])
+        opt.load_state_dict(st["opt"])
+        if head is not None:
+            head.load_state_dict(st["head"])
+        g.set_state(st["g"])
+        history, skip, wall0 = st["history"], st["steps"], st["wall_s"]
+        print("resuming at step %d of %d (%.0f s trained before)" % (skip, total, wall0), flush=True)
 
     def save(step):
+        wall = wall0 + time.time() - t0
         ck = {"state_dict": model.state_dict(), "objective": a.objective, "args": vars(a), "flops": flops,
-              "mean": MEAN, "std": STD, "size": a.size, "generator": a.generator, "history": history, "select": history[-1],
-              "wall_s": time.time() - t0, "steps": step, "total_steps": total, "epochs": step / steps_per_epoch}
+              "widths": widths, "mean": MEAN, "std": STD, "size": a.size, "generator": a.generator,
+              "history": history, "select": history[-1],
+              "wall_s": wall, "steps": step, "total_steps": total, "epochs": step / steps_per_epoch}
         torch.save(ck, a.out + ".tmp")
         os.replace(a.out + ".tmp", a.out)
+        # what --resume needs besides the weights: optimiser, augmentation generator, position
+        st = dict(ck, opt=opt.state_dict(), g=g.get_state(), head=head.state_dict() if head is not None else None)
+        torch.save(st, a.out + ".state.tmp")
+        os.replace(a.out + ".state.tmp", a.out + ".state")
 
     eval_every = max(1, int(a.eval_every * steps_per_epoch))
     model.train()
@@ -279,6 +304,11 @@ def main():
     epoch = 0
     while not done:
         for idx in batches_pk(ty, P, K, rng):
+            if skip:
+                # replay the batch order up to the checkpoint; no image work is done for these
+                skip -= 1
+                step += 1
+                continue
             if step >= total:
                 done = True
                 break
@@ -299,16 +329,16 @@ def main():
                         torch.set_num_threads(nt)
                         print("threads ->", nt, flush=True)
                 el = time.time() - t0
-                print("step %d/%d loss %.4f lr %.4f %.1f img/s %.0f s" % (step, total, loss.item(), lr_at(step), step * a.batch / el, el), flush=True)
+                print("step %d/%d loss %.4f lr %.4f %.0f s" % (step, total, loss.item(), lr_at(step), wall0 + el), flush=True)
             if step % eval_every == 0 or step == total:
                 m = select_metrics(model, sx, sy, pairs=pairs)
-                m.update(step=step, epoch=step / steps_per_epoch, wall_s=time.time() - t0)
+                m.update(step=step, epoch=step / steps_per_epoch, wall_s=wall0 + time.time() - t0)
                 history.append(m)
                 print("select:", json.dumps(m), flush=True)
                 save(step)
         epoch += 1
     save(step)
-    print("done: %s %.0f s, select %s" % (a.objective, time.time() - t0, json.dumps(history[-1])), flush=True)
+    print("done: %s %.0f s, select %s" % (a.objective, wall0 + time.time() - t0, json.dumps(history[-1])), flush=True)
 
 
 if __name__ == "__main__":
