@@ -298,6 +298,19 @@ func TestQuantPlan(t *testing.T) {
 
 func TestQuantRunAllocatesNothing(t *testing.T) {
 	checkRunAllocatesNothing(t, qcnn(t, 2), 3*12*12)
+	// Every int8 step kind, each alone: an allocation in one of them (a
+	// bound method value passed to the pooling loop cost one per output
+	// row) must not hide behind a model that lacks it.
+	for _, tc := range quantOpCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newGB(1, tc.in)
+			n := 1
+			for _, d := range tc.in {
+				n *= int(d)
+			}
+			checkRunAllocatesNothing(t, b.build(t, tc.build(b)...), n)
+		})
+	}
 }
 
 // TestQuantRefusals: QDQ the engine cannot run is refused at New.

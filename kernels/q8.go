@@ -156,5 +156,10 @@ func (q Q8) Max(dst, a []int8) {
 
 // MaxPoolRow is the int8 MaxPoolRow on q's tier.
 func (q Q8) MaxPoolRow(p *PoolParams, t int, in, out []int8) {
-	maxPoolRow(p, t, in, out, math.MinInt8, q.Max)
+	if p.C == 0 {
+		return
+	}
+	// The implementation's func value, not the method value q.Max: a bound
+	// method escapes into maxPoolRow and costs an allocation a row.
+	maxPoolRow(p, t, in, out, math.MinInt8, q.get().max)
 }

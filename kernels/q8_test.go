@@ -149,6 +149,34 @@ func TestQ8Tiers(t *testing.T) {
 	})
 }
 
+// TestQ8AllocatesNothing: the int8 element-wise calls run in every
+// inference. Inlining here differs from the engine's steps, so the
+// engine's TestQuantRunAllocatesNothing checks them again through whole
+// models of each int8 step kind.
+func TestQ8AllocatesNothing(t *testing.T) {
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		q := Q8For(tier)
+		if q.Tier() != tier {
+			t.Skipf("q8 has no %v kernels", tier)
+		}
+		p := PoolParams{N: 1, C: 64, H: 8, W: 8, OH: 4, OW: 4, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, PadT: 1, PadL: 1, PadB: 1, PadR: 1}
+		in, out := make([]int8, 8*8*64), make([]int8, 4*4*64)
+		f, d := make([]float32, 100), make([]int8, 100)
+		ap := QAddParams{ScaleA: 0.1, ScaleB: 0.2, Scale: 0.3, Out: QOut{Lo: -128, Hi: 127}}
+		if n := testing.AllocsPerRun(20, func() {
+			for r := range p.OH {
+				q.MaxPoolRow(&p, r, in, out)
+			}
+			q.Quantize(d, f, 0.5, 3)
+			q.Dequantize(f, d, 0.5, 3)
+			q.Add(d, d, d, &ap)
+			q.Max(d, d)
+		}); n != 0 {
+			t.Errorf("%v allocations per run, want 0", n)
+		}
+	})
+}
+
 // TestQuantizeInt8 pins the scalar quantizer on the cases QuantizeLinear
 // spells out: ties to even, saturation, NaN to the zero point.
 func TestQuantizeInt8(t *testing.T) {
