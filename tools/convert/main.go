@@ -3,13 +3,24 @@
 //	go run ./tools/convert -o OUT.sgn [-name N] [-mean 0.485,0.456,0.406] \
 //	    [-std 0.229,0.224,0.225] [-channels RGB|BGR] [-input-shape 1,3,64,64] \
 //	    [-quantize int8 -calib DIR [-calib-n 64] [-calib-method minmax|percentile] \
-//	    [-keep-fp32 NAMES] [-max-layer-error 1e-4]] IN.onnx
+//	    [-keep-fp32 NAMES] [-max-layer-error 1e-4]] \
+//	    [-impostors DIR [-impostor-shots 3]] IN.onnx
 //
 // With -quantize int8 it quantises the converted model after the
 // conversion (package quant: post-training static quantisation, int8
 // weights per output channel and int8 activations per tensor in ONNX's QDQ
 // form) from the images under -calib, and prints a per-layer table: int8 or
 // float32, the cost of the layer alone in int8, why it stays float32.
+//
+// With -impostors it measures the encoder's impostor calibration with the
+// model as written (after quantisation, when asked): every image under
+// DIR/<class>/ (at most 20,000) is embedded as enrolment embeds it, each
+// class's prototype is the mean of its first -impostor-shots embeddings, and
+// the thresholds at false-accept rates 0.1 … 0.0001 per class that the
+// scores of every other class resolve are stored in the model's metadata
+// (gallery.EncoderCalibrationKey), where `signet enroll` finds the default
+// threshold of a new gallery. The classes must be designs no gallery will
+// enrol. It prints the counts and the table.
 //
 // It prints what the conversion did (operators before and after the graph
 // passes, tensors, bytes written, the model fingerprint) and exits with
@@ -46,6 +57,7 @@ func run(args []string, stdout io.Writer) error {
 	channels := fs.String("channels", "RGB", "channel order the model expects: RGB or BGR")
 	shape := fs.String("input-shape", "", "shape of the first input, filling its dynamic dimensions, e.g. 1,3,64,64")
 	qf := addQuantFlags(fs)
+	imp := addImpostorFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: convert -o OUT.sgn [flags] IN.onnx")
 		fs.PrintDefaults()
@@ -63,6 +75,13 @@ func run(args []string, stdout io.Writer) error {
 	in := fs.Arg(0)
 	if err := qf.check(); err != nil {
 		return err
+	}
+	var impostors *impostorSet
+	if imp.on() {
+		var err error
+		if impostors, err = imp.list(); err != nil {
+			return fmt.Errorf("-impostors: %w", err)
+		}
 	}
 	opts := onnx.Options{Name: *name, ChannelOrder: strings.ToUpper(*channels)}
 	if opts.Name == "" {
@@ -89,6 +108,11 @@ func run(args []string, stdout io.Writer) error {
 	if qf.on() {
 		if m, err = qf.quantize(m, stdout); err != nil {
 			return fmt.Errorf("%s: -quantize: %w", in, err)
+		}
+	}
+	if impostors != nil {
+		if m, err = imp.calibrate(m, impostors, stdout); err != nil {
+			return fmt.Errorf("%s: -impostors: %w", in, err)
 		}
 	}
 	if err := model.WriteFile(*out, m); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -73,6 +74,44 @@ func listFiles(dir string) ([]string, error) {
 			return nil, fmt.Errorf("%s: expected image files, found folder %s", dir, e.Name())
 		}
 		out = append(out, p)
+	}
+	return out, nil
+}
+
+// backgroundFiles lists the images of calibrate -background: a folder of
+// images, or a folder of class folders of images (flattened: every image
+// is an impostor for every class, so the folder names are not labels). A
+// top level mixing files and folders is refused: it is usually a wrong path
+// or a half-copied dataset.
+func backgroundFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var file, folder string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if e.IsDir() {
+			folder = cmp.Or(folder, e.Name())
+		} else {
+			file = cmp.Or(file, e.Name())
+		}
+	}
+	switch {
+	case folder == "":
+		return imageArgs([]string{dir})
+	case file != "":
+		return nil, fmt.Errorf("%s: mixes files (%s) and folders (%s); want a folder of images or a folder of class folders", dir, file, folder)
+	}
+	_, byClass, err := classFolders(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents { // name order, as classFolders' labels
+		out = append(out, byClass[e.Name()]...)
 	}
 	return out, nil
 }

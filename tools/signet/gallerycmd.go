@@ -159,12 +159,59 @@ var testHookLocked = func() {}
 // ---- enroll and report ----
 
 type enrollResult struct {
-	Gallery   string          `json:"gallery"`
-	Created   bool            `json:"created"`
-	Committed bool            `json:"committed"`
-	Forced    bool            `json:"forced,omitempty"`
-	ClassID   uint64          `json:"class_id,omitempty"`
-	Report    *gallery.Report `json:"report"`
+	Gallery   string `json:"gallery"`
+	Created   bool   `json:"created"`
+	Committed bool   `json:"committed"`
+	Forced    bool   `json:"forced,omitempty"`
+	ClassID   uint64 `json:"class_id,omitempty"`
+	// Default is where a new gallery's default threshold came from; absent
+	// when the gallery already existed (enroll never changes its threshold).
+	Default *defaultThreshold `json:"default_threshold,omitempty"`
+	Report  *gallery.Report   `json:"report"`
+}
+
+// defaultThreshold describes a new gallery's default threshold: from the
+// encoder's impostor calibration (Calibrated) or the uncalibrated 0.5.
+type defaultThreshold struct {
+	Threshold  float32 `json:"threshold"`
+	Calibrated bool    `json:"calibrated"`
+	// FAR is the tabulated per-class rate used: the largest at or below
+	// RequestedFAR.
+	FAR          float64 `json:"far,omitempty"`
+	RequestedFAR float64 `json:"requested_far,omitempty"`
+	Scores       int     `json:"scores,omitempty"`
+	Classes      int     `json:"classes,omitempty"`
+	Source       string  `json:"source,omitempty"`
+}
+
+// newGalleryDefault reads the default threshold a new gallery gets: the
+// encoder's impostor calibration at far per class, else DefaultOptions'.
+func newGalleryDefault(enc *encoder, far float64) (*defaultThreshold, error) {
+	cal, err := enc.enc.Calibration()
+	if err != nil {
+		return nil, err
+	}
+	if cal == nil {
+		return &defaultThreshold{Threshold: gallery.DefaultOptions().Threshold}, nil
+	}
+	thr, got, err := cal.ThresholdAt(far)
+	if err != nil {
+		return nil, fmt.Errorf("-default-far: %w (a larger -default-far, or calibrate the gallery)", err)
+	}
+	return &defaultThreshold{Threshold: thr, Calibrated: true, FAR: got, RequestedFAR: far,
+		Scores: cal.Scores, Classes: cal.Classes, Source: cal.Source}, nil
+}
+
+func (d *defaultThreshold) String() string {
+	if !d.Calibrated {
+		return fmt.Sprintf("default threshold %.4g is uncalibrated: the model carries no impostor calibration (run signet calibrate once the gallery has impostors)", d.Threshold)
+	}
+	s := fmt.Sprintf("default threshold %.4f from the encoder's impostor calibration at FAR %g per class (%d scores, %d background classes)",
+		d.Threshold, d.FAR, d.Scores, d.Classes)
+	if d.FAR != d.RequestedFAR {
+		s += fmt.Sprintf("; %g is the largest tabulated rate at or below %g", d.FAR, d.RequestedFAR)
+	}
+	return s
 }
 
 func cmdEnroll(e *env, args []string) error { return enrollOrReport(e, "enroll", args) }
@@ -181,6 +228,8 @@ func enrollOrReport(e *env, name string, args []string) error {
 	applyThr := fs.Bool("apply-threshold", false, "give the class the suggested threshold")
 	noCrops := fs.Bool("no-crops", false, "do not store the images (the gallery then cannot be re-embedded)")
 	mode := fs.String("mode", "mean", "prototype mode of a new gallery: mean, multi or knn")
+	defFAR := fs.Float64("default-far", 0.001, "false-accept rate per class of a new gallery's default threshold, "+
+		"read from the model's impostor calibration when it has one (else the uncalibrated 0.5)")
 	htmlOut := fs.String("html", "", "also write the plan's review page, one self-contained HTML file, to this path")
 	var force *bool
 	if name == "enroll" {
@@ -201,6 +250,9 @@ func enrollOrReport(e *env, name string, args []string) error {
 	}
 	if len(paths) == 0 {
 		return usagef("no images")
+	}
+	if !(*defFAR > 0 && *defFAR < 1) {
+		return usagef("-default-far must be in (0, 1)")
 	}
 	opts := gallery.DefaultOptions()
 	if opts.Mode, err = parseMode(*mode); err != nil {
@@ -225,9 +277,19 @@ func enrollOrReport(e *env, name string, args []string) error {
 		}
 		defer l.Unlock()
 	}
+	// Only a new gallery takes the calibration's threshold, so a model
+	// whose calibration cannot serve -default-far still adds to galleries
+	// that exist.
+	def, defErr := newGalleryDefault(enc, *defFAR)
+	if defErr == nil {
+		opts.Threshold = def.Threshold
+	}
 	g, created, err := openGallery(*gf.gallery, enc, true, opts)
 	if err != nil {
 		return err
+	}
+	if created && defErr != nil {
+		return defErr
 	}
 	testHookLocked()
 	ex, err := exemplars(e, enc, files, !*noCrops)
@@ -250,6 +312,9 @@ func enrollOrReport(e *env, name string, args []string) error {
 		}
 	}
 	res := enrollResult{Gallery: *gf.gallery, Created: created, Report: plan.Report}
+	if created {
+		res.Default = def
+	}
 	if name == "enroll" {
 		commit := g.Commit
 		if *force {
@@ -278,6 +343,9 @@ func enrollOrReport(e *env, name string, args []string) error {
 		return printJSON(e, res)
 	}
 	fmt.Fprint(e.stdout, plan.Report.String())
+	if res.Default != nil {
+		fmt.Fprintf(e.stdout, "\n%s\n", textsafe.Escape(res.Default.String()))
+	}
 	switch {
 	case !res.Committed:
 		fmt.Fprintf(e.stdout, "\nnot committed (report only); %s is unchanged\n", textsafe.Escape(*gf.gallery))
@@ -639,8 +707,10 @@ func cmdRename(e *env, args []string) error {
 func cmdCalibrate(e *env, args []string) error {
 	fs := newFlagSet(e, "calibrate")
 	gf := addGalleryFlags(fs, false)
-	far := fs.Float64("far", 0.001, "target false-accept rate per class")
-	bgDir := fs.String("background", "", "folder of images of no class (extra impostors); needs -model")
+	far := fs.Float64("far", 0.001, "target false-accept rate per class; when the gallery's own impostors do not resolve it, "+
+		"the gallery default becomes the model's impostor calibration threshold at this rate if that is tighter (needs -model)")
+	bgDir := fs.String("background", "", "folder of images of no class (extra impostors), or a folder of class folders of them "+
+		"(every image is an impostor for every class; the folder names are not labels); needs -model")
 	dry := fs.Bool("dry-run", false, "compute thresholds without saving them")
 	if err := parseNoArgs(fs, args); err != nil {
 		return err
@@ -663,6 +733,7 @@ func cmdCalibrate(e *env, args []string) error {
 	}
 	var g *gallery.Gallery
 	var copts gallery.CalibrateOptions
+	var encCal *gallery.EncoderCalibration
 	if *gf.model != "" {
 		enc, err := openEncoder(*gf.model, *gf.threads)
 		if err != nil {
@@ -672,8 +743,11 @@ func cmdCalibrate(e *env, args []string) error {
 		if g, _, err = openGallery(*gf.gallery, enc, false, gallery.Options{}); err != nil {
 			return err
 		}
+		if encCal, err = enc.enc.Calibration(); err != nil {
+			return err
+		}
 		if *bgDir != "" {
-			files, err := imageArgs([]string{*bgDir})
+			files, err := backgroundFiles(*bgDir)
 			if err != nil {
 				return err
 			}
@@ -689,9 +763,16 @@ func cmdCalibrate(e *env, args []string) error {
 	}
 	testHookLocked()
 	copts.DryRun = *dry
+	before := g.Options().Threshold
 	cal, err := g.Calibrate(*far, copts)
 	if err != nil {
 		return err
+	}
+	fb := encoderFallback(cal, encCal, before, *far, *gf.model != "")
+	if fb != nil && fb.Applied && !*dry {
+		if err := g.SetThreshold(fb.Threshold); err != nil {
+			return err
+		}
 	}
 	if !*dry {
 		if err := g.Save(*gf.gallery); err != nil {
@@ -699,7 +780,7 @@ func cmdCalibrate(e *env, args []string) error {
 		}
 	}
 	if *gf.json {
-		return printJSON(e, map[string]any{"gallery": *gf.gallery, "saved": !*dry, "calibration": cal})
+		return printJSON(e, map[string]any{"gallery": *gf.gallery, "saved": !*dry, "calibration": cal, "encoder_fallback": fb})
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tLABEL\tTHRESHOLD\tGAR\tFAR\tGENUINE\tIMPOSTORS\tRESOLVED")
@@ -726,12 +807,66 @@ func cmdCalibrate(e *env, args []string) error {
 	if kept > 0 {
 		fmt.Fprintf(e.stdout, "\n* too few impostors to resolve FAR %g and the estimate was looser: the threshold in force was kept\n", *far)
 	}
+	if fb != nil {
+		fmt.Fprintf(e.stdout, "\n%s\n", fb.Note)
+	}
 	if *dry {
 		fmt.Fprintf(e.stdout, "\ndry run at target FAR %g; %s is unchanged\n", *far, textsafe.Escape(*gf.gallery))
 	} else {
 		fmt.Fprintf(e.stdout, "\ncalibrated at target FAR %g; saved %s\n", *far, textsafe.Escape(*gf.gallery))
 	}
 	return nil
+}
+
+// calibrationFallback reports the gallery-default rule of calibrate: when
+// the gallery's own impostors do not resolve the target FAR, the default
+// becomes the model's encoder calibration threshold at that FAR if it is
+// tighter (higher) than the one the gallery's data gives. Per-class
+// thresholds are left as Calibrate set them.
+type calibrationFallback struct {
+	Applied   bool    `json:"applied"`
+	Threshold float32 `json:"threshold,omitempty"` // the encoder calibration's, when it has one at the target
+	FAR       float64 `json:"far,omitempty"`       // the tabulated rate it was read at
+	Estimate  float32 `json:"estimate"`            // the gallery default from the gallery's own scores
+	Scores    int     `json:"scores,omitempty"`    // the encoder calibration's impostor scores
+	Note      string  `json:"note"`
+}
+
+// encoderFallback applies the rule of calibrationFallback; nil when the
+// gallery's impostors resolve the target.
+func encoderFallback(cal *gallery.Calibration, enc *gallery.EncoderCalibration, before float32, far float64, haveModel bool) *calibrationFallback {
+	if cal.Global.Resolved {
+		return nil
+	}
+	est := before // Calibrate keeps the default when there are no impostors
+	if cal.Global.Impostors > 0 {
+		est = cal.Global.Threshold
+	}
+	fb := &calibrationFallback{Estimate: est}
+	unresolved := fmt.Sprintf("gallery default: %d impostor scores do not resolve FAR %g", cal.Global.Impostors, far)
+	switch {
+	case !haveModel:
+		fb.Note = unresolved + "; pass -model to fall back on the encoder's impostor calibration"
+		return fb
+	case enc == nil:
+		fb.Note = unresolved + "; the model carries no impostor calibration, so the default stays " + fmt.Sprintf("%.4f", est)
+		return fb
+	}
+	thr, got, err := enc.ThresholdAt(far)
+	if err != nil {
+		fb.Note = unresolved + "; " + err.Error()
+		return fb
+	}
+	fb.Threshold, fb.FAR, fb.Scores = thr, got, enc.Scores
+	if thr > est {
+		fb.Applied = true
+		fb.Note = fmt.Sprintf("%s; the encoder's impostor calibration gives %.4f at FAR %g per class (%d scores), tighter than the gallery's %.4f: it is the default",
+			unresolved, thr, got, enc.Scores, est)
+	} else {
+		fb.Note = fmt.Sprintf("%s; the encoder's impostor calibration gives %.4f at FAR %g per class, no tighter than the gallery's %.4f, which stays",
+			unresolved, thr, got, est)
+	}
+	return fb
 }
 
 func cmdReembed(e *env, args []string) error {

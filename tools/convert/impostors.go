@@ -1,0 +1,267 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"image"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/signet-go/signet/engine"
+	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/imagedec"
+	"github.com/signet-go/signet/internal/safefile"
+	"github.com/signet-go/signet/model"
+	"github.com/signet-go/signet/tools/convert/quant"
+)
+
+// maxImpostorImages bounds the background -impostors reads: 20,000 images
+// of a few hundred designs give millions of impostor scores, enough to
+// resolve a false-accept rate of 0.0001, within the 8 Mi scores
+// gallery.MeasureEncoderCalibration accepts.
+const maxImpostorImages = 20000
+
+// impostorFlags are the flags of the encoder's impostor calibration.
+type impostorFlags struct {
+	dir   *string
+	shots *int
+}
+
+func addImpostorFlags(fs *flag.FlagSet) *impostorFlags {
+	return &impostorFlags{
+		dir: fs.String("impostors", "", "folder of class folders of sign designs no gallery will enrol (PNG or JPEG): "+
+			"measure the encoder's impostor calibration with the model written and store it in its metadata"),
+		shots: fs.Int("impostor-shots", 3, "exemplars per background prototype in the impostor calibration"),
+	}
+}
+
+func (f *impostorFlags) on() bool { return *f.dir != "" }
+
+// impostorSet is the background, listed and checked before the conversion
+// so a bad folder fails fast.
+type impostorSet struct {
+	classes []string   // class folder names, sorted
+	files   [][]string // image paths per class
+	skipped int        // class folders with fewer than shots images
+	images  int
+}
+
+// list reads DIR/<class>/<image>: the top level holds only folders, a class
+// folder only images (other files are skipped, hidden entries ignored).
+func (f *impostorFlags) list() (*impostorSet, error) {
+	if *f.shots < 1 {
+		return nil, fmt.Errorf("-impostor-shots %d: need at least 1", *f.shots)
+	}
+	dir := *f.dir
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	set := &impostorSet{}
+	for _, e := range ents { // ReadDir sorts by name
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if !e.IsDir() {
+			return nil, fmt.Errorf("%s: expected one folder per background class, found file %s", dir, e.Name())
+		}
+		cdir := filepath.Join(dir, e.Name())
+		files, err := imageFiles(cdir)
+		if err != nil {
+			return nil, err
+		}
+		if len(files) < *f.shots {
+			set.skipped++
+			continue
+		}
+		set.images += len(files)
+		if set.images > maxImpostorImages {
+			return nil, fmt.Errorf("%s: more than %d images; use a smaller background", dir, maxImpostorImages)
+		}
+		set.classes = append(set.classes, e.Name())
+		set.files = append(set.files, files)
+	}
+	if len(set.classes) < 2 {
+		return nil, fmt.Errorf("%s: %d class folders with at least %d images (-impostor-shots), need at least 2", dir, len(set.classes), *f.shots)
+	}
+	return set, nil
+}
+
+// imageFiles lists the PNG and JPEG files of a class folder in name order.
+func imageFiles(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if e.IsDir() {
+			return nil, fmt.Errorf("%s: expected image files, found folder %s", dir, e.Name())
+		}
+		switch strings.ToLower(filepath.Ext(e.Name())) {
+		case ".png", ".jpg", ".jpeg":
+			out = append(out, filepath.Join(dir, e.Name()))
+		}
+	}
+	return out, nil
+}
+
+// calibrate measures the impostor calibration of m exactly as written
+// (encoded and decoded again, so an int8 model is measured in int8) and
+// returns m with it in Extra[gallery.EncoderCalibrationKey]. It prints the
+// counts and the table to w.
+func (f *impostorFlags) calibrate(m *model.Model, set *impostorSet, w io.Writer) (*model.Model, error) {
+	data, err := model.Encode(m)
+	if err != nil {
+		return nil, err
+	}
+	written, err := model.Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	emb, err := embedAll(written, set)
+	if err != nil {
+		return nil, err
+	}
+	source := fmt.Sprintf("%d designs, %d images from folder %s", len(set.classes), set.images, cleanName(filepath.Base(filepath.Clean(*f.dir))))
+	cal, err := gallery.MeasureEncoderCalibration(emb, *f.shots, source)
+	if err != nil {
+		return nil, err
+	}
+	js, err := cal.Encode()
+	if err != nil {
+		return nil, err
+	}
+	meta := m.Meta
+	meta.Extra = maps.Clone(m.Meta.Extra)
+	if meta.Extra == nil {
+		meta.Extra = map[string]string{}
+	}
+	meta.Extra[gallery.EncoderCalibrationKey] = js
+	out, err := model.New(meta, m.Graph)
+	if err != nil {
+		return nil, err
+	}
+	if out.Fingerprint() != written.Fingerprint() {
+		// Metadata outside the fingerprint cannot change what the model
+		// computes; a difference here would mean the calibration was
+		// measured on another model.
+		return nil, errors.New("fingerprint changed while storing the calibration")
+	}
+	fmt.Fprintf(w, "impostor calibration: %d background classes, %d images, %d shots per prototype, %d impostor scores",
+		cal.Classes, cal.Embeddings, cal.Shots, cal.Scores)
+	if set.skipped > 0 {
+		fmt.Fprintf(w, " (%d class folders with fewer than %d images skipped)", set.skipped, cal.Shots)
+	}
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  FAR per class\tthreshold")
+	for _, p := range cal.Points {
+		fmt.Fprintf(tw, "  %g\t%.4f\n", p.FAR, p.Threshold)
+	}
+	tw.Flush()
+	return out, nil
+}
+
+// embedAll embeds every background image as enrolment does (the bounded
+// decoder, then gallery.EngineEncoder), one single-threaded session per
+// worker so the result does not depend on the worker count.
+func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
+	e, err := engine.New(m, engine.Options{Threads: 1})
+	if err != nil {
+		return nil, err
+	}
+	defer e.Close()
+	type job struct{ c, i int }
+	jobs := make(chan job)
+	out := make([][][]float32, len(set.files))
+	for c, fs := range set.files {
+		out[c] = make([][]float32, len(fs))
+	}
+	var (
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+	}
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	for range workers {
+		enc, err := gallery.NewEngineEncoder(e)
+		if err != nil {
+			close(jobs)
+			wg.Wait()
+			return nil, err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer enc.Close()
+			for j := range jobs {
+				mu.Lock()
+				stop := first != nil
+				mu.Unlock()
+				if stop {
+					continue // drain: one named failure is enough
+				}
+				p := set.files[j.c][j.i]
+				img, err := loadImage(p)
+				if err == nil {
+					out[j.c][j.i], err = enc.Embed(img)
+				}
+				if err != nil {
+					fail(fmt.Errorf("%s: %w", p, err))
+				}
+			}
+		}()
+	}
+	for c, fs := range set.files {
+		for i := range fs {
+			jobs <- job{c, i}
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return out, first
+}
+
+func loadImage(path string) (image.Image, error) {
+	f, st, err := safefile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st.Size() > quant.MaxImageBytes {
+		return nil, fmt.Errorf("%d bytes, limit %d", st.Size(), quant.MaxImageBytes)
+	}
+	return imagedec.Decode(f)
+}
+
+// cleanName keeps a folder name printable for the calibration's Source.
+func cleanName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\uFFFD' {
+			return '?'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "?"))
+	if len(s) > 200 {
+		s = strings.ToValidUTF8(s[:200], "")
+	}
+	return s
+}
