@@ -17,7 +17,11 @@ func TestRunProfile(t *testing.T) {
 	defer e.Close()
 	s := e.NewSession()
 	defer s.Close()
-	in := make([]float32, 3*48*48)
+	n := 1
+	for _, d := range e.InputShapes()[0] {
+		n *= d
+	}
+	in := make([]float32, n)
 	for i := range in {
 		in[i] = float32(i%17) / 17
 	}

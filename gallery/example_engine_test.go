@@ -41,7 +41,18 @@ func Example_engine() {
 		return img
 	}
 
-	g, err := gallery.New(enc.Dim(), enc.Fingerprint(), gallery.DefaultOptions())
+	// The model's impostor calibration gives a new gallery a threshold at
+	// a stated false-accept rate (0.1% per class) before it has any
+	// impostors of its own: an honest Unknown from the first enrolment.
+	opts := gallery.DefaultOptions()
+	if cal, err := enc.Calibration(); err != nil {
+		log.Fatal(err)
+	} else if cal != nil {
+		if opts.Threshold, _, err = cal.ThresholdAt(0.001); err != nil {
+			log.Fatal(err)
+		}
+	}
+	g, err := gallery.New(enc.Dim(), enc.Fingerprint(), opts)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -49,7 +60,7 @@ func Example_engine() {
 	// Enrol each sign from five crops; the crops are kept so the gallery
 	// can be re-embedded when the encoder changes.
 	signs := "../testdata/signs/novel/"
-	for _, label := range []string{"circle-red-white-num-90", "tri_up-red-white-picto-horse", "octagon-white-red-text-ALTO"} {
+	for _, label := range []string{"prohib-num-90", "prohib-limit-height-3p8_m", "plate_green-text-AUSFAHRT"} {
 		var ex []gallery.Exemplar
 		for _, n := range []string{"00", "01", "02", "03", "04"} {
 			p := signs + label + "/" + n + ".png"
@@ -74,7 +85,7 @@ func Example_engine() {
 
 	// Recognise: the nearest prototype by cosine, or an honest Unknown.
 	r := gallery.NewResult(3) // reused across calls: matching allocates nothing
-	for _, q := range []string{"circle-red-white-num-90/10.png", "square-white-blue-picto-anchor/00.png"} {
+	for _, q := range []string{"prohib-num-90/05.png", "info_blue-fontawesome.f1ec/00.png"} {
 		if err := g.MatchImage(enc, load(signs+q), r); err != nil {
 			log.Fatal(err)
 		}
@@ -95,9 +106,9 @@ func Example_engine() {
 		log.Fatal(err)
 	}
 	// Output:
-	// circle-red-white-num-90: 0 of 0 held-out crops flipped
-	// tri_up-red-white-picto-horse: 0 of 1 held-out crops flipped
-	// octagon-white-red-text-ALTO: 0 of 2 held-out crops flipped
-	// circle-red-white-num-90/10.png: circle-red-white-num-90 (cosine 0.96)
-	// square-white-blue-picto-anchor/00.png: unknown (below threshold)
+	// prohib-num-90: 0 of 0 held-out crops flipped
+	// prohib-limit-height-3p8_m: 0 of 1 held-out crops flipped
+	// plate_green-text-AUSFAHRT: 0 of 2 held-out crops flipped
+	// prohib-num-90/05.png: prohib-num-90 (cosine 0.98)
+	// info_blue-fontawesome.f1ec/00.png: unknown (below threshold)
 }

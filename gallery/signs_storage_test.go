@@ -20,9 +20,9 @@ func TestSignsStorage(t *testing.T) {
 	specs := []modeSpec{signsMean, signsMeanInt8}
 	jobs := map[string]func(t *testing.T){}
 	for _, m := range specs {
-		jobs[m.String()+"/5way1shot"] = func(t *testing.T) { episodesFor(t, d, 5, 1, signsEpisodesN, m) }
-		jobs[m.String()+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, signsAllWayN, m) }
-		jobs[m.String()+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, 5, signsOpenTrials, m) }
+		jobs[m.String()+"/5way1shot"] = func(t *testing.T) { episodesFor(t, d, splitNovel, 5, 1, signsEpisodesN, m) }
+		jobs[m.String()+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, splitNovel, 0, 5, signsAllWayN, m) }
+		jobs[m.String()+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, splitNovel, 5, signsOpenTrials, m) }
 		for tr := range signsGenTrials {
 			jobs[fmt.Sprintf("%s/general%d", m, tr)] = func(t *testing.T) { generalTrialFor(t, d, tr, m, false) }
 		}
@@ -32,12 +32,12 @@ func TestSignsStorage(t *testing.T) {
 		w1, a5, auroc, flips float64
 	}
 	rows := make([]row, len(specs))
-	t.Logf("storage  5-way 1-shot  %d-way 5-shot  open-set AUROC  base flips", signsNovelN)
+	t.Logf("storage  5-way 1-shot  %d-way 5-shot  open-set AUROC  base flips", ways(d.novel(splitNovel)))
 	for i, m := range specs {
 		r := row{
-			w1:    episodesFor(t, d, 5, 1, signsEpisodesN, m).Accuracy,
-			a5:    episodesFor(t, d, signsNovelN, 5, signsAllWayN, m).Accuracy,
-			auroc: openSetFor(t, d, 5, signsOpenTrials, m).mean,
+			w1:    episodesFor(t, d, splitNovel, 5, 1, signsEpisodesN, m).Accuracy,
+			a5:    episodesFor(t, d, splitNovel, 0, 5, signsAllWayN, m).Accuracy,
+			auroc: openSetFor(t, d, splitNovel, 5, signsOpenTrials, m).mean,
 			flips: generalFor(t, d, m, false).flipRate(),
 		}
 		rows[i] = r

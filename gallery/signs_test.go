@@ -26,26 +26,55 @@ import (
 // testdata/models/MODEL_CARD.md the model and the targets.
 const (
 	signsModel     = "../testdata/models/signs.sgn"
-	signsNovelDir  = "../testdata/signs/novel"
-	signsBaseDir   = "../testdata/signs/base-val"
-	signsNovelN    = 68 // classes
-	signsNovelPer  = 20 // images per novel class
-	signsBaseN     = 203
-	signsBasePer   = 6
+	signsRoot      = "../testdata/signs"
+	signsPer       = 6 // images per novel and cross-source class
+	signsBaseN     = 110
+	signsBasePer   = 4
+	signsPairsN    = 95 // mirrored pairs in pairs.txt
 	signsSeed      = 2026
 	signsEmbedDim  = 128
 	signsEmbedWork = 2 // sessions embedding in parallel
 )
 
+// The two splits of never-trained classes the targets apply to alike:
+// novel (training icon sets: mirrored pairs, the first benchmark's hard
+// cases, unseen pictograms) and cross-source (an icon set held out of
+// training and selection altogether).
+const (
+	splitNovel = "novel"
+	splitCross = "cross-source"
+)
+
+// signsSplits names the splits and their class counts.
+var signsSplits = []struct {
+	name    string
+	classes int
+}{{splitNovel, 220}, {splitCross, 90}}
+
 // signsData holds every benchmark embedding, grouped by class in sorted
 // class order, images in file-name order.
 type signsData struct {
 	fingerprint [32]byte
-	novel       []gallery.Labelled
+	splits      map[string][]gallery.Labelled // novel, cross-source
 	base        []gallery.Labelled
+	pairs       [][2]string // mirrored pairs, both twins in one split
 	embedTime   time.Duration
 	tier        string
+	side        int // the encoder's input side
+	// cal is the model's encoder-level impostor calibration (nil if none).
+	cal *gallery.EncoderCalibration
 }
+
+// novel is split name's embeddings.
+func (d *signsData) novel(name string) []gallery.Labelled { return d.splits[name] }
+
+// allNovel is every never-trained class, novel then cross-source.
+func (d *signsData) allNovel() []gallery.Labelled {
+	return append(append([]gallery.Labelled(nil), d.splits[splitNovel]...), d.splits[splitCross]...)
+}
+
+// ways is the number of classes of a split.
+func ways(novel []gallery.Labelled) int { return len(novel) / signsPer }
 
 // signsByModel holds, per model file, the benchmark embedded once per
 // test binary.
@@ -109,23 +138,68 @@ func listSigns(dir string, classes, per int) ([]signFile, error) {
 	return out, nil
 }
 
+// readPairs reads pairs.txt and checks that both twins of every pair are
+// classes of one split.
+func readPairs(path string, split map[string]string) ([][2]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out [][2]string
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Fields(line)
+		if len(f) != 2 || split[f[0]] == "" || split[f[0]] != split[f[1]] || f[0] == f[1] {
+			return nil, fmt.Errorf("%s:%d: want two classes of one split, got %q", path, i+1, line)
+		}
+		out = append(out, [2]string{f[0], f[1]})
+	}
+	if len(out) != signsPairsN {
+		return nil, fmt.Errorf("%s: %d pairs, want %d", path, len(out), signsPairsN)
+	}
+	return out, nil
+}
+
 // embedSigns embeds the benchmark with the model file at path.
 func embedSigns(path string) (*signsData, error) {
 	start := time.Now()
-	novel, err := listSigns(signsNovelDir, signsNovelN, signsNovelPer)
+	var all []signFile
+	var counts []int
+	splitOf := map[string]string{}
+	for _, sp := range signsSplits {
+		fs, err := listSigns(filepath.Join(signsRoot, sp.name), sp.classes, signsPer)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fs {
+			splitOf[f.label] = sp.name
+		}
+		all = append(all, fs...)
+		counts = append(counts, len(fs))
+	}
+	base, err := listSigns(filepath.Join(signsRoot, "base-val"), signsBaseN, signsBasePer)
 	if err != nil {
 		return nil, err
 	}
-	base, err := listSigns(signsBaseDir, signsBaseN, signsBasePer)
+	pairs, err := readPairs(filepath.Join(signsRoot, "pairs.txt"), splitOf)
 	if err != nil {
 		return nil, err
 	}
-	all := append(append([]signFile(nil), novel...), base...)
+	all = append(all, base...)
 	eng, err := engine.Load(path, engine.Options{Threads: 1})
 	if err != nil {
 		return nil, err
 	}
 	defer eng.Close()
+	side := eng.InputShapes()[0][3]
+	enc0, err := gallery.NewEngineEncoder(eng)
+	if err != nil {
+		return nil, err
+	}
+	cal, err := enc0.Calibration()
+	enc0.Close()
+	if err != nil {
+		return nil, err
+	}
 	out := make([]gallery.Labelled, len(all))
 	workers := min(signsEmbedWork, runtime.GOMAXPROCS(0))
 	errs := make([]error, workers)
@@ -140,7 +214,7 @@ func embedSigns(path string) (*signsData, error) {
 			defer wg.Done()
 			defer enc.Close()
 			for i := w; i < len(all); i += workers {
-				v, err := embedFile(enc, all[i].path)
+				v, err := embedFile(enc, all[i].path, side)
 				if err != nil {
 					errs[w] = err
 					return
@@ -158,16 +232,27 @@ func embedSigns(path string) (*signsData, error) {
 	if d := len(out[0].Embedding); d != signsEmbedDim {
 		return nil, fmt.Errorf("embedding size %d, want %d", d, signsEmbedDim)
 	}
-	return &signsData{
+	d := &signsData{
 		fingerprint: eng.Model().Fingerprint(),
-		novel:       out[:len(novel)],
-		base:        out[len(novel):],
+		splits:      map[string][]gallery.Labelled{},
+		pairs:       pairs,
 		embedTime:   time.Since(start),
 		tier:        eng.Tier().String(),
-	}, nil
+		side:        side,
+		cal:         cal,
+	}
+	at := 0
+	for i, sp := range signsSplits {
+		d.splits[sp.name] = out[at : at+counts[i]]
+		at += counts[i]
+	}
+	d.base = out[at:]
+	return d, nil
 }
 
-func embedFile(enc *gallery.EngineEncoder, path string) ([]float32, error) {
+// embedFile embeds one benchmark PNG, which must have the encoder's input
+// side: the benchmark measures the encoder, not a resize.
+func embedFile(enc *gallery.EngineEncoder, path string, side int) ([]float32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -177,8 +262,8 @@ func embedFile(enc *gallery.EngineEncoder, path string) ([]float32, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if b := img.Bounds(); b.Dx() != 48 || b.Dy() != 48 {
-		return nil, fmt.Errorf("%s: %v, want 48x48", path, b.Size())
+	if b := img.Bounds(); b.Dx() != side || b.Dy() != side {
+		return nil, fmt.Errorf("%s: %v, want %dx%d", path, b.Size(), side, side)
 	}
 	v, err := enc.Embed(img)
 	if err != nil {
@@ -231,11 +316,11 @@ func meanCI95(x []float64) (mean, half float64) {
 
 // signsEpisodes runs N-way K-shot episodes over the novel classes. Query
 // protocol: every image of an episode's class that is not enrolled is a
-// query (20 − K per class), as in tools/train/fewshot.py.
+// query (6 − K per class), as in tools/train/fewshot.py.
 func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
 	t.Helper()
 	r, err := gallery.Episodes(novel, gallery.EpisodeConfig{
-		Ways: ways, Shots: shots, Queries: signsNovelPer - shots, Episodes: n,
+		Ways: ways, Shots: shots, Queries: signsPer - shots, Episodes: n,
 		Seed: signsSeed, Mode: m.mode, K: m.k, Storage: m.storage,
 	})
 	if err != nil {
@@ -250,7 +335,7 @@ func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, m
 // gallery's match score (best cosine); AUROC is averaged over trials.
 func signsOpenSet(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, shots, trials int, m modeSpec) (mean, half float64) {
 	t.Helper()
-	cls := classes(novel, signsNovelPer)
+	cls := classes(novel, signsPer)
 	aucs := make([]float64, trials)
 	for tr := range aucs {
 		rng := rand.New(rand.NewPCG(signsSeed, uint64(tr)))
@@ -294,8 +379,9 @@ func signsOpenSet(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, 
 	return meanCI95(aucs)
 }
 
-// genTrial counts one trial of the deployed situation: the 203 base
-// classes and the 68 novel ones in one gallery.
+// genTrial counts one trial of the deployed situation: the 110 base
+// classes and the 310 never-trained ones (novel and cross-source) in one
+// gallery.
 type genTrial struct {
 	base, novel int // queries
 	// Correct closed-set decisions (arg-max over every class).
@@ -314,11 +400,12 @@ type genTrial struct {
 // signsGeneralTrial builds the base gallery, measures it, adds every
 // novel class and measures again.
 //
-// Split: only 6 renders per base class are committed (the training renders
+// Split: only 4 renders per base class are committed (the training renders
 // are not), so each trial draws 3 of them to build the base prototype and
-// holds out the other 3 as queries; they are enrolled as the class's
-// validation exemplars, which is what Plan measures flips on. Each novel
-// class is enrolled with 5 random images, its other 15 are queries. With
+// holds out the 4th as the query; it is enrolled as the class's validation
+// exemplar, which is what Plan measures flips on. Each novel and
+// cross-source class is enrolled with 5 random images, its 6th is the
+// query. With
 // plan set, novel classes are added one at a time through Plan and Commit
 // (ForceCommit when a single plan is over budget), so the direct count can
 // be checked against the sum of the reports; otherwise in one AddClasses.
@@ -361,7 +448,7 @@ func signsGeneralTrial(t *testing.T, d *signsData, trial int, m modeSpec, plan b
 	}
 	batch = batch[:0]
 	var novelQ []gallery.Labelled
-	for _, c := range classes(d.novel, signsNovelPer) {
+	for _, c := range classes(d.allNovel(), signsPer) {
 		var sup []gallery.Labelled
 		for j, o := range rng.Perm(len(c)) {
 			if j < 5 {
@@ -456,7 +543,7 @@ const (
 	signsEpisodesN  = 1000 // 5-way episodes
 	signsAllWayN    = 100  // all-novel-way episodes
 	signsOpenTrials = 100  // open-set halvings
-	signsGenTrials  = 5    // generalised / flip-rate trials
+	signsGenTrials  = 20   // generalised / flip-rate trials
 	// TestSignsModes runs half as many all-way episodes and open-set
 	// splits: KNN and multi-prototype matching cost up to five times mean
 	// matching, and the suite must stay fast with the plain-Go kernels.
@@ -466,17 +553,58 @@ const (
 	signsModeOpenTrials = 50
 )
 
-func episodesFor(t *testing.T, d *signsData, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
-	return memo(fmt.Sprintf("episodes/%d/%d/%d/%s", ways, shots, n, m), func() gallery.EpisodeResult {
-		return signsEpisodes(t, d.novel, ways, shots, n, m)
+// episodesFor runs (once per test binary) N-way K-shot episodes over a
+// split; ways 0 means every class of the split.
+func episodesFor(t *testing.T, d *signsData, split string, ways, shots, n int, m modeSpec) gallery.EpisodeResult {
+	return memo(fmt.Sprintf("episodes/%s/%d/%d/%d/%s", split, ways, shots, n, m), func() gallery.EpisodeResult {
+		if ways == 0 {
+			ways = len(d.novel(split)) / signsPer
+		}
+		return signsEpisodes(t, d.novel(split), ways, shots, n, m)
 	})
 }
 
 type meanHalf struct{ mean, half float64 }
 
-func openSetFor(t *testing.T, d *signsData, shots, trials int, m modeSpec) meanHalf {
-	return memo(fmt.Sprintf("open/%d/%d/%s", shots, trials, m), func() meanHalf {
-		a, h := signsOpenSet(t, d.fingerprint, d.novel, shots, trials, m)
+func openSetFor(t *testing.T, d *signsData, split string, shots, trials int, m modeSpec) meanHalf {
+	return memo(fmt.Sprintf("open/%s/%d/%d/%s", split, shots, trials, m), func() meanHalf {
+		a, h := signsOpenSet(t, d.fingerprint, d.novel(split), shots, trials, m)
+		return meanHalf{a, h}
+	})
+}
+
+// signsPairEpisodes measures chirality: for each mirrored pair of the
+// split, 2-way episodes with both twins enrolled (shots each) and the
+// twins' other images as queries. The result is the mean over pairs, the
+// interval over pairs.
+func signsPairEpisodes(t *testing.T, d *signsData, split string, shots, perPair int, m modeSpec) (acc, half float64, pairs int) {
+	t.Helper()
+	byLabel := map[string][]gallery.Labelled{}
+	for _, c := range classes(d.novel(split), signsPer) {
+		byLabel[c[0].Label] = c
+	}
+	var accs []float64
+	for i, p := range d.pairs {
+		a, b := byLabel[p[0]], byLabel[p[1]]
+		if a == nil || b == nil {
+			continue
+		}
+		r, err := gallery.Episodes(append(append([]gallery.Labelled(nil), a...), b...), gallery.EpisodeConfig{
+			Ways: 2, Shots: shots, Queries: signsPer - shots, Episodes: perPair,
+			Seed: signsSeed + uint64(i), Mode: m.mode, K: m.k, Storage: m.storage,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		accs = append(accs, r.Accuracy)
+	}
+	acc, half = meanCI95(accs)
+	return acc, half, len(accs)
+}
+
+func pairsFor(t *testing.T, d *signsData, split string, shots int, m modeSpec) meanHalf {
+	return memo(fmt.Sprintf("pairs/%s/%d/%s", split, shots, m), func() meanHalf {
+		a, h, _ := signsPairEpisodes(t, d, split, shots, signsPairEpisodesN, m)
 		return meanHalf{a, h}
 	})
 }
@@ -543,33 +671,46 @@ func pctCI(r gallery.EpisodeResult) string {
 	return fmt.Sprintf("%.2f ± %.2f%%", 100*r.Accuracy, 100*r.Accuracy95)
 }
 
-// Bars TestSigns holds the shipped model to. Where the model meets the
-// issue's target the bar is the target. Where it falls short, or there is
-// no target, the bar is the value measured when the test was written minus
-// a margin: 1 point of accuracy (0.5 for 5-way 5-shot, whose error rate is
-// under 1%), 0.01 of AUROC, 0.5 point more flips. The seeds are fixed, so
-// the results are deterministic; the margin absorbs float differences
-// between kernel tiers and small deliberate changes, not sampling noise.
+// Bars TestSigns holds the shipped model to, per split. Where the model
+// meets the issue's target the bar is the target. Where it falls short, or
+// there is no target, the bar is the value measured when the test was
+// written minus a margin: 1 point of accuracy (0.5 for 5-way 5-shot),
+// 0.01 of AUROC, 0.5 point more flips. The seeds are fixed, so the results
+// are deterministic; the margin absorbs float differences between kernel
+// tiers and small deliberate changes, not sampling noise.
+type signsBars struct {
+	w1, w5, a1, a5 float64 // 5-way 1-/5-shot, all-way 1-/5-shot
+	open5, open1   float64
+	pairs          float64 // mirrored pairs, 2-way 5-shot
+}
+
+var signsBarsBySplit = map[string]signsBars{
+	// Targets: 5-way 1-shot ≥ 98%, 5-way 5-shot ≥ 99.5%, all-way 5-shot
+	// ≥ 95%, open-set AUROC ≥ 0.95, mirrored pairs ≥ 97%.
+	splitNovel: {w1: 0.98, w5: 0.995, a1: barNovelAllWay1Shot, a5: 0.95, open5: 0.95, open1: barNovelOpen1Shot, pairs: barNovelPairs},
+	splitCross: {w1: 0.98, w5: 0.995, a1: barCrossAllWay1Shot, a5: 0.95, open5: 0.95, open1: barCrossOpen1Shot, pairs: 0.97},
+}
+
 const (
-	// Target ≥ 97%: met, measured 97.98%.
-	bar5Way1Shot = 0.97
-	// Target ≥ 99.5%: not met, measured 99.16%.
-	bar5Way5Shot = 0.9916 - 0.005
-	// No target; measured 84.09%.
-	barAllWay1Shot = 0.8409 - 0.01
-	// Target ≥ 95%: not met, measured 91.27%.
-	barAllWay5Shot = 0.9127 - 0.01
-	// Target ≥ 0.95: not met, measured 0.9246.
-	barOpenSet5Shot = 0.9246 - 0.01
-	// No target; measured 0.8898.
-	barOpenSet1Shot = 0.8898 - 0.01
-	// No target; measured 97.18%, 94.58% and 77.24%.
-	barBaseOnly         = 0.9718 - 0.01
-	barGeneralisedBase  = 0.9458 - 0.01
-	barGeneralisedNovel = 0.7724 - 0.01
-	// Target ≤ 0.5%: not met, measured 2.59% (79 of 3045 base queries).
-	barFlipRate = 0.0259 + 0.005
+	// No target for the 1-shot all-way and open-set measures: the values
+	// measured when the test was written, minus the margin.
+	barNovelAllWay1Shot = 0.9054 - 0.01
+	barCrossAllWay1Shot = 0.9655 - 0.01
+	barNovelOpen1Shot   = 0.9376 - 0.01
+	barCrossOpen1Shot   = 0.9846 - 0.01
+	// Target ≥ 97%: met on cross-source (99.01%), not on novel, measured
+	// 96.05% (the nearly symmetric pictograms whose twins differ in a few
+	// pixels at 64 px; see MODEL_CARD.md).
+	barNovelPairs = 0.9605 - 0.01
+	// No target; measured 98.50%, 98.14% and 96.16% (20 trials).
+	barBaseOnly         = 0.9850 - 0.01
+	barGeneralisedBase  = 0.9814 - 0.01
+	barGeneralisedNovel = 0.9616 - 0.01
+	// Target ≤ 0.5%: met, measured 0.36% (8 of 2,200 base queries).
+	barFlipRate = 0.005
 )
+
+const signsPairEpisodesN = 60 // 2-way episodes per mirrored pair (6 supports per twin: 36 pairings)
 
 // signsCheck holds one measure to its bar.
 type signsCheck struct {
@@ -591,60 +732,73 @@ func TestSigns(t *testing.T) {
 	d := loadSigns(t)
 	start := time.Now()
 	m := signsMean
-	jobs := map[string]func(t *testing.T){
-		"5way1shot":   func(t *testing.T) { episodesFor(t, d, 5, 1, signsEpisodesN, m) },
-		"5way5shot":   func(t *testing.T) { episodesFor(t, d, 5, 5, signsEpisodesN, m) },
-		"allway1shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 1, signsAllWayN, m) },
-		"allway5shot": func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, signsAllWayN, m) },
-		"open1shot":   func(t *testing.T) { openSetFor(t, d, 1, signsOpenTrials, m) },
-		"open5shot":   func(t *testing.T) { openSetFor(t, d, 5, signsOpenTrials, m) },
+	jobs := map[string]func(t *testing.T){}
+	for _, sp := range signsSplits {
+		n := sp.name
+		jobs[n+"/5way1shot"] = func(t *testing.T) { episodesFor(t, d, n, 5, 1, signsEpisodesN, m) }
+		jobs[n+"/5way5shot"] = func(t *testing.T) { episodesFor(t, d, n, 5, 5, signsEpisodesN, m) }
+		jobs[n+"/allway1shot"] = func(t *testing.T) { episodesFor(t, d, n, 0, 1, signsAllWayN, m) }
+		jobs[n+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, n, 0, 5, signsAllWayN, m) }
+		jobs[n+"/open1shot"] = func(t *testing.T) { openSetFor(t, d, n, 1, signsOpenTrials, m) }
+		jobs[n+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, n, 5, signsOpenTrials, m) }
+		jobs[n+"/pairs"] = func(t *testing.T) { pairsFor(t, d, n, 5, m) }
 	}
 	for tr := range signsGenTrials {
 		jobs[fmt.Sprintf("general%d", tr)] = func(t *testing.T) { generalTrialFor(t, d, tr, m, true) }
 	}
 	measure(t, jobs)
-	w1 := episodesFor(t, d, 5, 1, signsEpisodesN, m)
-	w5 := episodesFor(t, d, 5, 5, signsEpisodesN, m)
-	a1 := episodesFor(t, d, signsNovelN, 1, signsAllWayN, m)
-	a5 := episodesFor(t, d, signsNovelN, 5, signsAllWayN, m)
-	o1 := openSetFor(t, d, 1, signsOpenTrials, m)
-	o5 := openSetFor(t, d, 5, signsOpenTrials, m)
 	gen := generalFor(t, d, m, true)
 
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "measure (mean prototypes, seed %d)\tvalue\ttarget\tasserted\n", signsSeed)
-	fmt.Fprintf(tw, "novel 5-way 1-shot, %d episodes, 19 queries/class\t%s\t≥ 97%%\t≥ %s\n", w1.Episodes, pctCI(w1), pct(bar5Way1Shot))
-	fmt.Fprintf(tw, "novel 5-way 5-shot, %d episodes, 15 queries/class\t%s\t≥ 99.5%%\t≥ %s\n", w5.Episodes, pctCI(w5), pct(bar5Way5Shot))
-	fmt.Fprintf(tw, "novel all-way (68) 1-shot, %d episodes\t%s\t\t≥ %s\n", a1.Episodes, pctCI(a1), pct(barAllWay1Shot))
-	fmt.Fprintf(tw, "novel all-way (68) 5-shot, %d episodes\t%s\t≥ 95%%\t≥ %s\n", a5.Episodes, pctCI(a5), pct(barAllWay5Shot))
-	fmt.Fprintf(tw, "open-set AUROC 5-shot, 34 enrolled / 34 unknown, %d splits\t%.4f ± %.4f\t≥ 0.95\t≥ %.4f\n", signsOpenTrials, o5.mean, o5.half, barOpenSet5Shot)
-	fmt.Fprintf(tw, "open-set AUROC 1-shot, same protocol\t%.4f ± %.4f\t\t≥ %.4f\n", o1.mean, o1.half, barOpenSet1Shot)
-	fmt.Fprintf(tw, "base accuracy, 203 base classes (3 renders each), %d trials\t%s\t\t≥ %s\n", gen.trials, pct(gen.baseBeforeAcc()), pct(barBaseOnly))
-	fmt.Fprintf(tw, "generalised 271-way: base queries\t%s\t\t≥ %s\n", pct(gen.baseAfterAcc()), pct(barGeneralisedBase))
-	fmt.Fprintf(tw, "generalised 271-way: novel queries (5-shot)\t%s\t\t≥ %s\n", pct(gen.novelAcc()), pct(barGeneralisedNovel))
-	fmt.Fprintf(tw, "base negative flip rate, +68 novel classes (matched)\t%s (%d/%d)\t≤ 0.5%%\t≤ %s\n", pct(gen.flipRate()), gen.flips, gen.base, pct(barFlipRate))
-	fmt.Fprintf(tw, "same, summed over the 68 Plan reports of each trial\t%s (%d/%d)\t\tequal\n", pct(gen.planFlipRate()), gen.planFlips, gen.base)
-	fmt.Fprintf(tw, "single-class plans over the 0.5%% flip budget\t%d of %d\t\t\n", gen.overBudget, gen.trials*signsNovelN)
+	var checks []signsCheck
+	for _, sp := range signsSplits {
+		n, bar := sp.name, signsBarsBySplit[sp.name]
+		w1 := episodesFor(t, d, n, 5, 1, signsEpisodesN, m)
+		w5 := episodesFor(t, d, n, 5, 5, signsEpisodesN, m)
+		a1 := episodesFor(t, d, n, 0, 1, signsAllWayN, m)
+		a5 := episodesFor(t, d, n, 0, 5, signsAllWayN, m)
+		o1 := openSetFor(t, d, n, 1, signsOpenTrials, m)
+		o5 := openSetFor(t, d, n, 5, signsOpenTrials, m)
+		pr := pairsFor(t, d, n, 5, m)
+		c := sp.classes
+		fmt.Fprintf(tw, "%s 5-way 1-shot, %d episodes, 5 queries/class\t%s\t≥ 98%%\t≥ %s\n", n, w1.Episodes, pctCI(w1), pct(bar.w1))
+		fmt.Fprintf(tw, "%s 5-way 5-shot, %d episodes, 1 query/class\t%s\t≥ 99.5%%\t≥ %s\n", n, w5.Episodes, pctCI(w5), pct(bar.w5))
+		fmt.Fprintf(tw, "%s all-way (%d) 1-shot, %d episodes\t%s\t\t≥ %s\n", n, c, a1.Episodes, pctCI(a1), pct(bar.a1))
+		fmt.Fprintf(tw, "%s all-way (%d) 5-shot, %d episodes\t%s\t≥ 95%%\t≥ %s\n", n, c, a5.Episodes, pctCI(a5), pct(bar.a5))
+		fmt.Fprintf(tw, "%s open-set AUROC 5-shot, %d enrolled / %d unknown, %d splits\t%.4f ± %.4f\t≥ 0.95\t≥ %.4f\n", n, c/2, c-c/2, signsOpenTrials, o5.mean, o5.half, bar.open5)
+		fmt.Fprintf(tw, "%s open-set AUROC 1-shot, same protocol\t%.4f ± %.4f\t\t≥ %.4f\n", n, o1.mean, o1.half, bar.open1)
+		fmt.Fprintf(tw, "%s mirrored pairs, 2-way 5-shot, both twins enrolled\t%.2f ± %.2f%%\t≥ 97%%\t≥ %s\n", n, 100*pr.mean, 100*pr.half, pct(bar.pairs))
+		checks = append(checks,
+			signsCheck{n + " 5-way 1-shot", w1.Accuracy, bar.w1, false},
+			signsCheck{n + " 5-way 5-shot", w5.Accuracy, bar.w5, false},
+			signsCheck{n + " all-way 1-shot", a1.Accuracy, bar.a1, false},
+			signsCheck{n + " all-way 5-shot", a5.Accuracy, bar.a5, false},
+			signsCheck{n + " open-set AUROC 5-shot", o5.mean, bar.open5, false},
+			signsCheck{n + " open-set AUROC 1-shot", o1.mean, bar.open1, false},
+			signsCheck{n + " mirrored pairs", pr.mean, bar.pairs, false})
+	}
+	nn := ways(d.allNovel())
+	fmt.Fprintf(tw, "base accuracy, %d base classes (3 renders each), %d trials\t%s\t\t≥ %s\n", signsBaseN, gen.trials, pct(gen.baseBeforeAcc()), pct(barBaseOnly))
+	fmt.Fprintf(tw, "generalised %d-way: base queries\t%s\t\t≥ %s\n", signsBaseN+nn, pct(gen.baseAfterAcc()), pct(barGeneralisedBase))
+	fmt.Fprintf(tw, "generalised %d-way: novel and cross-source queries (5-shot)\t%s\t\t≥ %s\n", signsBaseN+nn, pct(gen.novelAcc()), pct(barGeneralisedNovel))
+	fmt.Fprintf(tw, "base negative flip rate, +%d novel classes (matched)\t%s (%d/%d)\t≤ 0.5%%\t≤ %s\n", nn, pct(gen.flipRate()), gen.flips, gen.base, pct(barFlipRate))
+	fmt.Fprintf(tw, "same, summed over the %d Plan reports of each trial\t%s (%d/%d)\t\tequal\n", nn, pct(gen.planFlipRate()), gen.planFlips, gen.base)
+	fmt.Fprintf(tw, "single-class plans over the 0.5%% flip budget\t%d of %d\t\t\n", gen.overBudget, gen.trials*nn)
 	tw.Flush()
-	t.Logf("sign benchmark: %d novel + %d base images embedded in %v (kernel tier %s), metrics in %v\n%s",
-		len(d.novel), len(d.base), d.embedTime.Round(time.Millisecond), d.tier, time.Since(start).Round(time.Millisecond), b.String())
+	t.Logf("sign benchmark: %d novel + %d cross-source + %d base images embedded in %v (kernel tier %s), metrics in %v\n%s",
+		len(d.novel(splitNovel)), len(d.novel(splitCross)), len(d.base), d.embedTime.Round(time.Millisecond), d.tier, time.Since(start).Round(time.Millisecond), b.String())
 
 	if gen.planFlips != gen.flips {
 		t.Errorf("Plan reports sum to %d negative flips; matching before and after counts %d", gen.planFlips, gen.flips)
 	}
-	for _, c := range []signsCheck{
-		{"novel 5-way 1-shot", w1.Accuracy, bar5Way1Shot, false},
-		{"novel 5-way 5-shot", w5.Accuracy, bar5Way5Shot, false},
-		{"novel all-way 1-shot", a1.Accuracy, barAllWay1Shot, false},
-		{"novel all-way 5-shot", a5.Accuracy, barAllWay5Shot, false},
-		{"open-set AUROC 5-shot", o5.mean, barOpenSet5Shot, false},
-		{"open-set AUROC 1-shot", o1.mean, barOpenSet1Shot, false},
-		{"base accuracy, base gallery", gen.baseBeforeAcc(), barBaseOnly, false},
-		{"generalised base accuracy", gen.baseAfterAcc(), barGeneralisedBase, false},
-		{"generalised novel accuracy", gen.novelAcc(), barGeneralisedNovel, false},
-		{"base negative flip rate", gen.flipRate(), barFlipRate, true},
-	} {
+	checks = append(checks,
+		signsCheck{"base accuracy, base gallery", gen.baseBeforeAcc(), barBaseOnly, false},
+		signsCheck{"generalised base accuracy", gen.baseAfterAcc(), barGeneralisedBase, false},
+		signsCheck{"generalised novel accuracy", gen.novelAcc(), barGeneralisedNovel, false},
+		signsCheck{"base negative flip rate", gen.flipRate(), barFlipRate, true})
+	for _, c := range checks {
 		if !c.ok() {
 			t.Errorf("%s: %.4f, bar %.4f", c.name, c.got, c.bar)
 		}
@@ -669,9 +823,9 @@ func TestSignsModes(t *testing.T) {
 	jobs := map[string]func(t *testing.T){}
 	for _, m := range signsModes {
 		plan := m == signsMean // the trials TestSigns ran
-		jobs[m.String()+"/5way5shot"] = func(t *testing.T) { episodesFor(t, d, 5, 5, signsEpisodesN, m) }
-		jobs[m.String()+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, signsNovelN, 5, signsModeAllWayN, m) }
-		jobs[m.String()+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, 5, signsModeOpenTrials, m) }
+		jobs[m.String()+"/5way5shot"] = func(t *testing.T) { episodesFor(t, d, splitNovel, 5, 5, signsEpisodesN, m) }
+		jobs[m.String()+"/allway5shot"] = func(t *testing.T) { episodesFor(t, d, splitNovel, 0, 5, signsModeAllWayN, m) }
+		jobs[m.String()+"/open5shot"] = func(t *testing.T) { openSetFor(t, d, splitNovel, 5, signsModeOpenTrials, m) }
 		for tr := range signsGenTrials {
 			jobs[fmt.Sprintf("%s/general%d", m, tr)] = func(t *testing.T) { generalTrialFor(t, d, tr, m, plan) }
 		}
@@ -688,9 +842,9 @@ func TestSignsModes(t *testing.T) {
 	fmt.Fprintf(tw, "mode\t5-way 5-shot\tall-way 5-shot\topen-set AUROC\tbase only\tgeneralised base\tgeneralised novel\tbase flip rate\n")
 	for i, m := range signsModes {
 		r := row{
-			w5:  episodesFor(t, d, 5, 5, signsEpisodesN, m),
-			a5:  episodesFor(t, d, signsNovelN, 5, signsModeAllWayN, m),
-			o5:  openSetFor(t, d, 5, signsModeOpenTrials, m),
+			w5:  episodesFor(t, d, splitNovel, 5, 5, signsEpisodesN, m),
+			a5:  episodesFor(t, d, splitNovel, 0, 5, signsModeAllWayN, m),
+			o5:  openSetFor(t, d, splitNovel, 5, signsModeOpenTrials, m),
 			gen: generalFor(t, d, m, m == signsMean),
 		}
 		rows[i] = r
@@ -702,21 +856,21 @@ func TestSignsModes(t *testing.T) {
 		signsSeed, signsEpisodesN, signsModeAllWayN, signsModeOpenTrials, signsGenTrials, time.Since(start).Round(time.Millisecond), b.String())
 
 	// The ranking the documentation states. Mean prototypes lead on the
-	// all-way, open-set and base measures; KNN leads on novel queries in
-	// the generalised gallery and pays with base accuracy and flips.
+	// all-way and generalised novel measures; the modes with several rows
+	// a class lead on base accuracy, and KNN pays with the most flips.
 	mean, knn := rows[0], rows[len(rows)-1]
 	for i, r := range rows[1:] {
 		m := signsModes[i+1]
-		if r.a5.Accuracy > mean.a5.Accuracy || r.o5.mean > mean.o5.mean ||
-			r.gen.baseBefore > mean.gen.baseBefore || r.gen.baseAfter > mean.gen.baseAfter {
-			t.Errorf("%s beats mean prototypes on all-way (%.4f vs %.4f), open-set (%.4f vs %.4f) or base accuracy (%.4f vs %.4f alone, %.4f vs %.4f generalised): update the package documentation",
-				m, r.a5.Accuracy, mean.a5.Accuracy, r.o5.mean, mean.o5.mean,
-				r.gen.baseBeforeAcc(), mean.gen.baseBeforeAcc(), r.gen.baseAfterAcc(), mean.gen.baseAfterAcc())
+		if r.a5.Accuracy > mean.a5.Accuracy || r.gen.novelAcc() > mean.gen.novelAcc() {
+			t.Errorf("%s beats mean prototypes on all-way (%.4f vs %.4f) or generalised novel accuracy (%.4f vs %.4f): update the package documentation",
+				m, r.a5.Accuracy, mean.a5.Accuracy, r.gen.novelAcc(), mean.gen.novelAcc())
+		}
+		if r.gen.baseBefore < mean.gen.baseBefore {
+			t.Errorf("%s base accuracy %.4f below mean prototypes' %.4f: update the package documentation", m, r.gen.baseBeforeAcc(), mean.gen.baseBeforeAcc())
 		}
 	}
-	if !(knn.gen.novelAcc() >= mean.gen.novelAcc()+0.02) || !(knn.gen.flips > mean.gen.flips) {
-		t.Errorf("knn generalised novel accuracy %.4f (mean %.4f), flips %d (mean %d): the documented trade-off no longer holds",
-			knn.gen.novelAcc(), mean.gen.novelAcc(), knn.gen.flips, mean.gen.flips)
+	if !(knn.gen.flips > mean.gen.flips) {
+		t.Errorf("knn flips %d (mean %d): the documented trade-off no longer holds", knn.gen.flips, mean.gen.flips)
 	}
 }
 
@@ -726,24 +880,26 @@ func TestSignsModes(t *testing.T) {
 func TestSignsShuffled(t *testing.T) {
 	d := loadSigns(t)
 	rng := rand.New(rand.NewPCG(signsSeed, 99))
-	shuffled := append([]gallery.Labelled(nil), d.novel...)
+	novel := d.novel(splitNovel)
+	shuffled := append([]gallery.Labelled(nil), novel...)
 	perm := rng.Perm(len(shuffled))
 	for i, p := range perm {
-		shuffled[i].Embedding = d.novel[p].Embedding
+		shuffled[i].Embedding = novel[p].Embedding
 	}
-	fake := &signsData{fingerprint: d.fingerprint, novel: shuffled, base: d.base}
-	w1 := signsEpisodes(t, fake.novel, 5, 1, signsEpisodesN, signsMean)
-	w5 := signsEpisodes(t, fake.novel, 5, 5, signsEpisodesN, signsMean)
-	oa, oh := signsOpenSet(t, fake.fingerprint, fake.novel, 5, 20, signsMean)
+	fake := &signsData{fingerprint: d.fingerprint, splits: map[string][]gallery.Labelled{splitNovel: shuffled}, base: d.base}
+	w1 := signsEpisodes(t, fake.novel(splitNovel), 5, 1, signsEpisodesN, signsMean)
+	w5 := signsEpisodes(t, fake.novel(splitNovel), 5, 5, signsEpisodesN, signsMean)
+	oa, oh := signsOpenSet(t, fake.fingerprint, fake.novel(splitNovel), 5, 20, signsMean)
 	gen := signsGeneralTrial(t, fake, 0, signsMean, false)
 	novelAcc := float64(gen.novelOK) / float64(gen.novel)
-	t.Logf("shuffled labels (chance: 20%% 5-way, 0.5 AUROC, 1/271 generalised):\n"+
+	t.Logf("shuffled labels (chance: 20%% 5-way, 0.5 AUROC, 1/%d generalised):\n"+
 		"5-way 1-shot %s, 5-way 5-shot %s, open-set AUROC 5-shot %.4f ± %.4f (20 splits), generalised novel %s",
-		pctCI(w1), pctCI(w5), oa, oh, pct(novelAcc))
+		signsBaseN+ways(shuffled), pctCI(w1), pctCI(w5), oa, oh, pct(novelAcc))
+	bar := signsBarsBySplit[splitNovel]
 	for _, c := range []signsCheck{
-		{"5-way 1-shot", w1.Accuracy, bar5Way1Shot, false},
-		{"5-way 5-shot", w5.Accuracy, bar5Way5Shot, false},
-		{"open-set AUROC 5-shot", oa, barOpenSet5Shot, false},
+		{"5-way 1-shot", w1.Accuracy, bar.w1, false},
+		{"5-way 5-shot", w5.Accuracy, bar.w5, false},
+		{"open-set AUROC 5-shot", oa, bar.open5, false},
 		{"generalised novel accuracy", novelAcc, barGeneralisedNovel, false},
 	} {
 		if c.ok() {
@@ -753,4 +909,127 @@ func TestSignsShuffled(t *testing.T) {
 	if w1.Accuracy > 0.25 || w5.Accuracy > 0.25 || oa < 0.45 || oa > 0.55 || novelAcc > 0.02 {
 		t.Errorf("shuffled labels score above chance: %.4f %.4f %.4f %.4f", w1.Accuracy, w5.Accuracy, oa, novelAcc)
 	}
+}
+
+// Fresh-gallery protocol of TestSignsUnknown: half the classes of a split
+// enrolled with 3 crops each and nothing else (the gallery's default
+// threshold from the encoder's calibration at 0.1% FAR per class, as
+// `signet enroll` sets it), the other half queried as unknowns.
+const (
+	unknownShots  = 3
+	unknownFAR    = 0.001
+	unknownTrials = 20
+	// Targets: at least 90% of unknown photos answered Unknown while at
+	// least 90% of known photos are recognised. Met on cross-source
+	// (measured 97.44% and 94.61%). On novel 92.74% of known photos are
+	// recognised but only 84.30% of unknowns rejected: the unknowns
+	// accepted are almost all the deliberately confusable designs (the
+	// mirrored twin of an enrolled class, 18% of them accepted, and
+	// numbers that differ from an enrolled limit, about half), against 1.3%
+	// of unseen pictograms (MODEL_CARD.md). The bar there is the measured
+	// value minus a point.
+	barKnownRecognised      = 0.90
+	barUnknownRejected      = 0.90
+	barNovelUnknownRejected = 0.8430 - 0.01
+)
+
+// unknownTrial counts one halving.
+type unknownTrial struct{ known, knownOK, unknown, unknownOK int }
+
+func signsUnknownTrial(t *testing.T, d *signsData, split string, thr float32, trial int) unknownTrial {
+	t.Helper()
+	cls := classes(d.novel(split), signsPer)
+	rng := rand.New(rand.NewPCG(signsSeed, 5000+uint64(trial)))
+	o := gallery.DefaultOptions()
+	o.Threshold = thr
+	g, err := gallery.New(signsEmbedDim, d.fingerprint, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := rng.Perm(len(cls))
+	var batch []gallery.NewClass
+	var known, unknown []gallery.Labelled
+	for i, ci := range perm {
+		c := cls[ci]
+		if i >= len(cls)/2 {
+			unknown = append(unknown, c...)
+			continue
+		}
+		var sup []gallery.Labelled
+		for j, k := range rng.Perm(len(c)) {
+			if j < unknownShots {
+				sup = append(sup, c[k])
+			} else {
+				known = append(known, c[k])
+			}
+		}
+		// As enrol does: the default validation share holds none of 3 out.
+		batch = append(batch, gallery.NewClass{Label: c[0].Label, Exemplars: exemplars(sup, false)})
+	}
+	if _, err := g.AddClasses(batch); err != nil {
+		t.Fatal(err)
+	}
+	var r unknownTrial
+	res := gallery.NewResult(1)
+	for _, q := range known {
+		if err := g.MatchInto(q.Embedding, res); err != nil {
+			t.Fatal(err)
+		}
+		r.known++
+		if res.Known && res.Label == q.Label {
+			r.knownOK++
+		}
+	}
+	for _, q := range unknown {
+		if err := g.MatchInto(q.Embedding, res); err != nil {
+			t.Fatal(err)
+		}
+		r.unknown++
+		if !res.Known {
+			r.unknownOK++
+		}
+	}
+	return r
+}
+
+// TestSignsUnknown: a gallery created by enrolment alone answers Unknown
+// honestly, because its default threshold comes from the encoder's
+// impostor calibration stored in the model (tools/convert -impostors).
+// tools/signet's TestFreshGalleryUnknown runs the same protocol through
+// the CLI.
+func TestSignsUnknown(t *testing.T) {
+	d := loadSigns(t)
+	if d.cal == nil {
+		t.Fatal("the shipped model carries no impostor calibration")
+	}
+	thr, far, err := d.cal.ThresholdAt(unknownFAR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "split\tenrolled / unknown classes\tknown recognised\tunknown answered Unknown\n")
+	for _, sp := range signsSplits {
+		var sum unknownTrial
+		for tr := range unknownTrials {
+			r := signsUnknownTrial(t, d, sp.name, thr, tr)
+			sum.known += r.known
+			sum.knownOK += r.knownOK
+			sum.unknown += r.unknown
+			sum.unknownOK += r.unknownOK
+		}
+		kr, ur := float64(sum.knownOK)/float64(sum.known), float64(sum.unknownOK)/float64(sum.unknown)
+		barU := barUnknownRejected
+		if sp.name == splitNovel {
+			barU = barNovelUnknownRejected
+		}
+		fmt.Fprintf(tw, "%s\t%d / %d\t%s (%d/%d)\t%s (%d/%d)\n", sp.name, sp.classes/2, sp.classes-sp.classes/2,
+			pct(kr), sum.knownOK, sum.known, pct(ur), sum.unknownOK, sum.unknown)
+		if kr < barKnownRecognised || ur < barU {
+			t.Errorf("%s: %.4f of known recognised (bar %.2f), %.4f of unknown rejected (bar %.4f)", sp.name, kr, barKnownRecognised, ur, barU)
+		}
+	}
+	tw.Flush()
+	t.Logf("fresh gallery, %d crops a class, default threshold %.4f (encoder calibration at FAR %g per class, %d impostor scores), %d halvings:\n%s",
+		unknownShots, thr, far, d.cal.Scores, unknownTrials, b.String())
 }

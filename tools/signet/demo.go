@@ -33,11 +33,11 @@ const (
 	demoDataRel  = "testdata/signs"
 	demoBaseDir  = "base-val"
 	demoNovelDir = "novel"
-	// The default sign carries a pictogram (a tram) that no training class
-	// contains: the case a gallery exists for.
-	demoDefaultSign = "square-white-blue-picto-tram"
+	// The default sign is a prohibition whose pictogram (Symbola's
+	// U+1F46F) no training class contains: the case a gallery exists for.
+	demoDefaultSign = "prohib-symbola.1f46f"
 	demoTop         = 3 // candidates shown per photo
-	demoQueries     = 5 // queries per class and episode
+	demoQueries     = 5 // queries per class and episode, at most (fewer when a class has fewer photos)
 	demoMaxSessions = 8
 )
 
@@ -415,10 +415,13 @@ func cmdDemo(e *env, args []string) error {
 	// 5-way episodes, fewer ways on a smaller data set; the open-set row
 	// needs classes left over to play the unknown ones.
 	for _, row := range []struct{ shots, unknown int }{{1, 0}, {5, 0}, {5, 5}} {
-		eligible := 0
+		// Classes with a photo left after the shots take part; the row's
+		// queries per class are what the smallest of them has left.
+		eligible, queries := 0, demoQueries
 		for _, l := range novelLabels {
-			if len(novelFiles[l]) >= row.shots+demoQueries {
+			if n := len(novelFiles[l]); n > row.shots {
 				eligible++
+				queries = min(queries, n-row.shots)
 			}
 		}
 		c := gallery.EpisodeConfig{Ways: min(5, eligible), Shots: row.shots}
@@ -426,7 +429,7 @@ func cmdDemo(e *env, args []string) error {
 		if c.Ways < 2 || (row.unknown > 0 && c.UnknownWays < 1) {
 			continue // too few classes with enough photos for this row
 		}
-		c.Queries, c.Episodes, c.Seed = demoQueries, *episodes, *seed
+		c.Queries, c.Episodes, c.Seed = queries, *episodes, *seed
 		er, err := gallery.Episodes(ds, c)
 		if err != nil {
 			return fmt.Errorf("%s: %d-way %d-shot episodes: %w", filepath.Join(*dataDir, demoNovelDir), c.Ways, c.Shots, err)
@@ -688,8 +691,12 @@ func printDemo(e *env, res *demoResult) error {
 	}
 	table(w, []bool{false, true, true, true, true}, rows)
 	if len(a.Episodes) > 0 {
-		fmt.Fprintf(w, "(%d queries per class and episode, seed %d; accuracy is closed-set, nearest prototype; AUROC separates enrolled from unknown classes by best score)\n",
-			a.Episodes[0].Queries, a.Episodes[0].Seed)
+		q := make([]string, len(a.Episodes))
+		for i, ep := range a.Episodes {
+			q[i] = fmt.Sprint(ep.Queries)
+		}
+		fmt.Fprintf(w, "(queries per class and episode: %s by row, every photo not enrolled up to %d; seed %d; accuracy is closed-set, nearest prototype; AUROC separates enrolled from unknown classes by best score)\n",
+			strings.Join(q, ", "), demoQueries, a.Episodes[0].Seed)
 	}
 	fmt.Fprintf(w, "\ndone in %.2f s\n", res.Seconds)
 	return nil

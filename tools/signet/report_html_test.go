@@ -196,12 +196,13 @@ func sha256Hex(b []byte) string {
 	return hex.EncodeToString(s[:])
 }
 
-// The example: the never-seen speed limit 110 planned from three photos
-// into a gallery of the 203 base signs, which takes two held-out photos of
-// speed limit 130 from it.
+// The example: the never-seen green plate "SCHOOL" planned from three
+// photos into a gallery of the 110 base signs, which takes the held-out
+// photo of the green plate "TÄGLICH" from it: one of 110 validation
+// samples, over the 0.5% budget, so enroll would refuse it.
 const (
-	exampleSign   = "circle-red-white-num-110"
-	exampleMoved  = "circle-red-white-num-130"
+	exampleSign   = "plate_green-text-SCHOOL"
+	exampleMoved  = "plate_green-text-TÄGLICH"
 	examplePhotos = 3
 )
 
@@ -260,9 +261,9 @@ func TestReviewPageInBrowser(t *testing.T) {
 
 	html := readPage(t, page)
 	wantSections(t, html, reportSections)
-	// The example is chosen for what it shows: flips within budget, the
-	// speed limit 130 moved.
-	wantContains(t, html, `class="verdict ok"`)
+	// The example is chosen for what it shows: a flip over budget, the
+	// plate it would break moved.
+	wantContains(t, html, `class="verdict over"`)
 	wantContains(t, html, "<h3>"+exampleMoved+"</h3>")
 	if n := strings.Count(html, "right → wrong</span>"); n == 0 {
 		t.Error("the example flips no sample")
@@ -278,7 +279,7 @@ func TestReviewPageInBrowser(t *testing.T) {
 	ov, err := b.Load(ctx, overview)
 	must(t, err)
 	checkRendered(t, ov, overviewSections, readPage(t, overview))
-	if len(ov.Images) != 3*203 {
+	if len(ov.Images) != 3*110 {
 		t.Errorf("overview shows %d images, want 3 per class", len(ov.Images))
 	}
 

@@ -19,7 +19,7 @@ func TestImages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(calib) != 5 || len(calib[0]) != 1 || len(calib[0][0]) != 3*48*48 {
+	if len(calib) != 5 || len(calib[0]) != 1 || len(calib[0][0]) != 3*64*64 {
 		t.Fatalf("%d inputs, first %d×%d values", len(calib), len(calib[0]), len(calib[0][0]))
 	}
 	if all, err := Images(m, dir, 1000); err != nil || len(all) != 128 {
