@@ -288,9 +288,13 @@ func thresholdAtFAR(impostors []float32, far float64) (float32, bool) {
 	}
 	sorted := append([]float32(nil), impostors...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i] > sorted[j] })
-	m := int(far * float64(len(sorted)))
-	if m >= len(sorted) {
-		m = len(sorted) - 1
-	}
-	return thresholdAbove(sorted[m]), true
+	return thresholdInDescending(sorted, far), true
+}
+
+// thresholdInDescending is Calibrate's rule on scores sorted from the
+// highest: with m = ⌊far·n⌋ false accepts allowed, the smallest float32
+// strictly above the (m+1)-th highest score. desc must not be empty.
+func thresholdInDescending(desc []float32, far float64) float32 {
+	m := min(int(far*float64(len(desc))), len(desc)-1)
+	return thresholdAbove(desc[m])
 }

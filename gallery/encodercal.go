@@ -8,9 +8,9 @@ import (
 	"io"
 	"math"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/signet-go/signet/internal/fileerr"
+	"github.com/signet-go/signet/internal/textsafe"
 	"github.com/signet-go/signet/model"
 )
 
@@ -142,8 +142,7 @@ func MeasureEncoderCalibration(classes [][][]float32, shots int, source string) 
 		if !resolvesFAR(n, far) {
 			break
 		}
-		m := int(far * float64(n)) // m < n as far < 1
-		cal.Points = append(cal.Points, CalibrationPoint{FAR: far, Threshold: thresholdAbove(scores[m])})
+		cal.Points = append(cal.Points, CalibrationPoint{FAR: far, Threshold: thresholdInDescending(scores, far)})
 	}
 	if len(cal.Points) == 0 {
 		return nil, fmt.Errorf("%w: %d impostor scores resolve no false-accept rate (FAR %g needs %d)", ErrInvalidOptions, n, calibrationFARs[0], int(math.Ceil(1/calibrationFARs[0])))
@@ -231,17 +230,15 @@ func (c *EncoderCalibration) Validate() error {
 	return nil
 }
 
+// checkSource keeps Source printable as it is (textsafe's rule: no
+// control, line-separator or bidirectional-override characters, valid
+// UTF-8), since tools print it.
 func checkSource(s string) error {
 	if len(s) > MaxCalibrationSource {
 		return fmt.Errorf("source of %d bytes, limit %d", len(s), MaxCalibrationSource)
 	}
-	if !utf8.ValidString(s) {
-		return errors.New("source is not valid UTF-8")
-	}
-	for _, r := range s {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
-			return fmt.Errorf("source contains control character %U", r)
-		}
+	if i := textsafe.Check(s); i >= 0 {
+		return fmt.Errorf("source has a character not safe to print at byte %d", i)
 	}
 	return nil
 }

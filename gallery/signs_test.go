@@ -335,48 +335,55 @@ func signsEpisodes(t *testing.T, novel []gallery.Labelled, ways, shots, n int, m
 // gallery's match score (best cosine); AUROC is averaged over trials.
 func signsOpenSet(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, shots, trials int, m modeSpec) (mean, half float64) {
 	t.Helper()
-	cls := classes(novel, signsPer)
 	aucs := make([]float64, trials)
 	for tr := range aucs {
 		rng := rand.New(rand.NewPCG(signsSeed, uint64(tr)))
-		g, err := gallery.New(signsEmbedDim, fingerprint, closedSetOptions(m))
-		if err != nil {
-			t.Fatal(err)
+		g, known, unknown := halfEnrolled(t, fingerprint, novel, shots, closedSetOptions(m), rng)
+		uv := make([][]float32, len(unknown))
+		for i, l := range unknown {
+			uv[i] = l.Embedding
 		}
-		perm := rng.Perm(len(cls))
-		enrolled := len(cls) / 2
-		var batch []gallery.NewClass
-		var known []gallery.Labelled
-		var unknown [][]float32
-		for i, ci := range perm {
-			c := cls[ci]
-			if i >= enrolled {
-				for _, l := range c {
-					unknown = append(unknown, l.Embedding)
-				}
-				continue
-			}
-			order := rng.Perm(len(c))
-			var sup []gallery.Labelled
-			for j, o := range order {
-				if j < shots {
-					sup = append(sup, c[o])
-				} else {
-					known = append(known, c[o])
-				}
-			}
-			batch = append(batch, gallery.NewClass{Label: c[0].Label, Exemplars: exemplars(sup, false)})
-		}
-		if _, err := g.AddClasses(batch); err != nil {
-			t.Fatal(err)
-		}
-		r, err := g.OpenSet(known, unknown)
+		r, err := g.OpenSet(known, uv)
 		if err != nil {
 			t.Fatal(err)
 		}
 		aucs[tr] = r.AUROC
 	}
 	return meanCI95(aucs)
+}
+
+// halfEnrolled is the open-set protocol's gallery: a random half of the
+// classes enrolled with shots random images each (no validation
+// exemplars); known holds the enrolled classes' other images, unknown every
+// image of the other half.
+func halfEnrolled(t *testing.T, fingerprint [32]byte, novel []gallery.Labelled, shots int, o gallery.Options, rng *rand.Rand) (g *gallery.Gallery, known, unknown []gallery.Labelled) {
+	t.Helper()
+	cls := classes(novel, signsPer)
+	g, err := gallery.New(signsEmbedDim, fingerprint, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batch []gallery.NewClass
+	for i, ci := range rng.Perm(len(cls)) {
+		c := cls[ci]
+		if i >= len(cls)/2 {
+			unknown = append(unknown, c...)
+			continue
+		}
+		var sup []gallery.Labelled
+		for j, k := range rng.Perm(len(c)) {
+			if j < shots {
+				sup = append(sup, c[k])
+			} else {
+				known = append(known, c[k])
+			}
+		}
+		batch = append(batch, gallery.NewClass{Label: c[0].Label, Exemplars: exemplars(sup, false)})
+	}
+	if _, err := g.AddClasses(batch); err != nil {
+		t.Fatal(err)
+	}
+	return g, known, unknown
 }
 
 // genTrial counts one trial of the deployed situation: the 110 base
@@ -577,7 +584,7 @@ func openSetFor(t *testing.T, d *signsData, split string, shots, trials int, m m
 // split, 2-way episodes with both twins enrolled (shots each) and the
 // twins' other images as queries. The result is the mean over pairs, the
 // interval over pairs.
-func signsPairEpisodes(t *testing.T, d *signsData, split string, shots, perPair int, m modeSpec) (acc, half float64, pairs int) {
+func signsPairEpisodes(t *testing.T, d *signsData, split string, shots, perPair int, m modeSpec) (acc, half float64) {
 	t.Helper()
 	byLabel := map[string][]gallery.Labelled{}
 	for _, c := range classes(d.novel(split), signsPer) {
@@ -598,13 +605,12 @@ func signsPairEpisodes(t *testing.T, d *signsData, split string, shots, perPair 
 		}
 		accs = append(accs, r.Accuracy)
 	}
-	acc, half = meanCI95(accs)
-	return acc, half, len(accs)
+	return meanCI95(accs)
 }
 
 func pairsFor(t *testing.T, d *signsData, split string, shots int, m modeSpec) meanHalf {
 	return memo(fmt.Sprintf("pairs/%s/%d/%s", split, shots, m), func() meanHalf {
-		a, h, _ := signsPairEpisodes(t, d, split, shots, signsPairEpisodesN, m)
+		a, h := signsPairEpisodes(t, d, split, shots, signsPairEpisodesN, m)
 		return meanHalf{a, h}
 	})
 }
@@ -938,37 +944,11 @@ type unknownTrial struct{ known, knownOK, unknown, unknownOK int }
 
 func signsUnknownTrial(t *testing.T, d *signsData, split string, thr float32, trial int) unknownTrial {
 	t.Helper()
-	cls := classes(d.novel(split), signsPer)
 	rng := rand.New(rand.NewPCG(signsSeed, 5000+uint64(trial)))
 	o := gallery.DefaultOptions()
 	o.Threshold = thr
-	g, err := gallery.New(signsEmbedDim, d.fingerprint, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perm := rng.Perm(len(cls))
-	var batch []gallery.NewClass
-	var known, unknown []gallery.Labelled
-	for i, ci := range perm {
-		c := cls[ci]
-		if i >= len(cls)/2 {
-			unknown = append(unknown, c...)
-			continue
-		}
-		var sup []gallery.Labelled
-		for j, k := range rng.Perm(len(c)) {
-			if j < unknownShots {
-				sup = append(sup, c[k])
-			} else {
-				known = append(known, c[k])
-			}
-		}
-		// As enrol does: the default validation share holds none of 3 out.
-		batch = append(batch, gallery.NewClass{Label: c[0].Label, Exemplars: exemplars(sup, false)})
-	}
-	if _, err := g.AddClasses(batch); err != nil {
-		t.Fatal(err)
-	}
+	// As enrol does: the default validation share holds none of 3 out.
+	g, known, unknown := halfEnrolled(t, d.fingerprint, d.novel(split), unknownShots, o, rng)
 	var r unknownTrial
 	res := gallery.NewResult(1)
 	for _, q := range known {

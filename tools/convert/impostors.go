@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"image"
 	"io"
 	"maps"
 	"os"
@@ -16,8 +15,7 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
-	"github.com/signet-go/signet/internal/imagedec"
-	"github.com/signet-go/signet/internal/safefile"
+	"github.com/signet-go/signet/internal/textsafe"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/tools/convert/quant"
 )
@@ -220,7 +218,7 @@ func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
 					continue // drain: one named failure is enough
 				}
 				p := set.files[j.c][j.i]
-				img, err := loadImage(p)
+				img, err := quant.LoadImage(p)
 				if err == nil {
 					out[j.c][j.i], err = enc.Embed(img)
 				}
@@ -240,26 +238,10 @@ func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
 	return out, first
 }
 
-func loadImage(path string) (image.Image, error) {
-	f, st, err := safefile.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if st.Size() > quant.MaxImageBytes {
-		return nil, fmt.Errorf("%d bytes, limit %d", st.Size(), quant.MaxImageBytes)
-	}
-	return imagedec.Decode(f)
-}
-
-// cleanName keeps a folder name printable for the calibration's Source.
+// cleanName keeps a folder name printable for the calibration's Source
+// (textsafe's escapes) and short.
 func cleanName(s string) string {
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\uFFFD' {
-			return '?'
-		}
-		return r
-	}, strings.ToValidUTF8(s, "?"))
+	s = textsafe.Escape(s)
 	if len(s) > 200 {
 		s = strings.ToValidUTF8(s[:200], "")
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
 	"github.com/signet-go/signet/model"
+	"github.com/signet-go/signet/tools/convert/quant"
 )
 
 // writeBackground writes classes folders of per 48×48 PNGs: each class a
@@ -116,7 +117,7 @@ func TestRunImpostors(t *testing.T) {
 			for _, files := range set.files {
 				var es [][]float32
 				for _, p := range files {
-					img, err := loadImage(p)
+					img, err := quant.LoadImage(p)
 					if err != nil {
 						t.Fatal(err)
 					}

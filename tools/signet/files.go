@@ -105,13 +105,13 @@ func backgroundFiles(dir string) ([]string, error) {
 	case file != "":
 		return nil, fmt.Errorf("%s: mixes files (%s) and folders (%s); want a folder of images or a folder of class folders", dir, file, folder)
 	}
-	_, byClass, err := classFolders(dir)
+	labels, byClass, err := classFolders(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []string
-	for _, e := range ents { // name order, as classFolders' labels
-		out = append(out, byClass[e.Name()]...)
+	for _, l := range labels {
+		out = append(out, byClass[l]...)
 	}
 	return out, nil
 }

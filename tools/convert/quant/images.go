@@ -2,6 +2,7 @@ package quant
 
 import (
 	"fmt"
+	"image"
 	"io/fs"
 	"path/filepath"
 	"slices"
@@ -72,17 +73,24 @@ func Images(m *model.Model, dir string, n int) ([][][]float32, error) {
 }
 
 func preprocessFile(s *engine.Session, path string, dst []float32) error {
-	f, st, err := safefile.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if st.Size() > MaxImageBytes {
-		return fmt.Errorf("%d bytes, limit %d", st.Size(), MaxImageBytes)
-	}
-	img, err := imagedec.Decode(f)
+	img, err := LoadImage(path)
 	if err != nil {
 		return err
 	}
 	return s.Preprocess(img, dst)
+}
+
+// LoadImage decodes one image file (PNG or JPEG) under the file-size bound
+// MaxImageBytes and the decoder's pixel limit, refusing anything but a
+// regular file: the loader of every image the converter reads.
+func LoadImage(path string) (image.Image, error) {
+	f, st, err := safefile.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if st.Size() > MaxImageBytes {
+		return nil, fmt.Errorf("%d bytes, limit %d", st.Size(), MaxImageBytes)
+	}
+	return imagedec.Decode(f)
 }
