@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/signet-go/signet/engine"
 	"github.com/signet-go/signet/gallery"
+	"github.com/signet-go/signet/internal/dataset"
 	"github.com/signet-go/signet/internal/textsafe"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/tools/convert/quant"
@@ -58,23 +58,13 @@ func (f *impostorFlags) list() (*impostorSet, error) {
 		return nil, fmt.Errorf("-impostor-shots %d: need at least 1", *f.shots)
 	}
 	dir := *f.dir
-	ents, err := os.ReadDir(dir)
+	classes, err := dataset.Classes(dir, "background class")
 	if err != nil {
 		return nil, err
 	}
 	set := &impostorSet{}
-	for _, e := range ents { // ReadDir sorts by name
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if !e.IsDir() {
-			return nil, fmt.Errorf("%s: expected one folder per background class, found file %s", dir, e.Name())
-		}
-		cdir := filepath.Join(dir, e.Name())
-		files, err := imageFiles(cdir)
-		if err != nil {
-			return nil, err
-		}
+	for _, c := range classes {
+		files := imageFiles(c.Files)
 		if len(files) < *f.shots {
 			set.skipped++
 			continue
@@ -83,7 +73,7 @@ func (f *impostorFlags) list() (*impostorSet, error) {
 		if set.images > maxImpostorImages {
 			return nil, fmt.Errorf("%s: more than %d images; use a smaller background", dir, maxImpostorImages)
 		}
-		set.classes = append(set.classes, e.Name())
+		set.classes = append(set.classes, c.Label)
 		set.files = append(set.files, files)
 	}
 	if len(set.classes) < 2 {
@@ -92,26 +82,16 @@ func (f *impostorFlags) list() (*impostorSet, error) {
 	return set, nil
 }
 
-// imageFiles lists the PNG and JPEG files of a class folder in name order.
-func imageFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
+// imageFiles keeps the PNG and JPEG files of a class folder's listing.
+func imageFiles(paths []string) []string {
 	var out []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		if e.IsDir() {
-			return nil, fmt.Errorf("%s: expected image files, found folder %s", dir, e.Name())
-		}
-		switch strings.ToLower(filepath.Ext(e.Name())) {
+	for _, p := range paths {
+		switch strings.ToLower(filepath.Ext(p)) {
 		case ".png", ".jpg", ".jpeg":
-			out = append(out, filepath.Join(dir, e.Name()))
+			out = append(out, p)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // calibrate measures the impostor calibration of m exactly as written

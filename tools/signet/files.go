@@ -6,10 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 
+	"github.com/signet-go/signet/internal/dataset"
 	"github.com/signet-go/signet/internal/imagedec"
 )
 
@@ -42,7 +41,7 @@ func imageArgs(args []string) ([]string, error) {
 			out = append(out, a)
 			continue
 		}
-		files, err := listFiles(a)
+		files, err := dataset.Files(a)
 		if err != nil {
 			return nil, err
 		}
@@ -53,27 +52,6 @@ func imageArgs(args []string) ([]string, error) {
 	}
 	if len(out) == 0 {
 		return nil, errors.New("no images")
-	}
-	return out, nil
-}
-
-// listFiles returns the regular, non-hidden files of dir in name order.
-// Sub-folders are an error: a stray folder usually means the wrong path.
-func listFiles(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		if e.IsDir() {
-			return nil, fmt.Errorf("%s: expected image files, found folder %s", dir, e.Name())
-		}
-		out = append(out, p)
 	}
 	return out, nil
 }
@@ -116,35 +94,24 @@ func backgroundFiles(dir string) ([]string, error) {
 	return out, nil
 }
 
-// classFolders reads a folder-per-class dataset: DIR/<label>/<image>.
-// Labels come back sorted.
+// classFolders reads a folder-per-class dataset: DIR/<label>/<image>, every
+// class folder holding at least one file. Labels come back sorted.
 func classFolders(dir string) (labels []string, files map[string][]string, err error) {
-	ents, err := os.ReadDir(dir)
+	classes, err := dataset.Classes(dir, "class")
 	if err != nil {
 		return nil, nil, err
 	}
 	files = map[string][]string{}
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), ".") {
-			continue
+	for _, c := range classes {
+		if len(c.Files) == 0 {
+			return nil, nil, fmt.Errorf("%s: class folder %s contains no images", dir, c.Label)
 		}
-		if !e.IsDir() {
-			return nil, nil, fmt.Errorf("%s: expected one folder per class, found file %s", dir, e.Name())
-		}
-		fs, err := listFiles(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(fs) == 0 {
-			return nil, nil, fmt.Errorf("%s: class folder %s contains no images", dir, e.Name())
-		}
-		labels = append(labels, e.Name())
-		files[e.Name()] = fs
+		labels = append(labels, c.Label)
+		files[c.Label] = c.Files
 	}
 	if len(labels) == 0 {
 		return nil, nil, fmt.Errorf("%s: no class folders", dir)
 	}
-	slices.Sort(labels)
 	return labels, files, nil
 }
 
