@@ -223,22 +223,24 @@ func (l QLayout) rowPut(row []byte, k0 int, src []int8) {
 
 // rowFill stores n copies of v as k steps k0 .. k0+n-1 of an ARows row.
 func (l QLayout) rowFill(row []byte, k0, n int, v int8) {
-	switch {
-	case l.Wide:
-		d := row[2*k0 : 2*(k0+n)]
-		for q := 0; q < len(d); q += 2 {
-			d[q], d[q+1] = byte(v), byte(int16(v)>>8)
+	if n <= 0 {
+		return
+	}
+	var d []byte
+	if l.Wide {
+		d = row[2*k0 : 2*(k0+n)]
+		d[0], d[1] = byte(v), byte(v>>7)
+	} else {
+		d = row[k0 : k0+n]
+		d[0] = byte(v)
+		if l.XorA {
+			d[0] ^= 0x80
 		}
-	case l.XorA:
-		d := row[k0 : k0+n]
-		for q := range d {
-			d[q] = byte(v) ^ 0x80
-		}
-	default:
-		d := row[k0 : k0+n]
-		for q := range d {
-			d[q] = byte(v)
-		}
+	}
+	// The pattern doubles with each copy: a padding run costs a few
+	// memmoves, not a store per byte.
+	for f := len(d) / n; f < len(d); f *= 2 {
+		copy(d[f:], d[:f])
 	}
 }
 
@@ -274,7 +276,8 @@ var widenInt8 = widenInt8Go
 func widenInt8Go(dst []byte, src []int8) {
 	dst = dst[:2*len(src)]
 	for q, v := range src {
-		binary.LittleEndian.PutUint16(dst[2*q:], uint16(int16(v)))
+		d := dst[2*q : 2*q+2 : 2*q+2]
+		d[0], d[1] = byte(v), byte(v>>7) // v>>7: the sign, 0 or -1
 	}
 }
 

@@ -117,12 +117,20 @@ func qgemmAsmRun(g *asmQGemm, kg int, a, b *byte, c *int8, ldc, mr, nr int, bias
 //go:noescape
 func qwidenAVX2(dst *byte, src *int8, n int)
 
-// widenInt8AVX2 is widenInt8 with its blocks of 16 in assembly.
+// widenInt8AVX2 is widenInt8 with its blocks of 16 in assembly. A tail of
+// a run of at least 16 is one more block ending at the run's end, which
+// rewrites some of the last block's int16s with the same values: runs are
+// a tap's channels, often 16·k + 8 long, and a byte loop there cost more
+// than the blocks.
 func widenInt8AVX2(dst []byte, src []int8) {
 	n := len(src)
 	dst = dst[:2*n]
-	if n >= 16 {
-		qwidenAVX2(&dst[0], &src[0], n)
+	if n < 16 {
+		widenInt8Go(dst, src)
+		return
 	}
-	widenInt8Go(dst[2*(n&^15):], src[n&^15:])
+	qwidenAVX2(&dst[0], &src[0], n)
+	if n&15 != 0 {
+		qwidenAVX2(&dst[2*(n-16)], &src[n-16], 16)
+	}
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -465,29 +466,74 @@ func FuzzQGemm(f *testing.F) {
 	})
 }
 
-// TestWidenInt8: the packing's widening (assembly where the CPU has it)
-// against the Go loop at every length around its blocks of 16, inside
-// guard bands.
+// TestWidenInt8: the packing's widening, the Go loop and the one this
+// machine uses (assembly where the CPU has it), against the definition at
+// every length around the blocks of 16, inside guard bands.
 func TestWidenInt8(t *testing.T) {
 	r := testrand.New(19 << 8)
-	for n := 0; n <= 70; n++ {
-		src := int8s(r, n)
-		want := make([]byte, 2*n)
-		widenInt8Go(want, src)
-		buf := make([]byte, 2*n+2*guardLen)
-		for i := range buf {
-			buf[i] = byte(qGuard(i))
-		}
-		widenInt8(buf[guardLen:guardLen+2*n], src)
-		for i, v := range buf {
-			switch {
-			case i < guardLen || i >= guardLen+2*n:
-				if v != byte(qGuard(i)) {
-					t.Fatalf("n=%d: wrote byte %d outside", n, i-guardLen)
-				}
-			case v != want[i-guardLen]:
-				t.Fatalf("n=%d: byte %d = %d, want %d", n, i-guardLen, v, want[i-guardLen])
+	for name, widen := range map[string]func([]byte, []int8){"go": widenInt8Go, "selected": widenInt8} {
+		for n := 0; n <= 70; n++ {
+			src := int8s(r, n)
+			want := make([]byte, 2*n)
+			for q, v := range src { // the definition: little-endian int16s
+				binary.LittleEndian.PutUint16(want[2*q:], uint16(int16(v)))
 			}
+			checkGuarded(t, fmt.Sprintf("%s n=%d", name, n), want, func(dst []byte) { widen(dst, src) })
+		}
+	}
+}
+
+// TestRowFill: padding runs of every layout and length, at offsets inside
+// a row, against the definition (the value's bytes n times, XOR 0x80 for
+// XorA), inside guard bands.
+func TestRowFill(t *testing.T) {
+	for _, l := range []QLayout{{}, {XorA: true}, {Wide: true}} {
+		for _, v := range []int8{-128, -3, 0, 5, 127} {
+			for k0 := 0; k0 < 3; k0++ {
+				for n := 0; n <= 40; n++ {
+					e := l.esize()
+					want := make([]byte, e*(k0+n))
+					for q := k0; q < k0+n; q++ {
+						switch {
+						case l.Wide:
+							binary.LittleEndian.PutUint16(want[2*q:], uint16(int16(v)))
+						case l.XorA:
+							want[q] = byte(v) ^ 0x80
+						default:
+							want[q] = byte(v)
+						}
+					}
+					checkGuarded(t, fmt.Sprintf("%+v v=%d k0=%d n=%d", l, v, k0, n), want[e*k0:], func(dst []byte) {
+						// dst is the run; the row starts k0 elements before it.
+						row := make([]byte, e*k0, e*k0+len(dst))
+						row = append(row, dst...)
+						l.rowFill(row, k0, n, v)
+						copy(dst, row[e*k0:])
+					})
+				}
+			}
+		}
+	}
+}
+
+// checkGuarded runs fill on a len(want)-byte window of a guard-banded
+// buffer and checks the window against want and the bands untouched.
+func checkGuarded(t *testing.T, what string, want []byte, fill func(dst []byte)) {
+	t.Helper()
+	n := len(want)
+	buf := make([]byte, n+2*guardLen)
+	for i := range buf {
+		buf[i] = byte(qGuard(i))
+	}
+	fill(buf[guardLen : guardLen+n : guardLen+n])
+	for i, v := range buf {
+		switch {
+		case i < guardLen || i >= guardLen+n:
+			if v != byte(qGuard(i)) {
+				t.Fatalf("%s: wrote byte %d outside", what, i-guardLen)
+			}
+		case v != want[i-guardLen]:
+			t.Fatalf("%s: byte %d = %d, want %d", what, i-guardLen, v, want[i-guardLen])
 		}
 	}
 }
