@@ -144,8 +144,10 @@ func srcCoord(o, n, m int) (int, int, float32) {
 	return i0, i1, s - float32(i0)
 }
 
-// fill writes the preprocessed image into dst, NHWC when nhwc is set, else NCHW.
-func fill[R pixelReader](pp *preproc, rd R, b image.Rectangle, dst []float32, nhwc bool) {
+// fill writes the preprocessed image into dst, NHWC when nhwc is set, else
+// NCHW; mirror flips it left to right (output column ox lands in column
+// w−1−ox), so a mirrored input is exactly the mirror of the normal one.
+func fill[R pixelReader](pp *preproc, rd R, b image.Rectangle, dst []float32, nhwc, mirror bool) {
 	sw, sh := b.Dx(), b.Dy()
 	hw := pp.h * pp.w
 	var scale, shift [3]float32
@@ -175,7 +177,11 @@ func fill[R pixelReader](pp *preproc, rd R, b image.Rectangle, dst []float32, nh
 			} else if pp.bgr {
 				rgb[0], rgb[2] = rgb[2], rgb[0]
 			}
-			pix := oy*pp.w + ox
+			col := ox
+			if mirror {
+				col = pp.w - 1 - ox
+			}
+			pix := oy*pp.w + col
 			for c := 0; c < pp.c; c++ {
 				v := (rgb[c]/255 - shift[c]) * scale[c]
 				if nhwc {
@@ -194,7 +200,7 @@ func lerp2(p00, p01, p10, p11 uint8, fx, fy float32) float32 {
 	return top + (bot-top)*fy
 }
 
-func (pp *preproc) run(img image.Image, dst []float32, nhwc bool) error {
+func (pp *preproc) run(img image.Image, dst []float32, nhwc, mirror bool) error {
 	if pp.err != nil {
 		return pp.err
 	}
@@ -213,13 +219,13 @@ func (pp *preproc) run(img image.Image, dst []float32, nhwc bool) error {
 	}
 	switch m := img.(type) {
 	case *image.RGBA:
-		fill(pp, rgbaReader{m}, b, dst, nhwc)
+		fill(pp, rgbaReader{m}, b, dst, nhwc, mirror)
 	case *image.NRGBA:
-		fill(pp, nrgbaReader{m}, b, dst, nhwc)
+		fill(pp, nrgbaReader{m}, b, dst, nhwc, mirror)
 	case *image.YCbCr:
-		fill(pp, ycbcrReader{m}, b, dst, nhwc)
+		fill(pp, ycbcrReader{m}, b, dst, nhwc, mirror)
 	default:
-		fill(pp, genericReader{img}, b, dst, nhwc)
+		fill(pp, genericReader{img}, b, dst, nhwc, mirror)
 	}
 	return nil
 }
@@ -227,20 +233,27 @@ func (pp *preproc) run(img image.Image, dst []float32, nhwc bool) error {
 // Preprocess writes img, resized and normalised as the model expects (see the
 // package's preprocessing notes), into dst in the logical NCHW layout.
 func (s *Session) Preprocess(img image.Image, dst []float32) error {
-	return s.e.pre.run(img, dst, false)
+	return s.e.pre.run(img, dst, false, false)
 }
 
 // Embed preprocesses img straight into the model's input buffer and runs the
 // model, returning its first output (owned by the session, valid until the
 // next call).
-func (s *Session) Embed(img image.Image) ([]float32, error) {
+func (s *Session) Embed(img image.Image) ([]float32, error) { return s.embed(img, false) }
+
+// EmbedMirrored is Embed of img's mirror image, flipped left to right after
+// preprocessing. A gallery compares the two to tell a design from its
+// mirrored twin (gallery.MatchMirroredInto).
+func (s *Session) EmbedMirrored(img image.Image) ([]float32, error) { return s.embed(img, true) }
+
+func (s *Session) embed(img image.Image, mirror bool) ([]float32, error) {
 	p := s.e.p
 	if s.e.pre.err != nil {
 		return nil, s.e.pre.err
 	}
 	id := p.inputs[0]
 	v := &p.vals[id]
-	if err := s.e.pre.run(img, s.v[id], v.layout == layoutNHWC && !v.trivialNHWC()); err != nil {
+	if err := s.e.pre.run(img, s.v[id], v.layout == layoutNHWC && !v.trivialNHWC(), mirror); err != nil {
 		return nil, err
 	}
 	s.exec()

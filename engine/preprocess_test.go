@@ -130,6 +130,29 @@ func TestPreprocessMatchesConvention(t *testing.T) {
 						t.Fatalf("%s: Embed [%d] = %v, Run %v", name, i, emb[i], run[i])
 					}
 				}
+				// EmbedMirrored equals Run on the tensor flipped left to right.
+				flipped := make([]float32, len(got))
+				for c := 0; c < 3; c++ {
+					for y := 0; y < size[0]; y++ {
+						row := got[(c*size[0]+y)*size[1]:][:size[1]]
+						for x, v := range row {
+							flipped[(c*size[0]+y)*size[1]+size[1]-1-x] = v
+						}
+					}
+				}
+				mir, err := s.EmbedMirrored(img)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mir = append([]float32(nil), mir...)
+				if run, err = s.Run(flipped); err != nil {
+					t.Fatal(err)
+				}
+				for i := range run {
+					if run[i] != mir[i] {
+						t.Fatalf("%s: EmbedMirrored [%d] = %v, Run on the flipped tensor %v", name, i, mir[i], run[i])
+					}
+				}
 			}
 			s.Close()
 		}
@@ -215,6 +238,9 @@ func TestEmbedAllocatesNothing(t *testing.T) {
 		}
 		if n := testing.AllocsPerRun(10, func() { s.Embed(img) }); n != 0 {
 			t.Errorf("%s: Embed allocates %v times", name, n)
+		}
+		if n := testing.AllocsPerRun(10, func() { s.EmbedMirrored(img) }); n != 0 {
+			t.Errorf("%s: EmbedMirrored allocates %v times", name, n)
 		}
 	}
 	_ = color.RGBA{}

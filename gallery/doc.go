@@ -116,6 +116,20 @@
 // to resolve a rate, that threshold is the floor of its default (signet
 // calibrate).
 //
+// # Mirrored twins
+//
+// A threshold cannot keep out the mirror image of an enrolled sign (no left
+// turn for an enrolled no right turn): it shares ring, colours and strokes
+// and scores close to a genuine photo. MatchMirroredInto (MatchImageMirrored
+// with an encoder) also embeds the query mirrored left to right and answers
+// Unknown, Reason MirrorImage, when the mirror image matches the accepted
+// class better than the query by more than a margin. The margin comes with
+// the calibration (EncoderCalibration.Mirror, measured by
+// MeasureMirror on the same background so that at most 1% of genuine
+// queries are turned away: symmetric designs score alike both ways, chiral
+// ones much lower mirrored). It costs one more inference per query; signet
+// classify runs it whenever the model carries a margin.
+//
 // # Files
 //
 // Save writes one file (see format.go: magic, version, little-endian,

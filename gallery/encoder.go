@@ -69,6 +69,33 @@ func (g *Gallery) MatchImage(enc Encoder, img image.Image, r *Result) error {
 	return g.MatchInto(v, r)
 }
 
+// MirrorEncoder is an Encoder that also embeds an image's mirror image
+// (EngineEncoder does), for MatchImageMirrored.
+type MirrorEncoder interface {
+	Encoder
+	EmbedMirrored(img image.Image) ([]float32, error)
+}
+
+// MatchImageMirrored embeds img and its mirror image with enc and matches
+// them into r with MatchMirroredInto's chirality check: two inferences.
+func (g *Gallery) MatchImageMirrored(enc MirrorEncoder, img image.Image, margin float32, r *Result) error {
+	if isNil(img) {
+		return ErrNilImage
+	}
+	if err := g.CheckEncoder(enc); err != nil {
+		return err
+	}
+	v, err := enc.Embed(img)
+	if err != nil {
+		return fmt.Errorf("gallery: embed: %w", err)
+	}
+	m, err := enc.EmbedMirrored(img)
+	if err != nil {
+		return fmt.Errorf("gallery: embed mirrored: %w", err)
+	}
+	return g.MatchMirroredInto(v, m, margin, r)
+}
+
 // ClassMove says how far re-embedding moved one class. Raw coordinates of
 // two encoders are not comparable, so "moved" is measured by what each
 // space does with the class:

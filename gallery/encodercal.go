@@ -69,6 +69,24 @@ type EncoderCalibration struct {
 	// Points are ordered by FAR, strictly decreasing; thresholds are then
 	// non-decreasing.
 	Points []CalibrationPoint `json:"points"`
+	// Mirror, when present, is the margin of the chirality check
+	// (Gallery.MatchMirroredInto), measured on the same background
+	// (MeasureMirror).
+	Mirror *MirrorCalibration `json:"mirror,omitempty"`
+}
+
+// MirrorCalibration is the chirality check's margin for an encoder: a
+// query whose mirror image scores higher against the accepted class than
+// the query itself, by more than Margin, is its mirrored twin. Margin is
+// measured on genuine queries of the background classes (every embedding
+// after a class's first Shots, against that class's prototype), so that at
+// most KnownLoss of them would be turned away: symmetric designs score
+// about the same both ways and set it, chiral ones score much lower
+// mirrored.
+type MirrorCalibration struct {
+	Margin    float32 `json:"margin"`
+	KnownLoss float64 `json:"known_loss"` // share of genuine queries the margin may reject
+	Queries   int     `json:"queries"`    // genuine queries measured
 }
 
 // MeasureEncoderCalibration measures an encoder's impostor calibration from
@@ -150,6 +168,60 @@ func MeasureEncoderCalibration(classes [][][]float32, shots int, source string) 
 	return cal, nil
 }
 
+// MeasureMirror measures the chirality margin (c.Mirror) on the background
+// c was measured on: classes[c][i] as for MeasureEncoderCalibration and
+// mirrored[c][i] the embedding of the same image mirrored left to right
+// (engine.Session.EmbedMirrored). For each genuine query (embedding i ≥
+// c.Shots of a class) it takes d = cos(mirrored, prototype) − cos(query,
+// prototype); Margin is the smallest float32 above all but ⌊knownLoss·n⌋
+// of the n values of d (Calibrate's threshold rule), so at most knownLoss
+// of genuine queries would be rejected as mirror images. n must resolve
+// knownLoss (at least 1/knownLoss queries).
+func (c *EncoderCalibration) MeasureMirror(classes, mirrored [][][]float32, knownLoss float64) error {
+	switch {
+	case !(knownLoss > 0 && knownLoss < 1):
+		return fmt.Errorf("%w: known loss %v outside (0,1)", ErrInvalidOptions, knownLoss)
+	case len(classes) != len(mirrored):
+		return fmt.Errorf("%w: %d classes, %d mirrored classes", ErrInvalidOptions, len(classes), len(mirrored))
+	}
+	var ds []float32
+	for k, es := range classes {
+		if len(mirrored[k]) != len(es) {
+			return fmt.Errorf("%w: background class %d has %d embeddings, %d mirrored", ErrInvalidOptions, k, len(es), len(mirrored[k]))
+		}
+		if len(es) < c.Shots {
+			return fmt.Errorf("%w: background class %d has %d embeddings, need at least %d (shots)", ErrInvalidOptions, k, len(es), c.Shots)
+		}
+		if len(es) == 0 {
+			continue
+		}
+		dim := len(es[0])
+		unit := make([][]float32, len(es))
+		for i, e := range es {
+			v, err := normalized(e, dim)
+			if err != nil {
+				return fmt.Errorf("background class %d, embedding %d: %w", k, i, err)
+			}
+			unit[i] = v
+		}
+		proto := meanRow(unit[:c.Shots], dim)
+		for i := c.Shots; i < len(es); i++ {
+			m, err := normalized(mirrored[k][i], dim)
+			if err != nil {
+				return fmt.Errorf("background class %d, mirrored embedding %d: %w", k, i, err)
+			}
+			ds = append(ds, cosine64(proto, m)-cosine64(proto, unit[i]))
+		}
+	}
+	if !resolvesFAR(len(ds), knownLoss) {
+		return fmt.Errorf("%w: %d genuine queries do not resolve a known loss of %g (need %d)", ErrInvalidOptions, len(ds), knownLoss, int(math.Ceil(1/knownLoss)))
+	}
+	slices.Sort(ds)
+	slices.Reverse(ds)
+	c.Mirror = &MirrorCalibration{Margin: thresholdInDescending(ds, knownLoss), KnownLoss: knownLoss, Queries: len(ds)}
+	return c.Validate()
+}
+
 // cosine64 is the dot product of two unit vectors accumulated in float64:
 // each float32 product is exact in float64, so the result is the same on
 // every architecture.
@@ -189,7 +261,9 @@ func ParseEncoderCalibration(s string) (*EncoderCalibration, error) {
 // MaxCalibrationScores, a valid UTF-8 Source without control characters,
 // and 1 to 64 points whose rates lie in (0,1), strictly decreasing, each
 // resolved by Scores, with finite thresholds in [-1, 1+ulp],
-// non-decreasing. Errors wrap ErrInvalidCalibration.
+// non-decreasing; a mirror margin, when present, in [-2, 2] with a known
+// loss in (0,1) that its queries (at most Embeddings) resolve. Errors wrap
+// ErrInvalidCalibration.
 func (c *EncoderCalibration) Validate() error {
 	bad := func(format string, a ...any) error {
 		return fmt.Errorf("%w: %s", ErrInvalidCalibration, fmt.Sprintf(format, a...))
@@ -225,6 +299,16 @@ func (c *EncoderCalibration) Validate() error {
 			return bad("point %d: threshold %v outside [-1,1]", i, p.Threshold)
 		case i > 0 && p.Threshold < c.Points[i-1].Threshold:
 			return bad("point %d: threshold %v below %v at a higher FAR", i, p.Threshold, c.Points[i-1].Threshold)
+		}
+	}
+	if m := c.Mirror; m != nil {
+		switch {
+		case !(m.Margin >= -2 && m.Margin <= 2):
+			return bad("mirror margin %v outside [-2,2]", m.Margin)
+		case !(m.KnownLoss > 0 && m.KnownLoss < 1):
+			return bad("mirror known loss %v outside (0,1)", m.KnownLoss)
+		case m.Queries < 1 || m.Queries > c.Embeddings || !resolvesFAR(m.Queries, m.KnownLoss):
+			return bad("mirror margin from %d queries (of %d embeddings) for a known loss of %v", m.Queries, c.Embeddings, m.KnownLoss)
 		}
 	}
 	return nil

@@ -265,6 +265,8 @@ func FuzzParseEncoderCalibration(f *testing.F) {
 	f.Add(`{"version":1,"shots":1,"classes":2,"embeddings":10,"scores":10,"source":"","points":[{"far":0.1,"threshold":1.0000001}]}`)
 	f.Add(`{"version":1,"shots":1,"classes":2,"embeddings":10,"scores":10,"source":"","points":[{"far":0.1,"threshold":-1}]}`)
 	f.Add(`{"version":1} `)
+	f.Add(`{"version":1,"shots":3,"classes":40,"embeddings":240,"scores":9360,"source":"x","points":[{"far":0.1,"threshold":0.5}],"mirror":{"margin":0.04,"known_loss":0.01,"queries":120}}`)
+	f.Add(`{"version":1,"shots":3,"classes":40,"embeddings":240,"scores":9360,"source":"x","points":[{"far":0.1,"threshold":0.5}],"mirror":{"margin":-3,"known_loss":0.01,"queries":120}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := ParseEncoderCalibration(s)
 		if err != nil {

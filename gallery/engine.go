@@ -40,10 +40,20 @@ func NewEngineEncoder(e *engine.Engine) (*EngineEncoder, error) {
 }
 
 // Embed runs the network on img and returns a copy of the embedding.
-func (x *EngineEncoder) Embed(img image.Image) ([]float32, error) {
+func (x *EngineEncoder) Embed(img image.Image) ([]float32, error) { return x.embed(img, false) }
+
+// EmbedMirrored is Embed of img mirrored left to right (engine's
+// Session.EmbedMirrored), the second input of Gallery.MatchMirroredInto.
+func (x *EngineEncoder) EmbedMirrored(img image.Image) ([]float32, error) { return x.embed(img, true) }
+
+func (x *EngineEncoder) embed(img image.Image, mirrored bool) ([]float32, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	v, err := x.s.Embed(img)
+	embed := x.s.Embed
+	if mirrored {
+		embed = x.s.EmbedMirrored
+	}
+	v, err := embed(img)
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,7 @@ const (
 	Empty                        // the gallery has no classes
 	BelowThreshold               // best score under the class's threshold
 	LowMargin                    // best − runner-up under Options.MinMargin
+	MirrorImage                  // the query mirrored matches the best class better (MatchMirroredInto)
 )
 
 func (r Reason) String() string {
@@ -37,6 +38,8 @@ func (r Reason) String() string {
 		return "below threshold"
 	case LowMargin:
 		return "low margin"
+	case MirrorImage:
+		return "mirror image of the class"
 	}
 	return fmt.Sprintf("reason(%d)", uint8(r))
 }
@@ -62,6 +65,10 @@ type Result struct {
 	Score     float32 `json:"score"`
 	Margin    float32 `json:"margin"`
 	Threshold float32 `json:"threshold"` // the threshold the best class was held to
+	// MirrorScore is the mirrored query's cosine with the best class, set
+	// by MatchMirroredInto when the query alone would have been accepted
+	// (0 otherwise).
+	MirrorScore float32 `json:"mirror_score,omitempty"`
 	// Version is the gallery version the match saw.
 	Version uint64 `json:"version"`
 
@@ -132,7 +139,7 @@ func (s *snapshot) matchInto(q []float32, r *Result) error {
 	r.snap, r.Version = s, s.version
 	r.Candidates = r.Candidates[:0]
 	r.Known, r.Reason, r.ID, r.Label = false, Empty, 0, ""
-	r.Score, r.Margin, r.Threshold = 0, 0, 0
+	r.Score, r.Margin, r.Threshold, r.MirrorScore = 0, 0, 0, 0
 	nc := len(s.classes)
 	if nc == 0 {
 		return nil
@@ -175,6 +182,37 @@ func (s *snapshot) matchInto(q []float32, r *Result) error {
 		r.Reason = LowMargin
 	default:
 		r.Known, r.Reason, r.ID, r.Label = true, Accepted, best.ID, best.Label
+	}
+	return nil
+}
+
+// MatchMirroredInto is MatchInto with a chirality check. mirrored is the
+// embedding of the query's mirror image (engine.Session.EmbedMirrored).
+// When the query would be accepted but its mirror image scores higher
+// against the accepted class, by more than margin, the answer is Unknown
+// with Reason MirrorImage: the query is the class's mirrored twin (a
+// no-left-turn sign shown to a gallery that knows no-right-turn). A
+// symmetric design scores about the same both ways and passes. The
+// encoder's calibration measures the margin (EncoderCalibration.Mirror).
+// It allocates nothing once r has grown, as MatchInto.
+func (g *Gallery) MatchMirroredInto(q, mirrored []float32, margin float32, r *Result) error {
+	if !(margin >= -2 && margin <= 2) {
+		return fmt.Errorf("%w: mirror margin %v outside [-2,2]", ErrInvalidOptions, margin)
+	}
+	s := g.load()
+	if len(mirrored) != s.dim {
+		return fmt.Errorf("%w: mirrored query has %d values, want %d", ErrDim, len(mirrored), s.dim)
+	}
+	if err := s.matchInto(q, r); err != nil || !r.Known {
+		return err
+	}
+	qn := r.qBuf[:s.dim]
+	if err := normalizeVec(qn, mirrored); err != nil {
+		return err
+	}
+	r.MirrorScore = clampCos(s.classScores(qn, r)[r.top[0]])
+	if r.MirrorScore > r.Score+margin {
+		r.Known, r.Reason, r.ID, r.Label = false, MirrorImage, 0, ""
 	}
 	return nil
 }

@@ -28,19 +28,31 @@ const maxImpostorImages = 20000
 
 // impostorFlags are the flags of the encoder's impostor calibration.
 type impostorFlags struct {
-	dir   *string
-	shots *int
+	dir        *string
+	shots      *int
+	mirrorLoss *float64
+	fs         *flag.FlagSet
 }
 
 func addImpostorFlags(fs *flag.FlagSet) *impostorFlags {
 	return &impostorFlags{
+		fs: fs,
 		dir: fs.String("impostors", "", "folder of class folders of sign designs no gallery will enrol (PNG or JPEG): "+
 			"measure the encoder's impostor calibration with the model written and store it in its metadata"),
 		shots: fs.Int("impostor-shots", 3, "exemplars per background prototype in the impostor calibration"),
+		mirrorLoss: fs.Float64("mirror-loss", 0.01, "with -impostors, also measure the chirality check's margin so that at most this share "+
+			"of genuine background queries is turned away as a mirror image (0: no mirror check)"),
 	}
 }
 
 func (f *impostorFlags) on() bool { return *f.dir != "" }
+
+// mirrorLossSet reports whether -mirror-loss was given on the command line.
+func (f *impostorFlags) mirrorLossSet() bool {
+	set := false
+	f.fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == "mirror-loss" })
+	return set
+}
 
 // impostorSet is the background, listed and checked before the conversion
 // so a bad folder fails fast.
@@ -56,6 +68,9 @@ type impostorSet struct {
 func (f *impostorFlags) list() (*impostorSet, error) {
 	if *f.shots < 1 {
 		return nil, fmt.Errorf("-impostor-shots %d: need at least 1", *f.shots)
+	}
+	if !(*f.mirrorLoss >= 0 && *f.mirrorLoss < 1) {
+		return nil, fmt.Errorf("-mirror-loss %v: want 0 (off) or a share in (0,1)", *f.mirrorLoss)
 	}
 	dir := *f.dir
 	classes, err := dataset.Classes(dir, "background class")
@@ -107,7 +122,7 @@ func (f *impostorFlags) calibrate(m *model.Model, set *impostorSet, w io.Writer)
 	if err != nil {
 		return nil, err
 	}
-	emb, err := embedAll(written, set)
+	emb, mirrored, err := embedAll(written, set, *f.mirrorLoss > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +130,17 @@ func (f *impostorFlags) calibrate(m *model.Model, set *impostorSet, w io.Writer)
 	cal, err := gallery.MeasureEncoderCalibration(emb, *f.shots, source)
 	if err != nil {
 		return nil, err
+	}
+	var mirrorSkipped error
+	if mirrored != nil {
+		if err := cal.MeasureMirror(emb, mirrored, *f.mirrorLoss); err != nil {
+			if f.mirrorLossSet() {
+				return nil, fmt.Errorf("mirror margin: %w", err)
+			}
+			// The default asked for it, the background cannot give it:
+			// the model ships without the check, and says so below.
+			cal.Mirror, mirrorSkipped = nil, err
+		}
 	}
 	js, err := cal.Encode()
 	if err != nil {
@@ -148,23 +174,37 @@ func (f *impostorFlags) calibrate(m *model.Model, set *impostorSet, w io.Writer)
 		fmt.Fprintf(tw, "  %g\t%.4f\n", p.FAR, p.Threshold)
 	}
 	tw.Flush()
+	switch mc := cal.Mirror; {
+	case mc != nil:
+		fmt.Fprintf(w, "mirror check: margin %.4f (at most %g of %d genuine background queries turned away as mirror images)\n", mc.Margin, mc.KnownLoss, mc.Queries)
+	case mirrorSkipped != nil:
+		fmt.Fprintf(w, "mirror check: not stored (%v): give more images per class or -mirror-loss 0\n", mirrorSkipped)
+	}
 	return out, nil
 }
 
 // embedAll embeds every background image as enrolment does (the bounded
 // decoder, then gallery.EngineEncoder), one single-threaded session per
-// worker so the result does not depend on the worker count.
-func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
+// worker so the result does not depend on the worker count; with mirror,
+// each image mirrored too (nil otherwise).
+func embedAll(m *model.Model, set *impostorSet, mirror bool) (emb, mirrored [][][]float32, err error) {
 	e, err := engine.New(m, engine.Options{Threads: 1})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer e.Close()
 	type job struct{ c, i int }
 	jobs := make(chan job)
 	out := make([][][]float32, len(set.files))
+	var mir [][][]float32
+	if mirror {
+		mir = make([][][]float32, len(set.files))
+	}
 	for c, fs := range set.files {
 		out[c] = make([][]float32, len(fs))
+		if mirror {
+			mir[c] = make([][]float32, len(fs))
+		}
 	}
 	var (
 		mu    sync.Mutex
@@ -184,7 +224,7 @@ func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
 		if err != nil {
 			close(jobs)
 			wg.Wait()
-			return nil, err
+			return nil, nil, err
 		}
 		wg.Add(1)
 		go func() {
@@ -202,6 +242,9 @@ func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
 				if err == nil {
 					out[j.c][j.i], err = enc.Embed(img)
 				}
+				if err == nil && mirror {
+					mir[j.c][j.i], err = enc.EmbedMirrored(img)
+				}
 				if err != nil {
 					fail(fmt.Errorf("%s: %w", p, err))
 				}
@@ -215,7 +258,10 @@ func embedAll(m *model.Model, set *impostorSet) ([][][]float32, error) {
 	}
 	close(jobs)
 	wg.Wait()
-	return out, first
+	if first != nil {
+		return nil, nil, first
+	}
+	return out, mir, nil
 }
 
 // cleanName keeps a folder name printable for the calibration's Source

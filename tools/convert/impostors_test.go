@@ -65,11 +65,13 @@ func TestRunImpostors(t *testing.T) {
 	}
 	norm := []string{"-mean", "0.452,0.471,0.424", "-std", "0.285,0.263,0.281"}
 	for _, tc := range []struct {
-		name  string
-		extra []string
+		name   string
+		extra  []string
+		mirror float64 // the -mirror-loss that resolves; 0: the default, which 8 queries do not
 	}{
-		{"fp32", nil},
-		{"int8", []string{"-quantize", "int8", "-calib", filepath.Join(root, "signs-calib"), "-calib-n", "4", "-keep-fp32", "/fc/Gemm"}},
+		{"fp32", nil, 0},
+		{"int8", []string{"-quantize", "int8", "-calib", filepath.Join(root, "signs-calib"), "-calib-n", "4", "-keep-fp32", "/fc/Gemm"}, 0},
+		{"fp32-mirror", []string{"-mirror-loss", "0.2"}, 0.2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "signs.sgn")
@@ -79,8 +81,12 @@ func TestRunImpostors(t *testing.T) {
 				t.Fatal(err)
 			}
 			s := buf.String()
+			mirrorLine := "mirror check: not stored (gallery: invalid options: 8 genuine queries do not resolve a known loss of 0.01 (need 100))"
+			if tc.mirror > 0 {
+				mirrorLine = "mirror check: margin "
+			}
 			for _, want := range []string{"impostor calibration: 8 background classes, 24 images, 2 shots per prototype, 168 impostor scores",
-				"(1 class folders with fewer than 2 images skipped)", "FAR per class", "0.01 "} {
+				"(1 class folders with fewer than 2 images skipped)", "FAR per class", "0.01 ", mirrorLine} {
 				if !strings.Contains(s, want) {
 					t.Errorf("output lacks %q:\n%s", want, s)
 				}
@@ -108,14 +114,14 @@ func TestRunImpostors(t *testing.T) {
 				t.Errorf("calibration %s", cal)
 			}
 			// The oracle: the written file's encoder on the same images.
-			shots := 2
-			set, err := (&impostorFlags{dir: &bg, shots: &shots}).list()
+			shots, loss := 2, 0.0
+			set, err := (&impostorFlags{dir: &bg, shots: &shots, mirrorLoss: &loss}).list()
 			if err != nil {
 				t.Fatal(err)
 			}
-			var classes [][][]float32
+			var classes, mirrored [][][]float32
 			for _, files := range set.files {
-				var es [][]float32
+				var es, ms [][]float32
 				for _, p := range files {
 					img, err := quant.LoadImage(p)
 					if err != nil {
@@ -125,13 +131,22 @@ func TestRunImpostors(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					es = append(es, v)
+					mv, err := enc.EmbedMirrored(img)
+					if err != nil {
+						t.Fatal(err)
+					}
+					es, ms = append(es, v), append(ms, mv)
 				}
-				classes = append(classes, es)
+				classes, mirrored = append(classes, es), append(mirrored, ms)
 			}
 			want, err := gallery.MeasureEncoderCalibration(classes, 2, cal.Source)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if tc.mirror > 0 {
+				if err := want.MeasureMirror(classes, mirrored, tc.mirror); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if want.String() != cal.String() {
 				t.Errorf("stored %s\nmeasured with the written model %s", cal, want)
@@ -166,6 +181,8 @@ func TestRunImpostorsRefused(t *testing.T) {
 	writeBackground(t, tiny, 2, 3) // 6 scores
 	one := filepath.Join(dir, "one")
 	writeBackground(t, one, 1, 4)
+	small := filepath.Join(dir, "small")
+	writeBackground(t, small, 8, 3) // 8 genuine queries: no 1% known loss
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -177,6 +194,8 @@ func TestRunImpostorsRefused(t *testing.T) {
 		{[]string{"-impostors", broken, "-impostor-shots", "0"}, "-impostor-shots 0"},
 		{[]string{"-impostors", filepath.Join(dir, "missing")}, "missing"},
 		{[]string{"-impostors", tiny}, "resolve no false-accept rate"},
+		{[]string{"-impostors", broken, "-mirror-loss", "1"}, "-mirror-loss 1"},
+		{[]string{"-impostors", small, "-impostor-shots", "2", "-mirror-loss", "0.01"}, "mirror margin: gallery: invalid options: 8 genuine queries do not resolve"},
 	} {
 		o := filepath.Join(dir, "x.sgn")
 		var buf bytes.Buffer

@@ -4,7 +4,7 @@
 //	    [-std 0.229,0.224,0.225] [-channels RGB|BGR] [-input-shape 1,3,64,64] \
 //	    [-quantize int8 -calib DIR [-calib-n 64] [-calib-method minmax|percentile] \
 //	    [-keep-fp32 NAMES] [-max-layer-error 1e-4]] \
-//	    [-impostors DIR [-impostor-shots 3]] IN.onnx
+//	    [-impostors DIR [-impostor-shots 3] [-mirror-loss 0.01]] IN.onnx
 //
 // With -quantize int8 it quantises the converted model after the
 // conversion (package quant: post-training static quantisation, int8
@@ -20,7 +20,13 @@
 // scores of every other class resolve are stored in the model's metadata
 // (gallery.EncoderCalibrationKey), where `signet enroll` finds the default
 // threshold of a new gallery. The classes must be designs no gallery will
-// enrol. It prints the counts and the table.
+// enrol. It prints the counts and the table. It also embeds each image
+// mirrored left to right and stores the chirality check's margin
+// (gallery.MirrorCalibration): a query whose mirror image matches the
+// accepted class better than the query does, by more than the margin, is
+// that class's mirrored twin; the margin turns away at most -mirror-loss
+// of the genuine background queries (every image after a class's first
+// -impostor-shots). `signet classify` applies it.
 //
 // It prints what the conversion did (operators before and after the graph
 // passes, tensors, bytes written, the model fingerprint) and exits with

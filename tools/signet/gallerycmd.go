@@ -419,21 +419,26 @@ type classifyCandidate struct {
 }
 
 type classifyRecord struct {
-	File      string              `json:"file"`
-	Label     string              `json:"label"` // "" when unknown
-	ID        uint64              `json:"id"`    // 0 when unknown
-	Score     float32             `json:"score"`
-	Margin    float32             `json:"margin"`
-	Unknown   bool                `json:"unknown"`
-	Reason    string              `json:"reason"`
-	Threshold float32             `json:"threshold"`
-	Top       []classifyCandidate `json:"top"`
+	File      string  `json:"file"`
+	Label     string  `json:"label"` // "" when unknown
+	ID        uint64  `json:"id"`    // 0 when unknown
+	Score     float32 `json:"score"`
+	Margin    float32 `json:"margin"`
+	Unknown   bool    `json:"unknown"`
+	Reason    string  `json:"reason"`
+	Threshold float32 `json:"threshold"`
+	// MirrorScore is the mirror image's score with the best class when
+	// the mirror check ran and the image alone passed.
+	MirrorScore float32             `json:"mirror_score,omitempty"`
+	Top         []classifyCandidate `json:"top"`
 }
 
 func cmdClassify(e *env, args []string) error {
 	fs := newFlagSet(e, "classify")
 	gf := addGalleryFlags(fs, true)
 	topN := fs.Int("top", 3, "number of ranked candidates to show")
+	mirrorCheck := fs.Bool("mirror-check", true, "when the model carries a mirror margin (convert -impostors), answer unknown for an image "+
+		"whose mirror image matches the best class better, by more than the margin: that class's mirrored twin (one more inference per image)")
 	paths, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -463,6 +468,11 @@ func cmdClassify(e *env, args []string) error {
 	if g.Len() == 0 {
 		return fmt.Errorf("%s: gallery has no classes", *gf.gallery)
 	}
+	cal, err := enc.enc.Calibration()
+	if err != nil {
+		return err
+	}
+	useMirror := *mirrorCheck && cal != nil && cal.Mirror != nil
 	asJSON := *gf.json
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	defer tw.Flush()
@@ -475,7 +485,10 @@ func cmdClassify(e *env, args []string) error {
 	failed := 0
 	for _, f := range files {
 		img, err := loadImage(f)
-		if err == nil {
+		switch {
+		case err == nil && useMirror:
+			err = g.MatchImageMirrored(enc.enc, img, cal.Mirror.Margin, r)
+		case err == nil:
 			err = g.MatchImage(enc.enc, img, r)
 		}
 		if err != nil {
@@ -485,7 +498,7 @@ func cmdClassify(e *env, args []string) error {
 			continue
 		}
 		rec := classifyRecord{File: f, Label: r.Label, ID: r.ID, Score: r.Score, Margin: r.Margin,
-			Unknown: !r.Known, Reason: r.Reason.String(), Threshold: r.Threshold}
+			Unknown: !r.Known, Reason: r.Reason.String(), Threshold: r.Threshold, MirrorScore: r.MirrorScore}
 		for _, c := range r.Candidates {
 			rec.Top = append(rec.Top, classifyCandidate{Label: c.Label, ID: c.ID, Score: c.Score})
 		}

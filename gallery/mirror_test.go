@@ -1,0 +1,152 @@
+package gallery
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"testing"
+)
+
+// TestMatchMirroredInto: a gallery that knows one design of a mirrored
+// pair turns its twin away as MirrorImage, keeps the design itself and a
+// symmetric design, and leaves Unknown answers and errors as MatchInto.
+func TestMatchMirroredInto(t *testing.T) {
+	c := newClusters(5, 16, 4)
+	right, left, sym := c.sample(0, 0), c.sample(1, 0), c.sample(2, 0)
+	// The twin scores just above the threshold against the design it
+	// mirrors; its mirror image is that design.
+	twin := mix(right, left, 0.7)
+	o := noHoldout()
+	o.Threshold = cosine64(unit(right), unit(twin)) - 0.05
+	g := mustNew(t, 16, o)
+	if _, err := g.AddClass("no-right-turn", nil, []Exemplar{{Embedding: right}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddClass("roundabout", nil, []Exemplar{{Embedding: sym}}); err != nil {
+		t.Fatal(err)
+	}
+	r := NewResult(2)
+	for _, tc := range []struct {
+		name         string
+		q, mirrored  []float32
+		known        bool
+		reason       Reason
+		mirrorScored bool
+	}{
+		{"design", right, twin, true, Accepted, true},
+		{"twin", twin, right, false, MirrorImage, true},
+		{"symmetric", sym, sym, true, Accepted, true},
+		{"unknown", c.sample(3, 0), right, false, BelowThreshold, false},
+	} {
+		if err := g.MatchMirroredInto(tc.q, tc.mirrored, 0.02, r); err != nil {
+			t.Fatal(err)
+		}
+		if r.Known != tc.known || r.Reason != tc.reason || (r.MirrorScore != 0) != tc.mirrorScored {
+			t.Errorf("%s: known %v reason %v mirror score %v, want %v %v (scored %v)", tc.name, r.Known, r.Reason, r.MirrorScore, tc.known, tc.reason, tc.mirrorScored)
+		}
+		if !r.Known && r.Label != "" {
+			t.Errorf("%s: unknown answer names %q", tc.name, r.Label)
+		}
+	}
+	// The twin passes a margin larger than its mirror's lead.
+	if err := g.MatchMirroredInto(twin, right, 1, r); err != nil || !r.Known {
+		t.Errorf("margin 1: known %v, %v", r.Known, err)
+	}
+	if n := testing.AllocsPerRun(20, func() { g.MatchMirroredInto(twin, right, 0.02, r) }); n != 0 {
+		t.Errorf("MatchMirroredInto allocates %v times", n)
+	}
+	for _, m := range []float32{float32(math.NaN()), 3, -3} {
+		if err := g.MatchMirroredInto(right, twin, m, r); !errors.Is(err, ErrInvalidOptions) {
+			t.Errorf("margin %v: %v, want ErrInvalidOptions", m, err)
+		}
+	}
+	if err := g.MatchMirroredInto(right, twin[:3], 0, r); !errors.Is(err, ErrDim) {
+		t.Errorf("short mirrored query: %v, want ErrDim", err)
+	}
+}
+
+func mix(a, b []float32, wb float32) []float32 {
+	out := make([]float32, len(a))
+	for i := range a {
+		out[i] = (1-wb)*a[i] + wb*b[i]
+	}
+	return out
+}
+
+// TestMeasureMirror: the margin is Calibrate's threshold rule over the
+// genuine queries' mirror gains, written out by hand here, and it
+// round-trips through the stored JSON; bad inputs are refused.
+func TestMeasureMirror(t *testing.T) {
+	classes := backgroundClasses(21, 16, 30, 6, 0.5)
+	mirrored := backgroundClasses(22, 16, 30, 6, 0.5)
+	// Half the classes are symmetric: their mirror images are the images.
+	for k := 0; k < 30; k += 2 {
+		mirrored[k] = classes[k]
+	}
+	cal, err := MeasureEncoderCalibration(classes, 3, "synthetic")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cal.MeasureMirror(classes, mirrored, 0.05); err != nil {
+		t.Fatal(err)
+	}
+	var ds []float64
+	for k := range classes {
+		var sum [16]float64
+		for _, e := range classes[k][:3] {
+			u := unit(e)
+			for i := range sum {
+				sum[i] += float64(u[i])
+			}
+		}
+		proto := make([]float32, 16)
+		var n float64
+		for _, v := range sum {
+			n += v * v
+		}
+		for i, v := range sum {
+			proto[i] = float32(v / math.Sqrt(n))
+		}
+		for i := 3; i < 6; i++ {
+			ds = append(ds, float64(cosine64(proto, unit(mirrored[k][i]))-cosine64(proto, unit(classes[k][i]))))
+		}
+	}
+	slices.Sort(ds)
+	slices.Reverse(ds)
+	// 90 queries, known loss 0.05: the margin lies just above the 5th
+	// largest gain (⌊0.05·90⌋ = 4 of them above it).
+	m := cal.Mirror
+	if m == nil || m.Queries != 90 || m.KnownLoss != 0.05 {
+		t.Fatalf("mirror %+v", m)
+	}
+	if !(float64(m.Margin) > ds[4]) || float64(m.Margin) > ds[4]+1e-6 || float64(m.Margin) <= ds[5] {
+		t.Errorf("margin %v, want just above %v (gains %v…)", m.Margin, ds[4], ds[:6])
+	}
+	s, err := cal.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseEncoderCalibration(s)
+	if err != nil || *back.Mirror != *m {
+		t.Fatalf("round trip: %+v, %v", back.Mirror, err)
+	}
+	for name, bad := range map[string]MirrorCalibration{
+		"margin":   {Margin: 2.5, KnownLoss: 0.05, Queries: 90},
+		"loss":     {Margin: 0.1, KnownLoss: 0, Queries: 90},
+		"queries":  {Margin: 0.1, KnownLoss: 0.05, Queries: 10},
+		"too many": {Margin: 0.1, KnownLoss: 0.05, Queries: 1000},
+		"nan":      {Margin: float32(math.NaN()), KnownLoss: 0.05, Queries: 90},
+	} {
+		c := *cal
+		c.Mirror = &bad
+		if err := c.Validate(); !errors.Is(err, ErrInvalidCalibration) {
+			t.Errorf("%s: %v, want ErrInvalidCalibration", name, err)
+		}
+	}
+	if err := cal.MeasureMirror(classes, mirrored[:3], 0.05); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("mismatched classes: %v", err)
+	}
+	if err := cal.MeasureMirror(classes, mirrored, 0.001); !errors.Is(err, ErrInvalidOptions) {
+		t.Errorf("unresolved known loss: %v", err)
+	}
+}
