@@ -5,6 +5,8 @@ the benchmark measurement on the committed PNGs, so both report the same
 quantities computed the same way.
 """
 
+import math
+
 import numpy as np
 
 
@@ -59,28 +61,57 @@ def auroc(pos, neg):
     return float((rp - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
+def _halvings(labels, k_shot, n_trials, seed, enrolled_frac):
+    """n_trials open-set trials, each a random enrolled share of the classes with k_shot support
+    samples each: yields (support index lists, known query indices, their enrolled-class
+    positions, unknown query indices: every sample of the left-out classes)."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    by_class = {c: np.flatnonzero(labels == c) for c in classes}
+    for _ in range(n_trials):
+        perm = rng.permutation(classes)
+        n_en = int(round(len(classes) * enrolled_frac))
+        en, out = perm[:n_en], perm[n_en:]
+        sup, known, kl = [], [], []
+        for j, c in enumerate(en):
+            p = rng.permutation(by_class[c])
+            sup.append(p[:k_shot])
+            known.append(p[k_shot:])
+            kl.append(np.full(len(p) - k_shot, j))
+        unknown = np.concatenate([by_class[c] for c in out])
+        yield sup, np.concatenate(known), np.concatenate(kl), unknown
+
+
 def open_set(emb, labels, k_shot, n_trials, seed, enrolled_frac=0.5):
     """Open-set AUROC: enrol half of the classes with k_shot samples each; score every
     other sample by its maximum cosine to the enrolled prototypes; known queries
     (enrolled classes, non-support samples) are positives, samples of the left-out
     classes negatives.  Mean over n_trials random halvings."""
-    rng = np.random.default_rng(seed)
-    classes = np.unique(labels)
-    by_class = {c: np.flatnonzero(labels == c) for c in classes}
     res = []
-    for _ in range(n_trials):
-        perm = rng.permutation(classes)
-        n_en = int(round(len(classes) * enrolled_frac))
-        en, out = perm[:n_en], perm[n_en:]
-        sup, known = [], []
-        for c in en:
-            p = rng.permutation(by_class[c])
-            sup.append(p[:k_shot])
-            known.append(p[k_shot:])
+    for sup, known, _, unknown in _halvings(labels, k_shot, n_trials, seed, enrolled_frac):
         P = _protos(emb, sup)
-        known = np.concatenate(known)
-        unknown = np.concatenate([by_class[c] for c in out])
         res.append(auroc((emb[known] @ P.T).max(1), (emb[unknown] @ P.T).max(1)))
+    return float(np.mean(res))
+
+
+def open_set_reject(emb, labels, k_shot, n_trials, seed, known_rate=0.9, enrolled_frac=0.5):
+    """The fresh-gallery operating point: enrol half of the classes with k_shot samples each and
+    answer a query with its nearest prototype when the cosine reaches a threshold, Unknown
+    otherwise. The threshold is the highest that still recognises known_rate of the known queries
+    (correct nearest prototype and score at or above it); returns the mean, over n_trials random
+    halvings, of the share of left-out classes' samples then answered Unknown (0 for a trial that
+    cannot reach known_rate). Mirrored twins and number variants of enrolled classes are the
+    unknowns that make this hard."""
+    res = []
+    for sup, known, kl, unknown in _halvings(labels, k_shot, n_trials, seed, enrolled_frac):
+        P = _protos(emb, sup)
+        ks = emb[known] @ P.T
+        good = np.sort(ks.max(1)[np.argmax(ks, 1) == kl])[::-1]
+        need = int(math.ceil(known_rate * len(known)))
+        if need == 0 or need > len(good):
+            res.append(0.0)
+            continue
+        res.append(float(np.mean((emb[unknown] @ P.T).max(1) < good[need - 1])))
     return float(np.mean(res))
 
 

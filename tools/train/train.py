@@ -161,7 +161,8 @@ def select_metrics(model, sx, sy, episodes=600, seed=7, pairs=None):
     a5, _ = fewshot.episodes(e, sy, 5, 5, episodes, seed)
     w5, _ = fewshot.episodes(e, sy, None, 5, 100, seed)
     au = fewshot.open_set(e, sy, 5, 50, seed)
-    m = {"5way1shot": a1, "5way5shot": a5, "allway5shot": w5, "openset_auroc5": au}
+    m = {"5way1shot": a1, "5way5shot": a5, "allway5shot": w5, "openset_auroc5": au,
+         "open3_reject_at90": fewshot.open_set_reject(e, sy, 3, 50, seed)}
     if pairs is not None and len(pairs):
         m["pairs5x2_5shot"], _ = fewshot.pair_episodes(e, sy, pairs, 5, 5, episodes, seed)
     return m
@@ -183,12 +184,62 @@ def batches_pk(y, P, K, rng):
     n_batches = len(y) // (P * K)
     for _ in range(n_batches):
         cs = rng.choice(classes, P, replace=False)
-        idx = []
-        for c in cs:
-            if len(by[c]) < K:
-                by[c] = rng.permutation(np.flatnonzero(y == c)).tolist()
-            idx += [by[c].pop() for _ in range(K)]
-        yield np.array(idx)
+        yield _take(by, y, cs, K, rng)
+
+
+def _take(by, y, cs, K, rng):
+    """K samples of each class in cs, each class's samples dealt out in a fresh random order
+    before any repeats."""
+    idx = []
+    for c in cs:
+        if len(by[c]) < K:
+            by[c] = rng.permutation(np.flatnonzero(y == c)).tolist()
+        idx += [by[c].pop() for _ in range(K)]
+    return np.array(idx)
+
+
+def class_neighbours(model, x, y, n_classes, per_class=2, k=8):
+    """Each class's k nearest classes by prototype cosine (prototype: the mean embedding of its
+    first per_class samples), the confusable designs hard-class batches pair up: mirrored twins,
+    number variants, one glyph in two frames."""
+    first = np.concatenate([np.flatnonzero(y == c)[:per_class] for c in range(n_classes)])
+    e = torch.from_numpy(embed(model, x[first]))
+    yl = torch.from_numpy(y[first])
+    P = torch.zeros(n_classes, e.shape[1]).index_add_(0, yl, e)
+    P = F.normalize(P, dim=1)
+    S = P @ P.T
+    S.fill_diagonal_(-2)
+    return S.topk(k, dim=1).indices.numpy()
+
+
+def batches_hard(y, P, K, rng, neighbours, share):
+    """batches_pk with hard classes: a share of each batch's P classes are anchors drawn at random,
+    each followed by one of its nearest classes (neighbours()[anchor], refreshed by the caller as the
+    encoder learns), the rest random, so the loss sees confusable classes side by side as negatives
+    instead of almost never. neighbours is a one-element list the caller may replace."""
+    classes = np.unique(y)
+    by = {c: rng.permutation(np.flatnonzero(y == c)).tolist() for c in classes}
+    n_batches = len(y) // (P * K)
+    n_anchor = int(P * share) // 2
+    for _ in range(n_batches):
+        nb = neighbours[0]
+        chosen, seen = [], set()
+        for c in rng.choice(classes, P, replace=False):
+            if len(chosen) >= 2 * n_anchor:
+                break
+            if c in seen:
+                continue
+            mate = next((int(m) for m in rng.permutation(nb[c]) if int(m) not in seen), None)
+            if mate is None:
+                continue
+            chosen += [int(c), mate]
+            seen.update((int(c), mate))
+        while len(chosen) < P:
+            c = int(rng.integers(len(classes)))
+            if c not in seen:
+                chosen.append(c)
+                seen.add(c)
+        yield _take(by, y, chosen, K, rng)
 
 
 def main():
@@ -214,6 +265,9 @@ def main():
     ap.add_argument("--size", type=int, choices=[48, 64], default=SIZE, help="input side (v1 caches are 48)")
     ap.add_argument("--split", default="", help="split file (default split.json for v1, split2.json for v2)")
     ap.add_argument("--widths", default="24,32,64,128", help="channel widths of the four encoder stages")
+    ap.add_argument("--hard", type=float, default=0.0, help="share of each batch's classes drawn as "
+                    "anchor + nearest-class pairs (class_neighbours), 0 for plain P x K batches")
+    ap.add_argument("--hard-refresh", type=int, default=200, help="steps between neighbour refreshes with --hard")
     ap.add_argument("--resume", action="store_true", help="continue the run that --out (and its .state file) "
                     "belongs to from its last checkpoint, with the same schedule and batch order")
     a = ap.parse_args()
@@ -284,6 +338,10 @@ def main():
         g.set_state(st["g"])
         history, skip, wall0 = st["history"], st["steps"], st["wall_s"]
         print("resuming at step %d of %d (%.0f s trained before)" % (skip, total, wall0), flush=True)
+        if a.hard:
+            # hard-class batches depend on the encoder of the moment: a resumed run draws them from
+            # the restored encoder's neighbours, so it continues the run but does not replay it
+            print("--hard: batches after the resume point differ from an uninterrupted run's", flush=True)
 
     def save(step):
         wall = wall0 + time.time() - t0
@@ -302,8 +360,12 @@ def main():
     model.train()
     done = False
     epoch = 0
+    neighbours = [None]
+    if a.hard:
+        neighbours[0] = class_neighbours(model, tx, ty, n_classes)
     while not done:
-        for idx in batches_pk(ty, P, K, rng):
+        batches = batches_hard(ty, P, K, rng, neighbours, a.hard) if a.hard else batches_pk(ty, P, K, rng)
+        for idx in batches:
             if skip:
                 # replay the batch order up to the checkpoint; no image work is done for these
                 skip -= 1
@@ -322,6 +384,8 @@ def main():
             loss.backward()
             opt.step()
             step += 1
+            if a.hard and step % a.hard_refresh == 0:
+                neighbours[0] = class_neighbours(model, tx, ty, n_classes)
             if step % 50 == 0:
                 if a.threads_file and os.path.exists(a.threads_file):
                     nt = int(open(a.threads_file).read().strip() or a.threads)
