@@ -391,7 +391,7 @@ func TestElemBinaryTiers(t *testing.T) {
 		name string
 		fn   func(e Elem, dst, a, b []float32)
 		twin func(dst, a, b []float32)
-	}{{"add", Elem.Add, addGeneric}, {"mul", Elem.Mul, mulGeneric}}
+	}{{"add", Elem.Add, addGeneric}, {"mul", Elem.Mul, mulGeneric}, {"max", Elem.Max, maxGeneric}}
 	var lengths []int
 	for n := 0; n <= 2*64+1; n++ {
 		lengths = append(lengths, n)
@@ -429,6 +429,43 @@ func TestElemBinaryTiers(t *testing.T) {
 					}
 					checkGuards(t, whole, n)
 					same(dst)
+				}
+			}
+		}
+	})
+}
+
+// TestElemMaxSpecials: every tier's Max against Go's max bit for bit on
+// every pairing of NaNs (two payloads), signed zeros, infinities, equal and
+// ordinary values, at every lane of a vector and in the scalar tail; a NaN
+// result must be a NaN (its payload is Go's compiler's choice, as for every
+// float kernel here).
+func TestElemMaxSpecials(t *testing.T) {
+	nan1, nan2 := math.Float32frombits(0x7fc00001), math.Float32frombits(0xffc00002)
+	negZero := math.Float32frombits(0x80000000)
+	vals := []float32{nan1, nan2, 0, negZero, float32(math.Inf(1)), float32(math.Inf(-1)), 1, -1, 2.5, 1e-40, -1e-40}
+	var a, b []float32
+	for _, x := range vals {
+		for _, y := range vals {
+			a, b = append(a, x), append(b, y)
+		}
+	}
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		el := ElemFor(tier)
+		// Rotations put each pair in every lane and in the tail.
+		for rot := 0; rot < 17; rot++ {
+			ra, rb := append(a[rot:], a[:rot]...), append(b[rot:], b[:rot]...)
+			got, whole := guarded(len(ra))
+			el.Max(got, ra, rb)
+			checkGuards(t, whole, len(ra))
+			for i := range ra {
+				want := max(ra[i], rb[i])
+				if want != want && got[i] != got[i] {
+					continue
+				}
+				if math.Float32bits(got[i]) != math.Float32bits(want) {
+					t.Fatalf("%v rot %d: max(%#x, %#x) = %#x, Go's max %#x", tier, rot,
+						math.Float32bits(ra[i]), math.Float32bits(rb[i]), math.Float32bits(got[i]), math.Float32bits(want))
 				}
 			}
 		}

@@ -14,6 +14,7 @@ type elemImpl struct {
 	act func(a Act, dst, src []float32)
 	add func(dst, a, b []float32)
 	mul func(dst, a, b []float32)
+	max func(dst, a, b []float32) // nil: the tier has none, maxGeneric runs
 }
 
 // elemFamily holds the element-wise kernels of every tier.
@@ -22,7 +23,7 @@ var elemFamily = impl.NewFamily[*elemImpl]("elem")
 func registerElem(t Tier, name string, e *elemImpl) { register(elemFamily, t, name, e) }
 
 func init() {
-	registerElem(Generic, "f32-elem-go", &elemImpl{act: actGeneric, add: addGeneric, mul: mulGeneric})
+	registerElem(Generic, "f32-elem-go", &elemImpl{act: actGeneric, add: addGeneric, mul: mulGeneric, max: maxGeneric})
 }
 
 // Operations of the assembly add/mul kernels (elemBin*).
@@ -44,6 +45,18 @@ func addGeneric(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
 	for i := range dst {
 		dst[i] = a[i] + b[i]
+	}
+}
+
+// maxGeneric is dst[i] = max(a[i], b[i]), branch-free: the
+// compare-and-branch form mispredicted on real activations (4.7 ms of
+// resnet18's 3x3 max pool vs 1.4 ms). Go's max propagates NaN as
+// MaxPoolRef does and prefers +0 over -0; the assembly tiers give the same
+// bits.
+func maxGeneric(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	for i := range dst {
+		dst[i] = max(a[i], b[i])
 	}
 }
 
@@ -84,6 +97,29 @@ func (e Elem) Add(dst, a, b []float32) {
 		return
 	}
 	e.get().add(dst, a, b)
+}
+
+// Max computes dst[i] = max(a[i], b[i]) (Go's max) on e's tier, with
+// AddSlice's length and aliasing rules; MaxTier is the tier that runs it.
+func (e Elem) Max(dst, a, b []float32) {
+	a, b = a[:len(dst)], b[:len(dst)]
+	if len(dst) == 0 {
+		return
+	}
+	if k := e.get().max; k != nil {
+		k(dst, a, b)
+		return
+	}
+	maxGeneric(dst, a, b)
+}
+
+// MaxTier is the tier Max runs on: e's, or Generic where e's tier has no
+// max kernel (NEON today).
+func (e Elem) MaxTier() Tier {
+	if e.get().max == nil {
+		return Generic
+	}
+	return e.Tier()
 }
 
 // Mul is MulSlice on e's tier.

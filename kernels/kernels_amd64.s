@@ -7089,3 +7089,37 @@ one:
 done:
 	VZEROUPPER
 	RET
+
+// Elementwise max with Go's semantics (declared in elem_amd64.go).
+
+// func elemMaxAVX2(dst *float32, a *float32, b *float32, n int)
+// Requires: AVX
+TEXT ·elemMaxAVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+
+loop:
+	CMPQ      CX, $0x08
+	JLT       done
+	VMOVUPS   (SI), Y0
+	VMOVUPS   (DX), Y1
+	VMAXPS    Y1, Y0, Y2
+	VCMPPS    $0x03, Y0, Y0, Y3
+	VCMPPS    $0x07, Y1, Y1, Y4
+	VANDPS    Y4, Y3, Y3
+	VBLENDVPS Y3, Y0, Y2, Y2
+	VCMPPS    $0x00, Y1, Y0, Y3
+	VANDPS    Y1, Y0, Y4
+	VBLENDVPS Y3, Y4, Y2, Y2
+	VMOVUPS   Y2, (DI)
+	ADDQ      $0x20, SI
+	ADDQ      $0x20, DX
+	ADDQ      $0x20, DI
+	SUBQ      $0x08, CX
+	JMP       loop
+
+done:
+	VZEROUPPER
+	RET

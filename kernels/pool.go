@@ -20,18 +20,16 @@ func MaxPoolRow[T float32 | int8](p *PoolParams, t int, in, out []T) {
 	maxPoolRow(p, t, in, out, lowest, into)
 }
 
+// MaxPoolRow is the package's float32 MaxPoolRow with e's Max (the same
+// bits on every tier).
+func (e Elem) MaxPoolRow(p *PoolParams, t int, in, out []float32) {
+	maxPoolRow(p, t, in, out, float32(math.Inf(-1)), func(dst, a []float32) { e.Max(dst, dst, a) })
+}
+
 func maxQ8(dst, a []int8) { Q8{}.Max(dst, a) }
 
-// maxF32 is dst[i] = max(dst[i], a[i]), branch-free: the
-// compare-and-branch form mispredicted on real activations (4.7 ms of
-// resnet18's 3x3 max pool vs 1.4 ms). Go's max propagates NaN as
-// MaxPoolRef does; it only prefers +0 over -0, which compare equal.
-func maxF32(dst, a []float32) {
-	a = a[:len(dst)]
-	for i, v := range a {
-		dst[i] = max(dst[i], v)
-	}
-}
+// maxF32 is the running max of a tap on Best.
+func maxF32(dst, a []float32) { Elem{}.Max(dst, dst, a) }
 
 // maxPoolRow is MaxPoolRow with the running max of one tap, into, over a
 // row of channels filled with lowest first.

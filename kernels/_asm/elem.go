@@ -112,3 +112,36 @@ func (f *file) unaryVec(v isa, tail bool, op func()) {
 		f.VMOVUPS(v.V(0), Mem{Base: RDI})
 	}
 }
+
+// genElemMax writes elemMaxAVX2: dst = max(a, b) lane by lane with Go's
+// max exactly (the pooling's Go loop is the oracle): b when b is NaN, else
+// a when a is NaN, else the larger, and for equal values their bitwise AND
+// (max(−0, +0) = +0; equal non-zero values have the same bits). VMAXPS
+// gives a > b ? a : b, and b when either is NaN; two blends mend the NaN-a
+// and the signed-zero lanes. n is a multiple of 8 (the Go wrapper does the
+// rest). The AVX-512 tier runs it too: pooling is bound by loads, not by
+// the vector width. SI = a, DX = b, DI = dst, CX = n.
+func genElemMax(f *file) {
+	f.doc("Elementwise max with Go's semantics (declared in elem_amd64.go).")
+	f.text("elemMaxAVX2", "func(dst, a, b *float32, n int)")
+	f.args("dst a b n", RDI, RSI, RDX, RCX)
+	x, y, r, m, t := Y0, Y1, Y2, Y3, Y4
+	f.Label("loop")
+	f.CMPQ(RCX, U8(8))
+	f.JLT(LabelRef("done"))
+	f.VMOVUPS(Mem{Base: RSI}, x)
+	f.VMOVUPS(Mem{Base: RDX}, y)
+	f.VMAXPS(y, x, r)        // r = x > y ? x : y; y if either is NaN
+	f.VCMPPS(U8(3), x, x, m) // x is NaN (unordered)
+	f.VCMPPS(U8(7), y, y, t) // y is not NaN (ordered)
+	f.VANDPS(t, m, m)        // NaN x, ordered y: Go's max gives x
+	f.VBLENDVPS(m, x, r, r)  // r = m ? x : r
+	f.VCMPPS(U8(0), y, x, m) // x == y (ordered, so never NaN)
+	f.VANDPS(y, x, t)        // their bitwise AND: +0 for ±0
+	f.VBLENDVPS(m, t, r, r)  // r = m ? x&y : r
+	f.VMOVUPS(r, Mem{Base: RDI})
+	f.advance(U8(32), U8(8), RSI, RDX, RDI)
+	f.JMP(LabelRef("loop"))
+	f.Label("done")
+	f.ret()
+}

@@ -85,25 +85,29 @@ type poolStep struct {
 	p        kernels.PoolParams
 	max      bool
 	countPad bool
+	el       kernels.Elem // the max pool's running max
 }
 
 func (st *poolStep) Run(x backend.Exec) { x.Parallel(st.p.N*st.p.OH, st) }
 
 func (st *poolStep) Task(x backend.Exec, _, i int) {
 	if st.max {
-		kernels.MaxPoolRow(&st.p, i, x.Buf(st.in), x.Buf(st.out))
+		st.el.MaxPoolRow(&st.p, i, x.Buf(st.in), x.Buf(st.out))
 	} else {
 		kernels.AvgPoolRow(&st.p, st.countPad, i, x.Buf(st.in), x.Buf(st.out))
 	}
 }
 
 func (be *Backend) lowerPool(op *backend.Op, a *backend.Pool) backend.Lowered {
-	st := &poolStep{in: op.In[0], out: op.Out[0], p: a.P, max: a.Max, countPad: a.CountPad}
-	name := "f32-avgpool-nhwc-go"
+	st := &poolStep{in: op.In[0], out: op.Out[0], p: a.P, max: a.Max, countPad: a.CountPad, el: be.el}
 	if a.Max {
-		name = "f32-maxpool-nhwc-go"
+		tier, suffix := be.el.MaxTier(), "go"
+		if tier != kernels.Generic {
+			suffix = tier.String()
+		}
+		return backend.Lowered{Kernel: st, Name: "f32-maxpool-nhwc-" + suffix, Tier: tier}
 	}
-	return backend.Lowered{Kernel: st, Name: name, Tier: kernels.Generic}
+	return backend.Lowered{Kernel: st, Name: "f32-avgpool-nhwc-go", Tier: kernels.Generic}
 }
 
 type gapStep struct {
