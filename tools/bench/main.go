@@ -232,14 +232,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	return cfg, nil
 }
 
-// defaultModels is the standard comparison set: three ImageNet networks at
-// 224×224 and the embedding encoder signet ships (or, before it exists, a
-// VGG-style encoder of the same shape class).
+// defaultModels is the standard comparison set: six ImageNet networks at
+// 224×224 (plain and bottleneck residual, inverted residual with and
+// without squeeze-excite and hard-swish, fire modules) and the embedding
+// encoder signet ships (or, before it exists, a VGG-style encoder of the
+// same shape class).
 func defaultModels(root string) []string {
-	ms := []string{
-		"testdata/torchvision-full/resnet18/model.onnx",
-		"testdata/torchvision-full/mobilenet_v2/model.onnx",
-		"testdata/torchvision-full/efficientnet_b0/model.onnx",
+	var ms []string
+	for _, n := range fullSizeModels {
+		ms = append(ms, "testdata/torchvision-full/"+n+"/model.onnx")
 	}
 	if _, err := os.Stat(filepath.Join(root, "testdata/models/signs.onnx")); err == nil {
 		ms = append(ms, "testdata/models/signs.onnx")
@@ -251,6 +252,10 @@ func defaultModels(root string) []string {
 	}
 	return ms
 }
+
+// fullSizeModels are the torchvision networks of the standard set, as
+// export_torchvision.py --full names them (run.sh exports the missing ones).
+var fullSizeModels = []string{"resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0", "squeezenet1_1"}
 
 func displayName(root, path string) string {
 	if rel, err := filepath.Rel(root, path); err == nil {

@@ -17,9 +17,14 @@ lib="$(bash "$here/ort_lib.sh")"
 
 # The default model set needs the full-size networks, which are generated
 # rather than committed.
-if [[ " $* " != *" -models"* && " $* " != *" --models"* ]] && [ ! -f "$root/testdata/torchvision-full/efficientnet_b0/model.onnx" ]; then
-	echo "run.sh: exporting the full-size torchvision models (testdata/torchvision-full)" >&2
-	(cd "$root" && python3 tools/testdata-gen/export_torchvision.py --full --only resnet18,mobilenet_v2,efficientnet_b0)
+full=(resnet18 resnet50 mobilenet_v2 mobilenet_v3_small efficientnet_b0 squeezenet1_1) # tools/bench's fullSizeModels
+missing=()
+for m in "${full[@]}"; do
+	[ -f "$root/testdata/torchvision-full/$m/model.onnx" ] || missing+=("$m")
+done
+if [[ " $* " != *" -models"* && " $* " != *" --models"* ]] && [ ${#missing[@]} -gt 0 ]; then
+	echo "run.sh: exporting the full-size torchvision models ${missing[*]} (testdata/torchvision-full)" >&2
+	(cd "$root" && python3 tools/testdata-gen/export_torchvision.py --full --only "$(IFS=,; echo "${missing[*]}")")
 fi
 
 tmp="$(mktemp -d)"

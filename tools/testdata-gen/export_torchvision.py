@@ -108,6 +108,7 @@ SMALL = [
 
 FULL = [
     ("resnet18", lambda: torchvision.models.resnet18(), 224, 13, False, True),
+    ("resnet50", lambda: torchvision.models.resnet50(), 224, 13, False, False),
     ("mobilenet_v2", lambda: torchvision.models.mobilenet_v2(), 224, 13, False, False),
     ("mobilenet_v3_small", lambda: torchvision.models.mobilenet_v3_small(), 224, 14, False, False),
     ("efficientnet_b0", lambda: torchvision.models.efficientnet_b0(), 224, 15, False, False),
