@@ -56,17 +56,26 @@ func (g *Gallery) CheckEncoder(enc Encoder) error {
 
 // MatchImage embeds img with enc and matches it into r.
 func (g *Gallery) MatchImage(enc Encoder, img image.Image, r *Result) error {
+	v, err := g.embedQuery(enc, img)
+	if err != nil {
+		return err
+	}
+	return g.MatchInto(v, r)
+}
+
+// embedQuery checks img and enc and embeds img.
+func (g *Gallery) embedQuery(enc Encoder, img image.Image) ([]float32, error) {
 	if isNil(img) {
-		return ErrNilImage
+		return nil, ErrNilImage
 	}
 	if err := g.CheckEncoder(enc); err != nil {
-		return err
+		return nil, err
 	}
 	v, err := enc.Embed(img)
 	if err != nil {
-		return fmt.Errorf("gallery: embed: %w", err)
+		return nil, fmt.Errorf("gallery: embed: %w", err)
 	}
-	return g.MatchInto(v, r)
+	return v, nil
 }
 
 // MirrorEncoder is an Encoder that also embeds an image's mirror image
@@ -79,15 +88,9 @@ type MirrorEncoder interface {
 // MatchImageMirrored embeds img and its mirror image with enc and matches
 // them into r with MatchMirroredInto's chirality check: two inferences.
 func (g *Gallery) MatchImageMirrored(enc MirrorEncoder, img image.Image, margin float32, r *Result) error {
-	if isNil(img) {
-		return ErrNilImage
-	}
-	if err := g.CheckEncoder(enc); err != nil {
-		return err
-	}
-	v, err := enc.Embed(img)
+	v, err := g.embedQuery(enc, img)
 	if err != nil {
-		return fmt.Errorf("gallery: embed: %w", err)
+		return err
 	}
 	m, err := enc.EmbedMirrored(img)
 	if err != nil {

@@ -2,7 +2,9 @@ package gallery
 
 import (
 	"errors"
+	"image"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -148,5 +150,65 @@ func TestMeasureMirror(t *testing.T) {
 	}
 	if err := cal.MeasureMirror(classes, mirrored, 0.001); !errors.Is(err, ErrInvalidOptions) {
 		t.Errorf("unresolved known loss: %v", err)
+	}
+}
+
+// mirrorEncoder is fakeEncoder with EmbedMirrored: the embedding of the
+// image flipped left to right.
+type mirrorEncoder struct{ *fakeEncoder }
+
+func (m mirrorEncoder) EmbedMirrored(img image.Image) ([]float32, error) {
+	b := img.Bounds()
+	flip := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			flip.Set(b.Max.X-1-(x-b.Min.X), y, img.At(x, y))
+		}
+	}
+	return m.Embed(flip)
+}
+
+// TestMatchImageMirrored: through an encoder, the mirror image of an
+// enrolled design is turned away and the design itself recognised; a nil
+// image and another encoder are refused as MatchImage refuses them.
+func TestMatchImageMirrored(t *testing.T) {
+	enc := mirrorEncoder{&fakeEncoder{grid: 4, id: 1}}
+	rng := rand.New(rand.NewPCG(3, 4))
+	design := signImage(7, rng) // four differently coloured quadrants: chiral
+	o := noHoldout()
+	o.Threshold = -1 // everything passes the threshold: only the check decides
+	g := mustNew(t, enc.Dim(), o)
+	ex, err := NewExemplar(enc, design, "design", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddClass("design", nil, []Exemplar{ex}); err != nil {
+		t.Fatal(err)
+	}
+	other, err := NewExemplar(enc, signImage(8, rng), "other", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.AddClass("other", nil, []Exemplar{other}); err != nil {
+		t.Fatal(err)
+	}
+	mirrored := image.NewRGBA(design.Bounds())
+	for y := 0; y < 16; y++ {
+		for x := 0; x < 16; x++ {
+			mirrored.Set(15-x, y, design.At(x, y))
+		}
+	}
+	r := NewResult(2)
+	if err := g.MatchImageMirrored(enc, design, 0.05, r); err != nil || !r.Known || r.Label != "design" {
+		t.Fatalf("design: known %v %q (%v), %v", r.Known, r.Label, r.Reason, err)
+	}
+	if err := g.MatchImageMirrored(enc, mirrored, 0.05, r); err != nil || r.Known || r.Reason != MirrorImage {
+		t.Fatalf("mirror image: known %v %q (%v), %v", r.Known, r.Label, r.Reason, err)
+	}
+	if err := g.MatchImageMirrored(enc, nil, 0.05, r); !errors.Is(err, ErrNilImage) {
+		t.Errorf("nil image: %v", err)
+	}
+	if err := g.MatchImageMirrored(mirrorEncoder{&fakeEncoder{grid: 4, id: 2}}, design, 0.05, r); !errors.Is(err, ErrEncoderMismatch) {
+		t.Errorf("other encoder: %v", err)
 	}
 }
