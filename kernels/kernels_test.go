@@ -228,6 +228,8 @@ func TestPoolsAgainstRef(t *testing.T) {
 		{N: 2, C: 5, H: 6, W: 5, KH: 2, KW: 2, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, CeilMode: true},
 		{N: 1, C: 4, H: 8, W: 9, KH: 3, KW: 2, StrideH: 2, StrideW: 3, DilH: 1, DilW: 1, PadT: 0, PadL: 1, PadB: 2, PadR: 0, CeilMode: true},
 		{N: 1, C: 2, H: 9, W: 9, KH: 3, KW: 3, StrideH: 1, StrideW: 2, DilH: 2, DilW: 2, PadT: 2, PadL: 1, PadB: 1, PadR: 2},
+		// SqueezeNet's pools: 3×3 stride 2, ceil mode, channels over a vector.
+		{N: 1, C: 67, H: 13, W: 13, KH: 3, KW: 3, StrideH: 2, StrideW: 2, DilH: 1, DilW: 1, CeilMode: true},
 	}
 	for ci, p := range cases {
 		if !p.Resolve() {
@@ -244,6 +246,17 @@ func TestPoolsAgainstRef(t *testing.T) {
 		}
 		checkGuards(t, whole, n)
 		compareRel(t, fmt.Sprintf("maxpool %d", ci), nhwcToNCHW(out, p.N, p.C, p.OH, p.OW), want, 0)
+		// The two-pass form on every tier, scratch and output guarded.
+		forEachTier(t, func(t *testing.T, tier Tier) {
+			out, whole := guarded(n)
+			rows, rowsWhole := guarded(p.MaxPoolRowLen())
+			for task := 0; task < p.N*p.OH; task++ {
+				ElemFor(tier).MaxPoolRow(&p, task, in, out, rows)
+			}
+			checkGuards(t, whole, n)
+			checkGuards(t, rowsWhole, p.MaxPoolRowLen())
+			compareRel(t, fmt.Sprintf("%v two-pass maxpool %d", tier, ci), nhwcToNCHW(out, p.N, p.C, p.OH, p.OW), want, 0)
+		})
 		if p.DilH != 1 {
 			continue
 		}
@@ -269,6 +282,31 @@ func TestPoolsAgainstRef(t *testing.T) {
 	}
 	checkGuards(t, whole, 14)
 	compareRel(t, "gap", got, want, 1e-6)
+}
+
+// TestMaxPoolAllPadding: a window that lies wholly in the padding (pads as
+// large as the kernel) gives −Inf in both max-pool forms.
+func TestMaxPoolAllPadding(t *testing.T) {
+	p := PoolParams{N: 1, C: 9, H: 4, W: 4, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2}
+	if !p.Resolve() {
+		t.Fatal("invalid")
+	}
+	in := testrand.New(8).Floats(p.H * p.W * p.C)
+	n := p.OH * p.OW * p.C
+	one, two := make([]float32, n), make([]float32, n)
+	rows := make([]float32, p.MaxPoolRowLen())
+	for task := 0; task < p.OH; task++ {
+		MaxPoolRow(&p, task, in, one)
+		Elem{}.MaxPoolRow(&p, task, in, two, rows)
+	}
+	if !math.IsInf(float64(one[0]), -1) {
+		t.Fatalf("corner window: %v, want -Inf", one[0])
+	}
+	for i := range one {
+		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
+			t.Fatalf("[%d]: one pass %v, two passes %v", i, one[i], two[i])
+		}
+	}
 }
 
 func TestPoolCeilMode(t *testing.T) {

@@ -90,17 +90,18 @@ type poolStep struct {
 
 func (st *poolStep) Run(x backend.Exec) { x.Parallel(st.p.N*st.p.OH, st) }
 
-func (st *poolStep) Task(x backend.Exec, _, i int) {
+func (st *poolStep) Task(x backend.Exec, w, i int) {
 	if st.max {
-		st.el.MaxPoolRow(&st.p, i, x.Buf(st.in), x.Buf(st.out))
+		st.el.MaxPoolRow(&st.p, i, x.Buf(st.in), x.Buf(st.out), x.Scratch(w))
 	} else {
 		kernels.AvgPoolRow(&st.p, st.countPad, i, x.Buf(st.in), x.Buf(st.out))
 	}
 }
 
-func (be *Backend) lowerPool(op *backend.Op, a *backend.Pool) backend.Lowered {
+func (be *Backend) lowerPool(op *backend.Op, a *backend.Pool, g backend.Graph) backend.Lowered {
 	st := &poolStep{in: op.In[0], out: op.Out[0], p: a.P, max: a.Max, countPad: a.CountPad, el: be.el}
 	if a.Max {
+		g.UseScratch(st.p.MaxPoolRowLen())
 		tier, suffix := be.el.MaxTier(), "go"
 		if tier != kernels.Generic {
 			suffix = tier.String()

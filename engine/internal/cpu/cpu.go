@@ -52,7 +52,7 @@ func (b *Backend) Lower(op *backend.Op, g backend.Graph) (backend.Lowered, error
 	case *backend.Conv:
 		return b.lowerConv(op, a, g)
 	case *backend.Pool:
-		return b.lowerPool(op, a), nil
+		return b.lowerPool(op, a, g), nil
 	case *backend.GlobalAvgPool:
 		return b.lowerGAP(op, a), nil
 	case *backend.Gemm:
