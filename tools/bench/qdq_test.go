@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,10 +13,26 @@ import (
 	"github.com/signet-go/signet/tools/convert/onnx"
 )
 
+// cpuHasVNNI reports whether /proc/cpuinfo lists AVX-512 VNNI or AVX-VNNI.
+func cpuHasVNNI() bool {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "flags" {
+			f := strings.Fields(v)
+			return slices.Contains(f, "avx512_vnni") || slices.Contains(f, "avx_vnni")
+		}
+	}
+	return false
+}
+
 // TestQDQFixturesAgainstORT checks the committed QDQ fixtures
 // (testdata/qdq, expected outputs computed in float64 numpy by
 // tools/testdata-gen/gen_qdq.py) against ONNX Runtime, and signet against
-// both: every output within one quantum (quantum.txt) of the expected one.
+// both: every output within one quantum (quantum.txt) of the expected one
+// (ONNX Runtime's only where the CPU has VNNI, see below).
 // It needs ONNX Runtime's library in ONNXRUNTIME_LIB (tools/bench/run.sh
 // installs it) and skips without.
 func TestQDQFixturesAgainstORT(t *testing.T) {
@@ -89,9 +106,19 @@ func TestQDQFixturesAgainstORT(t *testing.T) {
 					worst = math.Max(worst, math.Abs(float64(out[i])-float64(exp[i])))
 				}
 				t.Logf("%s: max |diff| to the expected output %.3g (quantum %.3g)", name, worst, q)
-				if worst > q*(1+1e-6) {
-					t.Errorf("%s: max |diff| %.3g over one quantum %.3g", name, worst, q)
+				if worst <= q*(1+1e-6) {
+					continue
 				}
+				if name == "onnxruntime" && !cpuHasVNNI() {
+					// Without VNNI, ONNX Runtime's int8 GEMM multiplies
+					// u8×s8 pairs with vpmaddubsw, whose int16 pair sums
+					// saturate (seen here on AVX2: 24 quanta off on
+					// matmul_int8, exact on an AVX-512 VNNI machine). It is
+					// the cross-check, not the engine under test.
+					t.Logf("onnxruntime: over one quantum on a CPU without VNNI, as its saturating int16 pair sums would be; not counted")
+					continue
+				}
+				t.Errorf("%s: max |diff| %.3g over one quantum %.3g", name, worst, q)
 			}
 		})
 	}
