@@ -47,9 +47,10 @@ func TestPowLowering(t *testing.T) {
 }
 
 // math is the differential fuzzer's element-wise math family (difffuzz_test.go):
-// a unary op, √|x| or log(|x|+1), e^-|x|, 1/(|x|+1), x² or √|x|, Max or Min with a constant or runtime operand, or PRelu. Ops that
-// amplify an operand's error (e^x of a large x, x³, 1/x or log x near 0)
-// get operands where they do not, so the fuzzer's tolerance holds.
+// a unary op, √|x| or log(|x|+1), e^-|x|, 1/(|x|+1), x² or |x|^0.5, Max or
+// Min with a constant or runtime operand, or PRelu. Ops that amplify an
+// operand's error (e^x of a large x, x³, 1/x or log x near 0) get operands
+// where they do not, so the fuzzer's tolerance holds.
 func (p *diffProg) math(x diffVal) bool {
 	scalar := func(v float32) string {
 		name := p.name("c")

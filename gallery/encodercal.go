@@ -128,18 +128,9 @@ func MeasureEncoderCalibration(classes [][][]float32, shots int, source string) 
 	if dim < 1 || dim > maxDim {
 		return nil, fmt.Errorf("%w: embedding size %d outside 1..%d", ErrDim, dim, maxDim)
 	}
-	unit := make([][][]float32, len(classes))
-	protos := make([][]float32, len(classes))
-	for c, es := range classes {
-		unit[c] = make([][]float32, len(es))
-		for i, e := range es {
-			v, err := normalized(e, dim)
-			if err != nil {
-				return nil, fmt.Errorf("background class %d, embedding %d: %w", c, i, err)
-			}
-			unit[c][i] = v
-		}
-		protos[c] = meanRow(unit[c][:shots], dim)
+	unit, protos, err := unitBackground(classes, dim, shots, "embedding")
+	if err != nil {
+		return nil, err
 	}
 	n := total * (len(classes) - 1)
 	scores := make([]float32, 0, n)
@@ -184,33 +175,30 @@ func (c *EncoderCalibration) MeasureMirror(classes, mirrored [][][]float32, know
 	case len(classes) != len(mirrored):
 		return fmt.Errorf("%w: %d classes, %d mirrored classes", ErrInvalidOptions, len(classes), len(mirrored))
 	}
-	var ds []float32
+	dim := 0
 	for k, es := range classes {
 		if len(mirrored[k]) != len(es) {
 			return fmt.Errorf("%w: background class %d has %d embeddings, %d mirrored", ErrInvalidOptions, k, len(es), len(mirrored[k]))
 		}
-		if len(es) < c.Shots {
-			return fmt.Errorf("%w: background class %d has %d embeddings, need at least %d (shots)", ErrInvalidOptions, k, len(es), c.Shots)
+		if dim == 0 && len(es) > 0 {
+			dim = len(es[0])
 		}
-		if len(es) == 0 {
-			continue
-		}
-		dim := len(es[0])
-		unit := make([][]float32, len(es))
-		for i, e := range es {
-			v, err := normalized(e, dim)
-			if err != nil {
-				return fmt.Errorf("background class %d, embedding %d: %w", k, i, err)
-			}
-			unit[i] = v
-		}
-		proto := meanRow(unit[:c.Shots], dim)
-		for i := c.Shots; i < len(es); i++ {
-			m, err := normalized(mirrored[k][i], dim)
-			if err != nil {
-				return fmt.Errorf("background class %d, mirrored embedding %d: %w", k, i, err)
-			}
-			ds = append(ds, cosine64(proto, m)-cosine64(proto, unit[i]))
+	}
+	if dim < 1 || dim > maxDim {
+		return fmt.Errorf("%w: embedding size %d outside 1..%d", ErrDim, dim, maxDim)
+	}
+	unit, protos, err := unitBackground(classes, dim, c.Shots, "embedding")
+	if err != nil {
+		return err
+	}
+	mir, _, err := unitBackground(mirrored, dim, 0, "mirrored embedding")
+	if err != nil {
+		return err
+	}
+	var ds []float32
+	for k, p := range protos {
+		for i := c.Shots; i < len(unit[k]); i++ {
+			ds = append(ds, cosine64(p, mir[k][i])-cosine64(p, unit[k][i]))
 		}
 	}
 	if !resolvesFAR(len(ds), knownLoss) {
@@ -220,6 +208,28 @@ func (c *EncoderCalibration) MeasureMirror(classes, mirrored [][][]float32, know
 	slices.Reverse(ds)
 	c.Mirror = &MirrorCalibration{Margin: thresholdInDescending(ds, knownLoss), KnownLoss: knownLoss, Queries: len(ds)}
 	return c.Validate()
+}
+
+// unitBackground L2-normalises every background embedding (dim values
+// each; what names them in errors) and, for shots > 0, builds each class's
+// prototype as a gallery's mean prototype of its first shots embeddings.
+func unitBackground(classes [][][]float32, dim, shots int, what string) (unit [][][]float32, protos [][]float32, err error) {
+	unit = make([][][]float32, len(classes))
+	for c, es := range classes {
+		if len(es) < shots {
+			return nil, nil, fmt.Errorf("%w: background class %d has %d embeddings, need at least %d (shots)", ErrInvalidOptions, c, len(es), shots)
+		}
+		unit[c] = make([][]float32, len(es))
+		for i, e := range es {
+			if unit[c][i], err = normalized(e, dim); err != nil {
+				return nil, nil, fmt.Errorf("background class %d, %s %d: %w", c, what, i, err)
+			}
+		}
+		if shots > 0 {
+			protos = append(protos, meanRow(unit[c][:shots], dim))
+		}
+	}
+	return unit, protos, nil
 }
 
 // cosine64 is the dot product of two unit vectors accumulated in float64:

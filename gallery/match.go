@@ -3,6 +3,7 @@ package gallery
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Candidate is one ranked class of a match.
@@ -210,7 +211,7 @@ func (g *Gallery) MatchMirroredInto(q, mirrored []float32, margin float32, r *Re
 	if err := normalizeVec(qn, mirrored); err != nil {
 		return err
 	}
-	r.MirrorScore = clampCos(s.classScores(qn, r)[r.top[0]])
+	r.MirrorScore = clampCos(s.classScore(qn, int(r.top[0]), r))
 	if r.MirrorScore > r.Score+margin {
 		r.Known, r.Reason, r.ID, r.Label = false, MirrorImage, 0, ""
 	}
@@ -246,13 +247,33 @@ func (s *snapshot) classScores(q []float32, r *Result) []float32 {
 	return cls
 }
 
+// classScore is classScores' value for class ci alone: only its rows
+// (contiguous, rowClass ascending) are scored.
+func (s *snapshot) classScore(q []float32, ci int, r *Result) float32 {
+	lo, _ := slices.BinarySearch(s.rowClass, int32(ci))
+	hi, _ := slices.BinarySearch(s.rowClass, int32(ci)+1)
+	if cap(r.rowBuf) < hi-lo {
+		r.rowBuf = make([]float32, hi-lo)
+	}
+	rows := r.rowBuf[:hi-lo]
+	s.scoreRange(q, r, lo, rows)
+	best := float32(math.Inf(-1))
+	for _, v := range rows {
+		best = max(best, v)
+	}
+	return best
+}
+
 // scoreRows scores q against every stored row into out (len nrows).
-func (s *snapshot) scoreRows(q []float32, r *Result, out []float32) {
+func (s *snapshot) scoreRows(q []float32, r *Result, out []float32) { s.scoreRange(q, r, 0, out) }
+
+// scoreRange scores q against rows lo .. lo+len(out)-1 into out.
+func (s *snapshot) scoreRange(q []float32, r *Result, lo int, out []float32) {
 	if s.dot.int8 {
-		s.match8(q, r, out)
+		s.match8(q, r, lo, out)
 		return
 	}
-	s.dot.f32.Rows(q, s.rows, s.dim, len(out), out)
+	s.dot.f32.Rows(q, s.rows[lo*s.dim:], s.dim, len(out), out)
 }
 
 // clampCos keeps rounding from reporting a cosine outside [-1, 1].

@@ -212,3 +212,31 @@ func TestMatchImageMirrored(t *testing.T) {
 		t.Errorf("other encoder: %v", err)
 	}
 }
+
+// TestClassScore: the mirror check's one-class score equals classScores'
+// for every class, in every prototype mode and storage (rows of several
+// per class, int8 included).
+func TestClassScore(t *testing.T) {
+	c := newClusters(9, 24, 7)
+	for _, mode := range []Mode{MeanPrototype, MultiPrototype, KNN} {
+		for _, st := range []Storage{Float32, Int8} {
+			o := noHoldout()
+			o.Mode, o.K, o.Storage = mode, 2, st
+			g := mustNew(t, 24, o)
+			for i := range 7 {
+				if _, err := g.AddClass(string(rune('a'+i)), nil, c.exemplars(i, 1+i%4, 0.4, "x")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			s := g.load()
+			r := NewResult(1)
+			q := unit(c.sample(3, 0.6))
+			all := slices.Clone(s.classScores(q, r))
+			for ci, want := range all {
+				if got := s.classScore(q, ci, r); got != want {
+					t.Errorf("%v %v class %d: classScore %v, classScores %v", mode, st, ci, got, want)
+				}
+			}
+		}
+	}
+}

@@ -124,9 +124,10 @@ func (d scorer) Rows(q, rows []float32, dim, n int, out []float32) {
 	scale8(out[:n], acc, qs, rs)
 }
 
-// match8 scores the unit query q against the snapshot's int8 rows into out
-// (len nrows), with scratch kept in r so a match allocates nothing.
-func (s *snapshot) match8(q []float32, r *Result, out []float32) {
+// match8 scores the unit query q against the snapshot's int8 rows lo ..
+// lo+len(out)-1 into out, with scratch kept in r so a match allocates
+// nothing.
+func (s *snapshot) match8(q []float32, r *Result, lo int, out []float32) {
 	nr := len(out)
 	if cap(r.q8Buf) < s.dim {
 		r.q8Buf = make([]int8, s.dim)
@@ -136,6 +137,6 @@ func (s *snapshot) match8(q []float32, r *Result, out []float32) {
 	}
 	q8, acc := r.q8Buf[:s.dim], r.accBuf[:nr]
 	qs := quantize(q8, q)
-	s.dot.s8.Rows(q8, s.rows8, s.dim, nr, acc)
-	scale8(out, acc, qs, s.rowScale)
+	s.dot.s8.Rows(q8, s.rows8[lo*s.dim:], s.dim, nr, acc)
+	scale8(out, acc, qs, s.rowScale[lo:])
 }

@@ -311,9 +311,10 @@ func transposeRows(d []float32, src [][]float32, MR, seg int) {
 		if MR == 6 {
 			off = packRows4(d, MR, src[0], src[1], src[2], src[3], seg)
 			packRows4(d[2:], MR, src[2], src[3], src[4], src[5], seg)
-		}
-		for g := 0; MR%4 == 0 && g < MR; g += 4 {
-			off = packRows4(d[g:], MR, src[g], src[g+1], src[g+2], src[g+3], seg)
+		} else {
+			for g := 0; g < MR; g += 4 {
+				off = packRows4(d[g:], MR, src[g], src[g+1], src[g+2], src[g+3], seg)
+			}
 		}
 		d = d[off*MR:]
 	}

@@ -240,13 +240,7 @@ func TestPoolsAgainstRef(t *testing.T) {
 		n := p.N * p.C * p.OH * p.OW
 		want := make([]float32, n)
 		MaxPoolRef(&p, x, want)
-		out, whole := guarded(n)
-		for task := 0; task < p.N*p.OH; task++ {
-			MaxPoolRow(&p, task, in, out)
-		}
-		checkGuards(t, whole, n)
-		compareRel(t, fmt.Sprintf("maxpool %d", ci), nhwcToNCHW(out, p.N, p.C, p.OH, p.OW), want, 0)
-		// The two-pass form on every tier, scratch and output guarded.
+		// Every tier, scratch and output guarded.
 		forEachTier(t, func(t *testing.T, tier Tier) {
 			out, whole := guarded(n)
 			rows, rowsWhole := guarded(p.MaxPoolRowLen())
@@ -285,28 +279,33 @@ func TestPoolsAgainstRef(t *testing.T) {
 }
 
 // TestMaxPoolAllPadding: a window that lies wholly in the padding (pads as
-// large as the kernel) gives −Inf in both max-pool forms.
+// large as the kernel) gives −Inf, as MaxPoolRef does, on every tier.
 func TestMaxPoolAllPadding(t *testing.T) {
 	p := PoolParams{N: 1, C: 9, H: 4, W: 4, KH: 2, KW: 2, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: 2, PadL: 2, PadB: 2, PadR: 2}
 	if !p.Resolve() {
 		t.Fatal("invalid")
 	}
-	in := testrand.New(8).Floats(p.H * p.W * p.C)
+	x := testrand.New(8).Floats(p.H * p.W * p.C)
+	in := nchwToNHWC(x, p.N, p.C, p.H, p.W)
 	n := p.OH * p.OW * p.C
-	one, two := make([]float32, n), make([]float32, n)
-	rows := make([]float32, p.MaxPoolRowLen())
-	for task := 0; task < p.OH; task++ {
-		MaxPoolRow(&p, task, in, one)
-		Elem{}.MaxPoolRow(&p, task, in, two, rows)
+	want := make([]float32, n)
+	MaxPoolRef(&p, x, want)
+	if !math.IsInf(float64(want[0]), -1) {
+		t.Fatalf("reference corner window: %v, want -Inf", want[0])
 	}
-	if !math.IsInf(float64(one[0]), -1) {
-		t.Fatalf("corner window: %v, want -Inf", one[0])
-	}
-	for i := range one {
-		if math.Float32bits(one[i]) != math.Float32bits(two[i]) {
-			t.Fatalf("[%d]: one pass %v, two passes %v", i, one[i], two[i])
+	forEachTier(t, func(t *testing.T, tier Tier) {
+		out := make([]float32, n)
+		rows := make([]float32, p.MaxPoolRowLen())
+		for task := 0; task < p.OH; task++ {
+			ElemFor(tier).MaxPoolRow(&p, task, in, out, rows)
 		}
-	}
+		got := nhwcToNCHW(out, p.N, p.C, p.OH, p.OW)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%v [%d]: %v, reference %v", tier, i, got[i], want[i])
+			}
+		}
+	})
 }
 
 func TestPoolCeilMode(t *testing.T) {

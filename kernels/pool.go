@@ -5,31 +5,18 @@ import "math"
 // Pooling over NHWC activations; the unit of work is one output row
 // (t = n*OH + oh), vectorised over channels.
 
-// MaxPoolRow computes output row t of a max pooling of NHWC in into NHWC out.
-// Semantics match MaxPoolRef; the int8 form pools quantised activations,
-// whose order the scale and zero point preserve, with Q8's Max on Best.
-func MaxPoolRow[T float32 | int8](p *PoolParams, t int, in, out []T) {
-	var lowest T
-	var into func(dst, a []T)
-	switch f := any(&into).(type) {
-	case *func(dst, a []float32):
-		*f, *any(&lowest).(*float32) = maxF32, float32(math.Inf(-1))
-	case *func(dst, a []int8):
-		*f, *any(&lowest).(*int8) = maxQ8, math.MinInt8
-	}
-	maxPoolRow(p, t, in, out, lowest, into)
-}
-
 // MaxPoolRowLen is the scratch, in floats, Elem.MaxPoolRow needs.
 func (p *PoolParams) MaxPoolRowLen() int { return p.W * p.C }
 
-// MaxPoolRow is the float32 MaxPoolRow on e's tier, in two passes through
-// rows (at least p.MaxPoolRowLen() floats): first the max over the
-// window's input rows, whole rows at a time, then each output pixel's max
-// over its columns of that. Max is exact, commutative and associative on
-// values (signed zeros included), so the result is MaxPoolRow's, NaN for
-// NaN; the first pass turns KH·KW short calls per pixel into KW (about a
-// third of the time of SqueezeNet's 3×3 pools on AVX2).
+// MaxPoolRow computes output row t of a max pooling of NHWC in into NHWC
+// out on e's tier (semantics: MaxPoolRef), in two passes through rows (at
+// least p.MaxPoolRowLen() floats): first the max over the window's input
+// rows, whole rows at a time, then each output pixel's max over its
+// columns of that. Max is exact, commutative and associative on values
+// (signed zeros included), so the result is a running max's over the
+// window in any order, NaN for NaN; the first pass turns KH·KW short
+// calls per pixel into KW (about a third of the time of SqueezeNet's 3×3
+// pools on AVX2).
 func (e Elem) MaxPoolRow(p *PoolParams, t int, in, out, rows []float32) {
 	n, oh := t/p.OH, t%p.OH
 	C, W := p.C, p.W
@@ -69,39 +56,6 @@ func (e Elem) MaxPoolRow(p *PoolParams, t int, in, out, rows []float32) {
 		if first { // the window lies in the padding only
 			for c := range o {
 				o[c] = lowest
-			}
-		}
-	}
-}
-
-func maxQ8(dst, a []int8) { Q8{}.Max(dst, a) }
-
-// maxF32 is the running max of a tap on Best.
-func maxF32(dst, a []float32) { Elem{}.Max(dst, dst, a) }
-
-// maxPoolRow is MaxPoolRow with the running max of one tap, into, over a
-// row of channels filled with lowest first.
-func maxPoolRow[T float32 | int8](p *PoolParams, t int, in, out []T, lowest T, into func(dst, a []T)) {
-	n, oh := t/p.OH, t%p.OH
-	C := p.C
-	ih0 := oh*p.StrideH - p.PadT
-	for ow := 0; ow < p.OW; ow++ {
-		iw0 := ow*p.StrideW - p.PadL
-		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
-		for c := range o {
-			o[c] = lowest
-		}
-		for kh := 0; kh < p.KH; kh++ {
-			ih := ih0 + kh*p.DilH
-			if ih < 0 || ih >= p.H {
-				continue
-			}
-			for kw := 0; kw < p.KW; kw++ {
-				iw := iw0 + kw*p.DilW
-				if iw < 0 || iw >= p.W {
-					continue
-				}
-				into(o, in[((n*p.H+ih)*p.W+iw)*C:])
 			}
 		}
 	}

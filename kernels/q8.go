@@ -154,12 +154,38 @@ func (q Q8) Max(dst, a []int8) {
 	q.get().max(dst, a)
 }
 
-// MaxPoolRow is the int8 MaxPoolRow on q's tier.
+// MaxPoolRow computes output row t of a max pooling of NHWC int8 in into
+// NHWC out on q's tier (semantics: MaxPoolRef on the quantised values,
+// whose order the scale and zero point preserve): each pixel's channels
+// start at -128 and take the running max of the window's taps.
 func (q Q8) MaxPoolRow(p *PoolParams, t int, in, out []int8) {
 	if p.C == 0 {
 		return
 	}
-	// The implementation's func value, not the method value q.Max: a bound
-	// method escapes into maxPoolRow and costs an allocation a row.
-	maxPoolRow(p, t, in, out, math.MinInt8, q.get().max)
+	// The implementation's func, not the method value q.Max, which would
+	// escape and cost an allocation a row.
+	into := q.get().max
+	n, oh := t/p.OH, t%p.OH
+	C := p.C
+	ih0 := oh*p.StrideH - p.PadT
+	for ow := 0; ow < p.OW; ow++ {
+		iw0 := ow*p.StrideW - p.PadL
+		o := out[((n*p.OH+oh)*p.OW+ow)*C : ((n*p.OH+oh)*p.OW+ow+1)*C]
+		for c := range o {
+			o[c] = math.MinInt8
+		}
+		for kh := 0; kh < p.KH; kh++ {
+			ih := ih0 + kh*p.DilH
+			if ih < 0 || ih >= p.H {
+				continue
+			}
+			for kw := 0; kw < p.KW; kw++ {
+				iw := iw0 + kw*p.DilW
+				if iw < 0 || iw >= p.W {
+					continue
+				}
+				into(o, in[((n*p.H+ih)*p.W+iw)*C:])
+			}
+		}
+	}
 }
