@@ -1254,13 +1254,23 @@ func (p *diffProg) softmax(x diffVal) bool {
 
 // normalize adds LpNormalization or L2Normalize. A norm below epsilon
 // amplifies the kernels' rounding by 1/epsilon, so epsilon stays small: an
-// input that small is then as unlikely as one exactly at zero.
+// input that small is then as unlikely as one exactly at zero. Over an
+// axis of length 1, though, the norm is one element's |x|, and a value
+// that cancels to about 0 upstream (a LayerNorm of a row and its own mean)
+// comes out as ±1 or x/epsilon from rounding alone; there the operand is
+// |x|+1, as the math family does for 1/x.
 func (p *diffProg) normalize(x diffVal) bool {
 	r := len(x.shape)
 	if r == 0 {
 		return false
 	}
 	axis := int64(p.s.intn(r))
+	if x.shape[axis] == 1 {
+		a := p.node1(model.OpAbs, []string{x.name}, x.shape)
+		one := p.name("c")
+		p.g.Initializers = append(p.g.Initializers, model.NewFloat32Tensor(one, nil, []float32{1}))
+		x = p.node1(model.OpAdd, []string{a.name, one}, x.shape)
+	}
 	if p.s.chance(3) {
 		axis -= int64(r)
 	}
