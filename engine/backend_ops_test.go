@@ -63,9 +63,15 @@ func opCases() []opCase {
 			c := b.node(model.OpReshape, []string{b.constant([]int64{2, 6}, 1), b.int64s("shape", 1, 12)})
 			return []string{b.node(model.OpAdd, []string{b.node(model.OpFlatten, []string{"input"}, intA("axis", 0)), c})}
 		}, []int64{12, 1}},
-		// Conv: implicit GEMM, pointwise, grouped, dilated, depthwise.
-		{"Conv/3x3-pad", nmseSum, func(b *gb) []string {
+		// Conv: Winograd, implicit GEMM, pointwise, grouped, dilated, depthwise.
+		{"Conv/3x3-pad-winograd", nmseSum, func(b *gb) []string {
 			return []string{b.conv("input", 8, 12, 3, 1, ints("pads", 1, 1, 1, 1))}
+		}, nchw},
+		{"Conv/3x3-winograd-relu-asymmetric-pad", nmseSum, func(b *gb) []string {
+			return []string{b.conv("input", 8, 17, 3, 1, append(act("Relu"), ints("pads", 2, 0, 1, 2))...)}
+		}, nchw},
+		{"Conv/3x3-direct", nmseSum, func(b *gb) []string { // 4 outputs: below Winograd's rule
+			return []string{b.conv("input", 8, 4, 3, 1, ints("pads", 1, 1, 1, 1))}
 		}, nchw},
 		{"Conv/1x1-relu", nmseSum, func(b *gb) []string { return []string{b.conv("input", 8, 5, 1, 1, act("Relu")...)} }, nchw},
 		{"Conv/5x5-stride2-dilated", nmseSum, func(b *gb) []string {

@@ -1468,7 +1468,12 @@ func runDiffProg(t *testing.T, data []byte) diffOutcome {
 	var refusedOpts Options
 	for _, tier := range tiers {
 		for _, threads := range []int{1, 3} {
-			opts := Options{Threads: threads, Tier: tier, ForceTier: true, WorkerSpin: []time.Duration{-1, 0}[len(data)%2]}
+			// Direct convolutions only: Winograd turns a non-finite input
+			// value into NaN across its whole 4×4 tile (Options.NoWinograd),
+			// which random programs that overflow would report as a
+			// mismatch. Its finite results are held to the reference by
+			// kernels' tests, TestBackendOps and the torchvision parity tests.
+			opts := Options{Threads: threads, Tier: tier, ForceTier: true, WorkerSpin: []time.Duration{-1, 0}[len(data)%2], NoWinograd: true}
 			e, err := newEngine(opts)
 			switch {
 			case err != nil && len(engines) > 0:

@@ -54,6 +54,7 @@ import (
 	"time"
 
 	"github.com/signet-go/signet/engine/internal/backend"
+	"github.com/signet-go/signet/engine/internal/cpu"
 	"github.com/signet-go/signet/kernels"
 	"github.com/signet-go/signet/model"
 	"github.com/signet-go/signet/model/sign"
@@ -106,6 +107,15 @@ type Options struct {
 	// above the frame interval, at the price of Threads-1 cores busy-waiting
 	// between frames (ONNX Runtime's thread spinning makes the same trade).
 	WorkerSpin time.Duration
+	// NoWinograd turns off Winograd F(4×4, 3×3) convolution. By default the
+	// CPU backend runs 3×3 stride-1 convolutions with enough output tiles
+	// by Winograd (about twice as fast on large feature maps; LayerInfo's
+	// Kernel says which), whose fp32 rounding differs from the direct
+	// convolution's within the engine's parity bar, and where a NaN or an
+	// infinity among a layer's inputs makes every output of its 4×4 tile
+	// NaN (the direct convolution keeps ±Inf to the pixels it reaches).
+	// Either way results do not depend on Threads.
+	NoWinograd bool
 	// MemoryLimit bounds, in bytes, the packed weights plus one session's
 	// arena, scratch and outputs (Engine.MemoryBytes), checked by New before
 	// any of it is allocated. 0 means DefaultMemoryLimit (2 GiB), NoLimit
@@ -187,7 +197,11 @@ func newEngine(m *model.Model, opts Options, f backend.Factory) (*Engine, error)
 			return nil, fmt.Errorf("%w: no backend %q (backends: %s)", ErrUnsupported, name, strings.Join(backend.Registered(), ", "))
 		}
 	}
-	p, err := compileWith(newCompiler(m, e.tier, e.threads, opts, f(e.tier)))
+	be := f(e.tier)
+	if _, isCPU := be.(*cpu.Backend); isCPU && opts.NoWinograd {
+		be = cpu.New(e.tier, false)
+	}
+	p, err := compileWith(newCompiler(m, e.tier, e.threads, opts, be))
 	if err != nil {
 		return nil, err
 	}

@@ -189,12 +189,12 @@ func prod(s []int) int {
 // be does not support.
 func newCompiler(m *model.Model, tier kernels.Tier, threads int, opts Options, be backend.Backend) *compiler {
 	if be == nil {
-		be = cpu.New(tier)
+		be = cpu.New(tier, !opts.NoWinograd)
 	}
 	c := &compiler{m: m, tier: tier, be: be, threads: threads, p: &plan{bes: []backend.Backend{be}}, byName: map[string]int{},
 		memLimit: limitOf(opts.MemoryLimit, DefaultMemoryLimit), workLimit: limitOf(opts.MaxWork, DefaultMaxWork)}
 	if be.Name() != cpuBackend {
-		c.p.bes = append(c.p.bes, cpu.New(tier))
+		c.p.bes = append(c.p.bes, cpu.New(tier, !opts.NoWinograd))
 	}
 	c.dev, _ = be.(backend.Resident)
 	return c

@@ -16,7 +16,7 @@
 // register state; cpu_arm64.go; cpu_other.go for purego builds and other
 // architectures, Generic only). Available lists them and Best is the fastest.
 //
-// Every kernel family (gemm, dot, elem, depthwise) registers each tier it
+// Every kernel family (gemm, dot, elem, depthwise, winograd, ...) registers each tier it
 // implements in one registry (kernels/internal/impl, modelled on the
 // standard library's crypto/internal/impl). A tier is chosen once by the
 // caller and passed down: Gemm(t), ElemFor(t), DotFor(t) and
@@ -33,6 +33,15 @@
 // Tests loop over every defined tier and skip, by name, the ones this
 // machine does not run; internal/impl's Select and Reset let a test make the
 // machine look smaller.
+//
+// # Convolution
+//
+// ConvGemm runs any convolution as an implicit GEMM over NHWC activations
+// (no im2col buffer); Depthwise runs depthwise ones; Winograd runs 3×3
+// stride-1 ones by Winograd F(4×4, 3×3), a quarter of the multiply-adds for
+// transforms that the winograd family implements per tier (AVX2 assembly;
+// NEON falls back to the Go transforms, with the NEON GEMM). Which a layer
+// gets is the engine's plan-time rule (engine/internal/cpu).
 //
 // # Assembly
 //

@@ -83,7 +83,7 @@ func Best() Tier {
 
 // Kernel names the implementation one kernel family runs.
 type Kernel struct {
-	Family string // "gemm", "dot", "elem" or "depthwise"
+	Family string // "gemm", "dot", "elem", "depthwise", "winograd", ...
 	Tier   Tier
 	Name   string // e.g. "f32-gemm-12x32-avx512"
 }
@@ -102,6 +102,7 @@ func Resolve(t Tier) []Kernel {
 		kernelOf(dwFamily.Lookup(uint8(t))),
 		kernelOf(qgemmFamily.Lookup(uint8(t))),
 		kernelOf(q8Family.Lookup(uint8(t))),
+		kernelOf(winoFamily.Lookup(uint8(t))),
 	}
 }
 

@@ -33,7 +33,7 @@ func main() {
 		gen  func() ([]byte, error)
 	}{
 		{"kernels_amd64.s", amd64(genConsts, genFMAPeak, genPack, genElem, genAct,
-			genUnary, genDot, genDot8, genDepthwise, genGemm, genQGemm, genQ8, genElemMax)},
+			genUnary, genDot, genDot8, genDepthwise, genGemm, genQGemm, genQ8, genElemMax, genWinograd)},
 		{"consts_arm64.s", genConstsARM64},
 	}
 	for _, fl := range files {

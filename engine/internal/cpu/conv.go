@@ -10,12 +10,17 @@ type convStep struct {
 	in, out int
 	cv      *kernels.ConvGemm
 	dw      *kernels.Depthwise
+	wg      *kernels.Winograd
 	tasks   int
 }
 
 func (st *convStep) Run(x backend.Exec) { x.Parallel(st.tasks, st) }
 
 func (st *convStep) Task(x backend.Exec, w, i int) {
+	if st.wg != nil {
+		st.wg.RunTasks(i, i+1, x.Buf(st.in), x.Buf(st.out), x.Scratch(w))
+		return
+	}
 	if st.dw != nil {
 		st.dw.RunTask(i, x.Buf(st.in), x.Buf(st.out))
 		return
@@ -25,6 +30,10 @@ func (st *convStep) Task(x backend.Exec, w, i int) {
 
 func (st *convStep) TaskRange(x backend.Exec, w, lo, hi int) {
 	in, out := x.Buf(st.in), x.Buf(st.out)
+	if st.wg != nil {
+		st.wg.RunTasks(lo, hi, in, out, x.Scratch(w))
+		return
+	}
 	if st.dw != nil {
 		for i := lo; i < hi; i++ {
 			st.dw.RunTask(i, in, out)
@@ -49,6 +58,14 @@ func (be *Backend) lowerConv(op *backend.Op, a *backend.Conv, g backend.Graph) (
 		st.dw = kernels.NewDepthwiseTier(p, a.W, a.Bias, a.Act, be.tier)
 		st.tasks = st.dw.Tasks()
 		l = backend.Lowered{Name: st.dw.Kernel(), Tier: st.dw.Tier()}
+	} else if be.winograd && kernels.WinogradApplies(p) && winogradPays(p) {
+		if err := g.Reserve(kernels.WinogradFloats(p, be.mk)); err != nil {
+			return l, err
+		}
+		st.wg = kernels.NewWinograd(p, be.mk, a.W, a.Bias, a.Act, g.Threads())
+		st.tasks = st.wg.Tasks()
+		g.UseScratch(st.wg.ScratchLen())
+		l = backend.Lowered{Name: st.wg.Kernel(), Tier: be.mk.Tier}
 	} else {
 		mk := be.mk
 		kg, cg := p.K/p.Group, p.C/p.Group
@@ -78,6 +95,21 @@ func (be *Backend) lowerConv(op *backend.Op, a *backend.Conv, g backend.Graph) (
 	}
 	l.Kernel = st
 	return l, nil
+}
+
+// winogradPays is the plan-time rule for Winograd F(4×4, 3×3), measured
+// with kernels' BenchmarkWinogradVsDirect (AVX2, one thread; the figures
+// are in BENCHMARKS.md): 2.5–3× the direct convolution's speed at 56×56
+// with 64 channels, about 2× down to 8×8 with 64 to 256, 1.3–1.7× at 7×7
+// with 128 and 256, slower on one tile (4×4), and nothing gained with 512
+// input and output channels at 14×14 or 7×7, where the transformed weights
+// (36·C·K floats, 38 MB there) stream from memory for a handful of tiles.
+// Hence: at least 4 tiles an image, C·K at most 2¹⁷ (weights up to 19 MB)
+// and at least 8 input and output channels (below that the transforms
+// cost more than the GEMMs save).
+func winogradPays(p kernels.ConvParams) bool {
+	tiles := ((p.OH + 3) / 4) * ((p.OW + 3) / 4)
+	return tiles >= 4 && p.C >= 8 && p.K >= 8 && p.C*p.K <= 1<<17
 }
 
 type poolStep struct {

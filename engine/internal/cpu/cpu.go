@@ -13,20 +13,22 @@ import (
 )
 
 func init() {
-	backend.Register("cpu", func(t kernels.Tier) backend.Backend { return New(t) })
+	backend.Register("cpu", func(t kernels.Tier) backend.Backend { return New(t, true) })
 }
 
 // Backend lowers Ops to CPU kernels of one tier.
 type Backend struct {
-	tier kernels.Tier
-	mk   kernels.GemmMicrokernel
-	el   kernels.Elem
+	tier     kernels.Tier
+	mk       kernels.GemmMicrokernel
+	el       kernels.Elem
+	winograd bool
 }
 
 // New returns the CPU backend for tier (which must be available; the
-// engine resolves it).
-func New(tier kernels.Tier) *Backend {
-	return &Backend{tier: tier, mk: kernels.Gemm(tier), el: kernels.ElemFor(tier)}
+// engine resolves it). winograd lets it run the 3×3 stride-1 convolutions
+// where Winograd pays (see winogradPays) by Winograd F(4×4, 3×3).
+func New(tier kernels.Tier, winograd bool) *Backend {
+	return &Backend{tier: tier, mk: kernels.Gemm(tier), el: kernels.ElemFor(tier), winograd: winograd}
 }
 
 // Name implements backend.Backend.

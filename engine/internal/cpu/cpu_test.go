@@ -11,7 +11,7 @@ import (
 // the planner emits (the engine plans every model for it) and refuses an
 // Args type it does not know.
 func TestClaimsEveryKind(t *testing.T) {
-	b := New(kernels.Generic)
+	b := New(kernels.Generic, true)
 	for _, k := range backend.Kinds() {
 		if !b.Supports(&backend.Op{Args: k}, nil) {
 			t.Errorf("the CPU backend does not claim %s", backend.Kind(k))
