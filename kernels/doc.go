@@ -39,9 +39,9 @@
 // ConvGemm runs any convolution as an implicit GEMM over NHWC activations
 // (no im2col buffer); Depthwise runs depthwise ones; Winograd runs 3×3
 // stride-1 ones by Winograd F(4×4, 3×3), a quarter of the multiply-adds for
-// transforms that the winograd family implements per tier (AVX2 assembly;
-// NEON falls back to the Go transforms, with the NEON GEMM). Which a layer
-// gets is the engine's plan-time rule (engine/internal/cpu).
+// transforms that the winograd family implements per tier (AVX2 assembly,
+// also run by AVX-512, and NEON assembly). Which a layer gets is the
+// engine's plan-time rule (engine/internal/cpu).
 //
 // # Assembly
 //
